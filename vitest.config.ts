@@ -1,0 +1,12 @@
+// Test runner configuration: one suite, node environment, generous per-test timeout
+// because cycle sweeps and property tests run many emulated scenarios.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
