@@ -11,13 +11,20 @@
 
 export type EventFn = () => void;
 
-export interface ScheduledEvent {
-  readonly at: number;
-  readonly rank: number;
-  readonly seq: number;
-  readonly fire: EventFn;
-  cancelled: boolean;
+/** A queued event. Handles returned by `at`/`after` are never reused, so cancelling one is always safe. */
+export class ScheduledEvent {
+  constructor(
+    public at: number,
+    public rank: number,
+    /** Sequence number within the source. */
+    public seq: number,
+    public fire: EventFn,
+    /** Pooled events (from `post`) go back to the pool after firing; handles never do. */
+    readonly pooled: boolean,
+  ) {}
+  cancelled = false;
 }
+
 
 /** A named producer of events with a fixed tie-breaking rank. */
 export class EventSource {
@@ -30,11 +37,36 @@ export class EventSource {
 
   /** Schedule `fire` at cycle `at` (not before the clock's current cycle). */
   at(at: number, fire: EventFn): ScheduledEvent {
-    if (!Number.isSafeInteger(at)) throw new RangeError(`${this.name}: event cycle ${at} is not an integer`);
-    if (at < this.clock.now) throw new RangeError(`${this.name}: event at cycle ${at} is in the past (now ${this.clock.now})`);
-    const ev: ScheduledEvent = { at, rank: this.rank, seq: this.seq++, fire, cancelled: false };
-    this.clock.push(ev);
+    const clock = this.clock;
+    // One comparison pair on the hot path: in the past, not an integer, or NaN.
+    if (!(at >= clock.now) || at % 1 !== 0 || at > Number.MAX_SAFE_INTEGER) this.refuse(at);
+    const ev = new ScheduledEvent(at, this.rank, this.seq++, fire, false);
+    clock.push(ev);
     return ev;
+  }
+
+  /**
+   * Schedule `fire` at cycle `at` with no handle to cancel it: the event's record is
+   * recycled after it fires. The hot paths (DMA beats, wire bytes) use this.
+   */
+  post(at: number, fire: EventFn): void {
+    const clock = this.clock;
+    if (!(at >= clock.now) || at % 1 !== 0 || at > Number.MAX_SAFE_INTEGER) this.refuse(at);
+    const ev = clock.pool.pop();
+    if (ev === undefined) {
+      clock.push(new ScheduledEvent(at, this.rank, this.seq++, fire, true));
+      return;
+    }
+    ev.at = at;
+    ev.rank = this.rank;
+    ev.seq = this.seq++;
+    ev.fire = fire;
+    clock.push(ev);
+  }
+
+  private refuse(at: number): never {
+    if (!Number.isSafeInteger(at)) throw new RangeError(`${this.name}: event cycle ${at} is not an integer`);
+    throw new RangeError(`${this.name}: event at cycle ${at} is in the past (now ${this.clock.now})`);
   }
 
   /** Schedule `fire` `delay` cycles from now. */
@@ -43,10 +75,9 @@ export class EventSource {
   }
 }
 
-function before(a: ScheduledEvent, b: ScheduledEvent): boolean {
-  if (a.at !== b.at) return a.at < b.at;
-  if (a.rank !== b.rank) return a.rank < b.rank;
-  return a.seq < b.seq;
+/** The documented order: cycle, then source rank, then the source's own scheduling order. */
+function earlier(a: ScheduledEvent, b: ScheduledEvent): boolean {
+  return a.at < b.at || (a.at === b.at && (a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq)));
 }
 
 export class Clock {
@@ -57,6 +88,8 @@ export class Clock {
   /** Events fired so far (cancelled ones are not counted). */
   fired = 0;
   private readonly heap: ScheduledEvent[] = [];
+  /** Recycled records of fired pooled events. */
+  readonly pool: ScheduledEvent[] = [];
   private readonly sources = new Map<string, EventSource>();
 
   /** Create the event source `name`; its rank is its creation order. Names are unique. */
@@ -75,11 +108,10 @@ export class Clock {
     return this.heap.length;
   }
 
-  /** Fire every event due at or before `cycle`, in order, then set the clock to `cycle`. */
+  /** Fire every event due at or before `cycle`, in order, then set the clock to `cycle` (if finite). */
   runUntil(cycle: number): void {
-    const heap = this.heap;
-    while (heap.length > 0 && heap[0]!.at <= cycle) this.fireNext();
-    if (cycle > this.now) this.now = cycle;
+    while (this.nextAt <= cycle && this.heap.length > 0) this.fireNext();
+    if (cycle > this.now && cycle !== Infinity) this.now = cycle;
   }
 
   /** Fire the single earliest event. Returns false when the queue is empty. */
@@ -91,16 +123,18 @@ export class Clock {
 
   /** Fire events until none is left or `limit` cycles is reached. Returns the final cycle. */
   runUntilIdle(limit = Infinity): number {
-    while (this.heap.length > 0 && this.heap[0]!.at <= limit) this.fireNext();
+    while (this.nextAt <= limit && this.heap.length > 0) this.fireNext();
     return this.now;
   }
 
   private fireNext(): void {
     const ev = this.pop();
     if (ev.cancelled) return;
-    if (ev.at > this.now) this.now = ev.at;
+    this.now = ev.at;
     this.fired++;
-    ev.fire();
+    const fire = ev.fire;
+    if (ev.pooled) this.pool.push(ev);
+    fire();
   }
 
   /** Insert into the binary heap (used by EventSource). */
@@ -111,7 +145,7 @@ export class Clock {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const p = heap[parent]!;
-      if (!before(ev, p)) break;
+      if (earlier(p, ev)) break;
       heap[i] = p;
       i = parent;
     }
@@ -127,17 +161,23 @@ export class Clock {
     if (n > 0) {
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && before(heap[r]!, heap[l]!) ? r : l;
-        if (!before(heap[c]!, last)) break;
-        heap[i] = heap[c]!;
+        let c = 2 * i + 1;
+        if (c >= n) break;
+        let ce = heap[c]!;
+        if (c + 1 < n) {
+          const r = heap[c + 1]!;
+          if (earlier(r, ce)) {
+            c++;
+            ce = r;
+          }
+        }
+        if (earlier(last, ce)) break;
+        heap[i] = ce;
         i = c;
       }
       heap[i] = last;
-    }
-    this.nextAt = n > 0 ? heap[0]!.at : Infinity;
+      this.nextAt = heap[0]!.at;
+    } else this.nextAt = Infinity;
     return top;
   }
 }

@@ -170,7 +170,7 @@ export class DmaEngine {
       const end = Math.min(aligned + BEAT_BYTES, t.bus + t.data.length, addr + pageLeft);
       const from = beatAddr;
       const last = j === beats - 1;
-      this.events.at(firstPhase + (j + 1) * tm.cpuCyclesPerPciClock, () => this.beat(t!, from, end - from, last));
+      this.events.post(firstPhase + (j + 1) * tm.cpuCyclesPerPciClock, () => this.beat(t!, from, end - from, last));
       beatAddr = end;
     }
   }

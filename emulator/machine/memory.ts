@@ -9,12 +9,14 @@ export class PhysicalMemory {
   readonly bytes: Uint8Array;
   private readonly view: DataView;
 
-  constructor(readonly size: number) {
+  /** @param bytes existing RAM to wrap (another platform's, such as v86's), else fresh zeroed RAM. */
+  constructor(readonly size: number, bytes?: Uint8Array) {
     if (!Number.isSafeInteger(size) || size <= 0 || size % FRAME_SIZE !== 0) {
       throw new RangeError(`memory size must be a positive multiple of ${FRAME_SIZE} bytes, got ${size}`);
     }
-    this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
+    if (bytes && bytes.length < size) throw new RangeError(`wrapped RAM has ${bytes.length} bytes, fewer than ${size}`);
+    this.bytes = bytes ? bytes.subarray(0, size) : new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
   }
 
   get frames(): number {

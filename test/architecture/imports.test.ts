@@ -1,0 +1,111 @@
+// The import boundary is the protection boundary (DESIGN.md §2): this test reads every
+// source file and checks each import against the layering rules, so a domain cannot cheat
+// by reaching into physical memory or kernel internals, and lower layers stay ignorant of
+// higher ones.
+//
+// Composition roots: emulator/cli/ and emulator/web/ are the entries that assemble a whole
+// run (machine + card + kernel + domains), so they alone in emulator/ may import the
+// other layers.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(__dirname, '../..');
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(ROOT, dir))) {
+    const rel = join(dir, name);
+    if (statSync(join(ROOT, rel)).isDirectory()) out.push(...sourceFiles(rel));
+    else if (/\.(ts|mts|js|mjs)$/.test(name)) out.push(rel);
+  }
+  return out;
+}
+
+interface Import {
+  file: string;
+  target: string; // repo-relative path, or 'pkg:<name>' for a package
+  typeOnly: boolean;
+}
+
+const IMPORT_RE = /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+export function importsOf(file: string, text: string): Import[] {
+  const out: Import[] = [];
+  for (const m of text.matchAll(IMPORT_RE)) {
+    const spec = m[3] ?? m[4]!;
+    const typeOnly = Boolean(m[2]);
+    const target = spec.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(file), spec)) : `pkg:${spec}`;
+    out.push({ file, target, typeOnly });
+  }
+  return out;
+}
+
+const under = (path: string, dir: string) => path === dir || path.startsWith(dir + '/');
+
+/** Returns why `imp` breaks a rule, or undefined. */
+export function violation(imp: Import): string | undefined {
+  const { file, target } = imp;
+  if (under(target, 'test') || under(target, 'bench')) return 'nothing in the product imports tests or benchmarks';
+  if (under(file, 'emulator') && !under(file, 'emulator/cli') && !under(file, 'emulator/web')) {
+    if (under(target, 'devices') || under(target, 'guest')) return 'the machine knows no devices and no guest';
+  }
+  if (under(file, 'devices') && under(target, 'guest')) return 'devices never import guest code';
+  if (under(file, 'guest/kernel')) {
+    if (under(target, 'devices')) return 'the kernel does not know the card (the driver programs it)';
+    if (under(target, 'guest') && !under(target, 'guest/kernel')) return 'the kernel imports no domain code';
+    if (under(target, 'emulator') && !under(target, 'emulator/machine')) return 'the kernel sees only the machine';
+  } else if (under(file, 'guest')) {
+    if (under(target, 'emulator') || under(target, 'devices')) return 'domain code sees only its context, not the machine';
+    if (under(target, 'guest/kernel')) {
+      if (!under(target, 'guest/kernel/api')) return 'domain code may use only the kernel API';
+      if (!imp.typeOnly) return 'domain code may import only types from the kernel API';
+    }
+  }
+  return undefined;
+}
+
+describe('import rules (DESIGN.md §2)', () => {
+  const files = ['emulator', 'devices', 'guest'].flatMap((d) => {
+    try {
+      return sourceFiles(d);
+    } catch {
+      return [];
+    }
+  });
+
+  it('finds the source tree', () => {
+    expect(files.some((f) => f.startsWith('emulator/machine/'))).toBe(true);
+  });
+
+  it('every import respects the layering', () => {
+    const bad = files
+      .flatMap((f) => importsOf(f, readFileSync(join(ROOT, f), 'utf8')))
+      .map((i) => ({ ...i, why: violation(i) }))
+      .filter((i) => i.why)
+      .map((i) => `${i.file} imports ${i.target}: ${i.why}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('the checker catches each kind of breach', () => {
+    const cases: [string, string, boolean][] = [
+      ['emulator/machine/cpu.ts', 'devices/ne2k/card.ts', false],
+      ['emulator/machine/cpu.ts', 'guest/kernel/kernel.ts', false],
+      ['devices/wire.ts', 'guest/netdriver/driver.ts', false],
+      ['guest/netstack/tcp.ts', 'emulator/machine/memory.ts', false],
+      ['guest/netstack/tcp.ts', 'guest/kernel/frames.ts', false],
+      ['guest/netstack/tcp.ts', 'devices/ne2k/card.ts', false],
+      ['guest/kernel/pin.ts', 'devices/ne2k/card.ts', false],
+      ['guest/kernel/pin.ts', 'guest/netdriver/driver.ts', false],
+    ];
+    for (const [file, target, typeOnly] of cases) expect(violation({ file, target, typeOnly }), `${file} -> ${target}`).toBeDefined();
+    expect(violation({ file: 'guest/netstack/tcp.ts', target: 'guest/kernel/api/context', typeOnly: true })).toBeUndefined();
+    expect(violation({ file: 'guest/netstack/tcp.ts', target: 'guest/kernel/api/context', typeOnly: false })).toBeDefined();
+    expect(violation({ file: 'emulator/cli/main.ts', target: 'devices/ne2k/card.ts', typeOnly: false })).toBeUndefined();
+    expect(importsOf('guest/a.ts', `import type { X } from '../emulator/machine/cpu.js';\nimport {Y} from "./b.js";`)).toEqual([
+      { file: 'guest/a.ts', target: 'emulator/machine/cpu.js', typeOnly: true },
+      { file: 'guest/a.ts', target: 'guest/b.js', typeOnly: false },
+    ]);
+  });
+});

@@ -1,0 +1,234 @@
+// The CPU: translated accesses with faults delivered to a handler, stale TLB visible to
+// guest code, bus errors, bulk operations line by line, threads, interrupts at preemption
+// points, and timer interrupts at the programmed rate end to end through the 8259 and 8254.
+
+import { describe, expect, it } from 'vitest';
+import { PageFault, type CpuAccess } from '../../emulator/machine/cpu.js';
+import { Machine } from '../../emulator/machine/machine.js';
+import { CR0_PG, CR0_WP, PF_P, PF_U, PF_W } from '../../emulator/machine/paging.js';
+import { endOfInterrupt, initPics, programTimer } from '../../emulator/machine/pcinit.js';
+import { BLOCK, type GuestCode } from '../../emulator/machine/thread.js';
+import { PageTables, RW, US } from '../support/pagetables.js';
+
+function pagedMachine() {
+  const m = new Machine({ memoryBytes: 4 << 20 });
+  const pt = new PageTables(m.memory, 0x100);
+  m.cpu.writeCr0(CR0_PG | CR0_WP);
+  m.cpu.writeCr3(pt.cr3);
+  return { m, pt };
+}
+
+function run(m: Machine, name: string, mode: 'user' | 'supervisor', body: () => GuestCode) {
+  const t = m.cpu.spawn(name, mode, m.mmu.cr3, body());
+  m.runUntil(m.now + 10_000_000);
+  return t;
+}
+
+describe('CPU memory access', () => {
+  it('user code reads and writes through its mappings; a fault reaches the handler with code and CR2', () => {
+    const { m, pt } = pagedMachine();
+    pt.map(0x1000, 0x200000, RW | US);
+    pt.map(0x2000, 0x201000, US);
+    const faults: [number, number][] = [];
+    m.cpu.onPageFault = (f) => (faults.push([f.linear, f.errorCode]), false);
+    let caught: unknown;
+    const t = run(m, 'u', 'user', function* () {
+      m.cpu.store32(0x1004, 0xdeadbeef);
+      expect(m.cpu.load32(0x1004)).toBe(0xdeadbeef);
+      expect(m.cpu.load8(0x2000)).toBe(0);
+      try {
+        m.cpu.store8(0x2010, 1);
+      } catch (e) {
+        caught = e;
+      }
+      m.cpu.load32(0x9000); // unmapped, uncaught: ends the thread
+    });
+    expect(m.memory.read32(0x200004)).toBe(0xdeadbeef);
+    expect(caught).toBeInstanceOf(PageFault);
+    expect(faults).toEqual([[0x2010, PF_P | PF_W | PF_U], [0x9000, PF_U]]);
+    expect(t.state).toBe('faulted');
+    expect((t.error as PageFault).linear).toBe(0x9000);
+    expect(m.mmu.cr2).toBe(0x9000);
+  });
+
+  it('a handler that maps the page makes the access retry and succeed', () => {
+    const { m, pt } = pagedMachine();
+    m.cpu.onPageFault = (f) => (pt.map(f.linear & ~0xfff, 0x300000, RW | US), true);
+    m.memory.write32(0x300040, 1234);
+    let v = 0;
+    run(m, 'u', 'user', function* () {
+      v = m.cpu.load32(0x5040);
+    });
+    expect(v).toBe(1234);
+  });
+
+  it('guest code keeps using a revoked mapping through a stale TLB entry until INVLPG', () => {
+    const { m, pt } = pagedMachine();
+    pt.map(0x1000, 0x200000, RW | US);
+    const log: string[] = [];
+    m.cpu.onPageFault = () => false;
+    run(m, 'u', 'user', function* () {
+      m.cpu.store32(0x1000, 1);
+      pt.setPte(0x1000, 0); // revoked in memory, TLB not flushed
+      m.cpu.store32(0x1000, 2);
+      log.push(`stale write landed: ${m.memory.read32(0x200000)}`);
+      m.cpu.invlpg(0x1000);
+      try {
+        m.cpu.load32(0x1000);
+      } catch (e) {
+        log.push(`after invlpg: ${(e as PageFault).errorCode}`);
+      }
+    });
+    expect(log).toEqual(['stale write landed: 2', `after invlpg: ${PF_U}`]);
+  });
+
+  it('an access outside RAM reads all ones and drops the write, without ending the run', () => {
+    const m = new Machine({ memoryBytes: 1 << 20 });
+    let v = 0;
+    run(m, 'k', 'supervisor', function* () {
+      m.cpu.storePhys(0x7fff0000, 4, 5);
+      v = m.cpu.loadPhys(0x7fff0000, 4);
+    });
+    expect(v).toBe(0xffffffff);
+  });
+
+  it('an unaligned access across a page boundary is split and each page translated', () => {
+    const { m, pt } = pagedMachine();
+    pt.map(0x1000, 0x200000, RW | US);
+    pt.map(0x2000, 0x280000, RW | US);
+    run(m, 'u', 'user', function* () {
+      m.cpu.store32(0x1ffe, 0x11223344);
+    });
+    expect(m.memory.read16(0x200ffe)).toBe(0x3344);
+    expect(m.memory.read16(0x280000)).toBe(0x1122);
+  });
+
+  it('bulk copy moves the bytes, yields once per line and charges per line', () => {
+    const { m, pt } = pagedMachine();
+    pt.map(0x1000, 0x200000, RW | US);
+    pt.map(0x2000, 0x201000, RW | US);
+    m.memory.bytes.set(Uint8Array.from({ length: 256 }, (_, i) => i), 0x200000);
+    let yields = 0;
+    const accesses: CpuAccess[] = [];
+    m.cpu.observers.add((a) => accesses.push(a));
+    run(m, 'u', 'user', function* () {
+      for (const y of m.cpu.copy(0x2000, 0x1000, 256)) {
+        yields++;
+        yield y;
+      }
+    });
+    expect(m.memory.bytes.subarray(0x201000, 0x201100)).toEqual(Uint8Array.from({ length: 256 }, (_, i) => i));
+    expect(yields).toBe(8);
+    expect(accesses.filter((a) => a.write).map((a) => a.phys)).toEqual(Array.from({ length: 8 }, (_, i) => 0x201000 + 32 * i));
+  });
+
+  it('checksum computes the RFC 1071 sum', () => {
+    const { m, pt } = pagedMachine();
+    pt.map(0x1000, 0x200000, RW | US);
+    // RFC 1071 §3 example bytes: 00 01 f2 03 f4 f5 f6 f7 -> sum 0xddf2.
+    m.memory.bytes.set([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7], 0x200000);
+    let sum = 0;
+    run(m, 'u', 'user', function* () {
+      sum = yield* m.cpu.checksum(0x1000, 8);
+    });
+    expect(sum).toBe(0xddf2);
+  });
+});
+
+describe('CPU threads and interrupts', () => {
+  it('round-robins runnable threads at preemption requests; a blocked thread waits for wake', () => {
+    const m = new Machine({ memoryBytes: 1 << 20 });
+    const order: string[] = [];
+    const cpu = m.cpu;
+    const b = cpu.spawn('b', 'supervisor', 0, (function* (): GuestCode {
+      order.push('b1');
+      const v = yield BLOCK;
+      order.push(`b2:${v}`);
+    })());
+    cpu.spawn('a', 'supervisor', 0, (function* () {
+      order.push('a1');
+      cpu.preempt();
+      yield;
+      order.push('a2');
+      cpu.wake(b, 42);
+      cpu.preempt();
+      yield;
+      order.push('a3');
+    })());
+    m.runUntil(1_000_000);
+    expect(order).toEqual(['b1', 'a1', 'a2', 'b2:42', 'a3']);
+  });
+
+  it('timer interrupts arrive at the programmed rate; masked they are not delivered', () => {
+    const m = new Machine();
+    const cpu = m.cpu;
+    const out = (p: number, v: number) => cpu.out(p, v, 1);
+    const at: number[] = [];
+    cpu.onInterrupt = (vector) => {
+      at.push(cpu.cycle);
+      expect(vector).toBe(0x20);
+      endOfInterrupt(out, 0);
+    };
+    cpu.spawn('spin', 'supervisor', 0, (function* () {
+      initPics(out, 0x20, 0x28, [0]);
+      programTimer(out, 11932); // ≈ 100 Hz
+      cpu.interruptsEnabled = true;
+      for (;;) {
+        cpu.compute(100);
+        yield;
+      }
+    })());
+    m.runUntil(133_000_000 / 10 + 133_000); // 101 ms: the first edge comes one period after programming
+    expect(at.length).toBe(10);
+    const gaps = at.slice(1).map((c, i) => c - at[i]!);
+    // 11932 ticks of 1.193182 MHz at 133 MHz = 1,330,020.5 cycles; preemption points every ~100 cycles.
+    for (const g of gaps) expect(Math.abs(g - 1330020.5)).toBeLessThan(150);
+    // Mask IRQ 0: no more interrupts.
+    cpu.threads[0]!.state = 'done';
+    cpu.spawn('mask', 'supervisor', 0, (function* () {
+      out(0x21, 0xff);
+      for (let i = 0; i < 40_000; i++) {
+        cpu.compute(100);
+        yield;
+      }
+    })());
+    const before = at.length;
+    m.runUntil(m.now + 133_000_000 / 10);
+    expect(at.length).toBe(before);
+  });
+
+  it('without EOI the 8259 holds further timer interrupts back', () => {
+    const m = new Machine();
+    const cpu = m.cpu;
+    const out = (p: number, v: number) => cpu.out(p, v, 1);
+    let n = 0;
+    cpu.onInterrupt = () => n++;
+    cpu.spawn('spin', 'supervisor', 0, (function* () {
+      initPics(out, 0x20, 0x28, [0]);
+      programTimer(out, 1193);
+      cpu.interruptsEnabled = true;
+      for (;;) {
+        cpu.compute(100);
+        yield;
+      }
+    })());
+    m.runUntil(133_000_000 / 100);
+    expect(n).toBe(1);
+  });
+
+  it('a halted CPU sleeps until the next event and wakes for an interrupt', () => {
+    const m = new Machine();
+    const cpu = m.cpu;
+    const out = (p: number, v: number) => m.ports.write(p, v, 1);
+    initPics(out, 0x20, 0x28, [0]);
+    programTimer(out, 11932);
+    cpu.interruptsEnabled = true;
+    const at: number[] = [];
+    cpu.onInterrupt = () => (at.push(cpu.cycle), endOfInterrupt(out, 0));
+    m.runUntil(133_000_000 / 20 + 133_000);
+    expect(at.length).toBe(5);
+    // Halted, the CPU takes each interrupt within a few cycles of the edge: gaps are the period.
+    for (let i = 1; i < at.length; i++) expect(Math.abs(at[i]! - at[i - 1]! - 1330020.5)).toBeLessThanOrEqual(1);
+    expect(cpu.idleCycles).toBeGreaterThan(0.99 * (133_000_000 / 20));
+  });
+});
