@@ -1,0 +1,134 @@
+// Starts v86 (the npm package) headlessly in node, with no BIOS and deterministic time.
+//
+// v86 needs no BIOS for a multiboot image: its CPU init (src/cpu.js `load_multiboot_option_rom`)
+// finds the multiboot header, and when no BIOS was given it loads the image, fills the
+// multiboot info at 0x7C00 and enters the kernel in 32-bit protected mode at once (EAX =
+// 0x2BADB002, EBX = info). Without an image it leaves a bare CPU whose memory and registers
+// we drive ourselves (the MMU oracle does that).
+//
+// Determinism: v86 asks the host for time through the wasm import `microtick` (its main
+// loop slices, the PIT and RTC timers, RDTSC) and for entropy through `get_rand_int`. We
+// supply both when instantiating the wasm: time is the count of retired instructions (plus
+// cycles spent idle in HLT) at a fixed rate, entropy is a seeded PRNG. The emulator is never
+// `run()`: the caller steps it with `cpu.main_loop()`, so no host timer drives it.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { V86 } from 'v86';
+import { Prng } from '../../machine/prng.js';
+import type { V86Cpu } from './internals.js';
+
+/** RAM when the caller does not say: 32 MiB, the machine's default (HARDWARE.md §1). */
+export const DEFAULT_V86_MEMORY = 32 * 1024 * 1024;
+/** Cycles per second of the virtual time base: the machine's 133 MHz clock (HARDWARE.md §1). */
+export const DEFAULT_CPU_HZ = 133_000_000;
+
+export interface V86StartOptions {
+  /** Guest RAM in bytes (a multiple of 1 MiB). */
+  memoryBytes?: number;
+  /** A multiboot image to load and enter (validate it first: see multiboot.ts). */
+  multiboot?: Uint8Array;
+  /** Keep v86's own NE2000 at 0x300 (the bench compares it with ours). Default: no card. */
+  builtinNe2k?: boolean;
+  /** Virtual clock rate in cycles per second; one retired instruction counts one cycle. */
+  cpuHz?: number;
+  /** Seed of the entropy v86 asks for. */
+  seed?: number;
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+function v86Wasm(): WebAssembly.Module {
+  if (!compiled) {
+    // The package's main file is build/libv86.mjs; the wasm lies beside it.
+    const main = createRequire(import.meta.url).resolve('v86');
+    compiled = new WebAssembly.Module(readFileSync(join(dirname(main), 'v86.wasm')));
+  }
+  return compiled;
+}
+
+/**
+ * The virtual time base: cycles = retired instructions + idle cycles. v86's instruction
+ * counter is a wrapping u32, so we accumulate its deltas.
+ */
+export class InstructionTime {
+  private total = 0;
+  private last = 0;
+  private idle = 0;
+  cpu: V86Cpu | undefined;
+
+  constructor(readonly cpuHz: number) {}
+
+  /** Cycles since start. */
+  cycles(): number {
+    if (this.cpu) {
+      const now = this.cpu.instruction_counter[0]!;
+      this.total += (now - this.last) >>> 0;
+      this.last = now;
+    }
+    return this.total + this.idle;
+  }
+
+  /** Let `cycles` pass with the CPU idle (halted, waiting for a device). */
+  skip(cycles: number): void {
+    if (cycles > 0) this.idle += cycles;
+  }
+
+  /** v86's `microtick`: milliseconds of virtual time. */
+  milliseconds(): number {
+    return this.cycles() / (this.cpuHz / 1000);
+  }
+}
+
+export interface V86Instance {
+  readonly emulator: V86;
+  readonly cpu: V86Cpu;
+  readonly time: InstructionTime;
+  /** Guest RAM as bytes (re-derived if v86 grew its wasm memory, which detaches old views). */
+  ram(): Uint8Array;
+  destroy(): Promise<void>;
+}
+
+export async function startV86(opts: V86StartOptions = {}): Promise<V86Instance> {
+  const memoryBytes = opts.memoryBytes ?? DEFAULT_V86_MEMORY;
+  if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 1 << 20 || memoryBytes % (1 << 20) !== 0) {
+    throw new RangeError(`v86 memory must be a whole number of MiB (at least 1), got ${memoryBytes}`);
+  }
+  const time = new InstructionTime(opts.cpuHz ?? DEFAULT_CPU_HZ);
+  const entropy = new Prng(opts.seed ?? 0, 'v86.entropy');
+  const options = {
+    wasm_fn: async (imports: WebAssembly.Imports) => {
+      const env = imports.env as Record<string, unknown>;
+      env.microtick = () => time.milliseconds();
+      env.get_rand_int = () => entropy.nextU32() | 0;
+      const instance = await WebAssembly.instantiate(v86Wasm(), imports);
+      return instance.exports;
+    },
+    memory_size: memoryBytes,
+    vga_memory_size: 1 << 20,
+    autostart: false,
+    disable_keyboard: true,
+    disable_mouse: true,
+    disable_speaker: true,
+    net_device: { type: opts.builtinNe2k ? 'ne2k' : 'none' },
+    ...(opts.multiboot ? { multiboot: { buffer: opts.multiboot.slice().buffer } } : {}),
+  };
+  const emulator = new V86(options as ConstructorParameters<typeof V86>[0]);
+  await new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
+  const cpu = (emulator as unknown as { v86: { cpu: V86Cpu } }).v86.cpu;
+  time.cpu = cpu;
+  time.cycles(); // start counting from the instructions retired so far (none)
+  let ram = new Uint8Array(0);
+  return {
+    emulator,
+    cpu,
+    time,
+    ram() {
+      const buf = cpu.wasm_memory.buffer;
+      if (ram.buffer !== buf || ram.length === 0) ram = new Uint8Array(buf, cpu.mem8.byteOffset, cpu.mem8.length);
+      return ram;
+    },
+    destroy: () => emulator.destroy(),
+  };
+}
