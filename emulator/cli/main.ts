@@ -1,10 +1,12 @@
 // The `reloaded` command: the composition root that assembles machine, devices, kernel and
 // domains for a run. `reloaded run` is the default scenario (what `npm start` runs).
 
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { createLogger } from './log.js';
 import { runMachineDemo } from './machine-demo.js';
 import { integer, positiveNumber } from './options.js';
+import { servePage } from './serve.js';
 
 const program = new Command()
   .name('reloaded')
@@ -37,6 +39,16 @@ program
     for (const [name, c] of Object.entries(r.threadCycles)) console.log(`  thread ${name.padEnd(12)} ${c.toLocaleString('en-US')} cycles`);
     console.log(`  trace               ${r.traceRecords.toLocaleString('en-US')} records, hash ${r.traceHash}`);
     log.info({ traceHash: r.traceHash }, 'machine demo done');
+  });
+
+program
+  .command('web')
+  .description('serve the page (the same scenario in a browser tab) on 127.0.0.1')
+  .option('--port <n>', 'TCP port (0 picks a free one)', integer(0, 65535), 8086)
+  .action(async (opts: { port: number }) => {
+    const root = fileURLToPath(new URL('./web', import.meta.url));
+    const { url } = await servePage(root, opts.port);
+    console.log(`reloaded page at ${url}  (?seed=N&millis=MS; Ctrl-C stops)`);
   });
 
 await program.parseAsync(process.argv);
