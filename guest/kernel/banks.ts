@@ -1,0 +1,68 @@
+// Space banks (DESIGN.md §4 "Space bank"): a tree. Every frame an object holds is charged to
+// the bank that allocated it and to all of that bank's ancestors, and no bank on the chain
+// may go over its limit. Pins are charged the same way against the pin limits (§4 `pin` row).
+// The opaque bank is just a capability without the destroy/free/limits/query rights.
+
+import { BANK_STEP } from './costs.js';
+import type { Hardware } from './hardware.js';
+import type { KObject, ObjectHeader } from './objects.js';
+
+export interface Bank extends ObjectHeader {
+  readonly kind: 'bank';
+  /** Parent bank; kept after the bank is destroyed so late unpins can uncharge the chain. */
+  readonly parent: Bank | undefined;
+  readonly children: Set<Bank>;
+  /** Objects allocated directly from this bank, in allocation order. */
+  readonly objects: Set<KObject>;
+  /** Frames charged: held by objects of this bank and of its descendants. */
+  usage: number;
+  limit: number;
+  /** Live pins on pages of this bank and of its descendants. */
+  pins: number;
+  pinLimit: number;
+}
+
+/** The bank and its ancestors, nearest first. */
+export function* chain(bank: Bank): Generator<Bank> {
+  for (let b: Bank | undefined = bank; b; b = b.parent) yield b;
+}
+
+/** Charge `frames` to the bank and every ancestor, or nothing if any of them would exceed its limit. */
+export function charge(hw: Hardware, bank: Bank, frames: number): boolean {
+  for (const b of chain(bank)) {
+    hw.compute(BANK_STEP);
+    if (b.usage + frames > b.limit) return false;
+  }
+  for (const b of chain(bank)) b.usage += frames;
+  return true;
+}
+
+export function uncharge(hw: Hardware, bank: Bank, frames: number): void {
+  for (const b of chain(bank)) {
+    hw.compute(BANK_STEP);
+    b.usage -= frames;
+  }
+}
+
+/** Charge one pin, or nothing if a pin limit on the chain would be exceeded. */
+export function chargePin(hw: Hardware, bank: Bank): boolean {
+  for (const b of chain(bank)) {
+    hw.compute(BANK_STEP);
+    if (b.pins + 1 > b.pinLimit) return false;
+  }
+  for (const b of chain(bank)) b.pins++;
+  return true;
+}
+
+export function unchargePin(hw: Hardware, bank: Bank): void {
+  for (const b of chain(bank)) {
+    hw.compute(BANK_STEP);
+    b.pins--;
+  }
+}
+
+/** Whether `bank` is `ancestor` or lies below it. */
+export function isWithin(bank: Bank, ancestor: Bank): boolean {
+  for (const b of chain(bank)) if (b === ancestor) return true;
+  return false;
+}

@@ -1,0 +1,73 @@
+// The frame table (DESIGN.md §4 "Frame"): for every 4 KiB physical frame its state (free,
+// kernel, allocated, quarantined), its pin count, the reverse map of the PTEs that map it,
+// its allocation epoch and its owner. A frame is zeroed when it goes back to the free list,
+// so free frames are always zero and a frame's old contents are never visible to its next
+// owner (§6 item 7). The free list is a stack: a freed frame is the next one handed out,
+// which makes any reuse bug show at once.
+
+import type { Hardware } from './hardware.js';
+import { FRAME_LIST_STEP } from './costs.js';
+import type { KObject } from './objects.js';
+import type { Mapping } from './spaces.js';
+
+export type FrameState = 'free' | 'kernel' | 'allocated' | 'quarantined';
+
+export class FrameTable {
+  readonly state: FrameState[];
+  readonly pins: Int32Array;
+  /** Value of `epochs` when the frame was last allocated. */
+  readonly epoch: Float64Array;
+  readonly rmap: Set<Mapping>[];
+  /** The object whose storage the frame is (page, page table's space or region, domain, ...). */
+  readonly owner: (KObject | undefined)[];
+  private readonly freeList: number[] = [];
+  /** Allocations so far: the epoch counter. */
+  epochs = 0;
+
+  constructor(
+    private readonly hw: Hardware,
+    count: number,
+    reserved: number,
+  ) {
+    this.state = new Array<FrameState>(count).fill('free');
+    this.pins = new Int32Array(count);
+    this.epoch = new Float64Array(count);
+    this.rmap = Array.from({ length: count }, () => new Set<Mapping>());
+    this.owner = new Array<KObject | undefined>(count).fill(undefined);
+    for (let f = 0; f < reserved; f++) this.state[f] = 'kernel';
+    for (let f = count - 1; f >= reserved; f--) this.freeList.push(f);
+  }
+
+  get freeCount(): number {
+    return this.freeList.length;
+  }
+
+  /** Take a free (hence zero) frame for `owner`, or undefined when memory is exhausted. */
+  allocate(state: 'kernel' | 'allocated', owner?: KObject): number | undefined {
+    this.hw.compute(FRAME_LIST_STEP);
+    const f = this.freeList.pop();
+    if (f === undefined) return undefined;
+    this.state[f] = state;
+    this.owner[f] = owner;
+    this.epoch[f] = ++this.epochs;
+    return f;
+  }
+
+  /** Zero a frame nobody maps or pins and put it back on the free list. */
+  release(f: number): void {
+    if (this.pins[f]! > 0 || this.rmap[f]!.size > 0 || this.state[f] === 'free') {
+      throw new Error(`kernel bug: release of frame ${f} (${this.state[f]}, pins ${this.pins[f]}, mappings ${this.rmap[f]!.size})`);
+    }
+    this.hw.zeroFrame(f);
+    this.hw.compute(FRAME_LIST_STEP);
+    this.state[f] = 'free';
+    this.owner[f] = undefined;
+    this.freeList.push(f);
+  }
+
+  /** A pinned frame whose page was revoked: held, owned by nobody, until its last unpin. */
+  quarantine(f: number): void {
+    this.state[f] = 'quarantined';
+    this.owner[f] = undefined;
+  }
+}

@@ -1,0 +1,103 @@
+// The machine interface: the kernel's whole view of the hardware. Physical memory is read
+// and written through the CPU's physical accessors, so every kernel step is charged in
+// cycles and the devices catch up before it (DMA proceeds while the kernel works, as
+// DESIGN.md §3 requires). CR3, INVLPG, ports and the IOMMU are reached only from here: the
+// kernel is the only writer of CR3, page tables and the IOMMU.
+
+import type { Machine } from '../../emulator/machine/machine.js';
+import { FRAME_SIZE } from '../../emulator/machine/memory.js';
+import { CR0_PG, CR0_WP } from '../../emulator/machine/paging.js';
+
+export class Hardware {
+  constructor(readonly machine: Machine) {}
+
+  get cpu() {
+    return this.machine.cpu;
+  }
+
+  get frameCount(): number {
+    return this.machine.memory.frames;
+  }
+
+  /** Charge `units` of kernel bookkeeping (costs.ts). */
+  compute(units: number): void {
+    this.machine.cpu.compute(units);
+  }
+
+  // ---- physical memory ----
+
+  load32(pa: number): number {
+    return this.machine.cpu.loadPhys(pa, 4);
+  }
+
+  store32(pa: number, v: number): void {
+    this.machine.cpu.storePhys(pa, 4, v);
+  }
+
+  /** Zero a frame line by line (non-preemptible, but DMA beats land between the lines). */
+  zeroFrame(frame: number): void {
+    this.machine.cpu.zeroSync(frame * FRAME_SIZE, FRAME_SIZE, true);
+  }
+
+  /** Host-side look at a frame, for invariant checks only (charges nothing). */
+  frameIsZero(frame: number): boolean {
+    const b = this.machine.memory.bytes;
+    const w = new Uint32Array(b.buffer, b.byteOffset + frame * FRAME_SIZE, FRAME_SIZE / 4);
+    for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+    return true;
+  }
+
+  /** Host-side read of a page-table entry, for invariant checks only. */
+  peek32(pa: number): number {
+    return this.machine.memory.read32(pa);
+  }
+
+  // ---- paging ----
+
+  enablePaging(pageDirectory: number): void {
+    const cpu = this.machine.cpu;
+    cpu.writeCr3(pageDirectory);
+    cpu.writeCr0(cpu.mmu.cr0 | CR0_PG | CR0_WP);
+  }
+
+  get cr3(): number {
+    return this.machine.mmu.cr3;
+  }
+
+  writeCr3(pa: number): void {
+    this.machine.cpu.writeCr3(pa);
+  }
+
+  invlpg(va: number): void {
+    this.machine.cpu.invlpg(va);
+  }
+
+  // ---- ports ----
+
+  outb(port: number, v: number): void {
+    this.machine.cpu.out(port, v, 1);
+  }
+
+  inb(port: number): number {
+    return this.machine.cpu.in(port, 1);
+  }
+
+  // ---- IOMMU ----
+
+  get iommuEnabled(): boolean {
+    return this.machine.iommu.enabled;
+  }
+
+  iommuMap(busPage: number, frame: number, writable: boolean): void {
+    this.machine.cpu.compute(IOMMU_ENTRY_WRITE);
+    this.machine.iommu.map(busPage, frame, writable);
+  }
+
+  iommuUnmap(busPage: number): void {
+    this.machine.cpu.compute(IOMMU_ENTRY_WRITE);
+    this.machine.iommu.unmap(busPage);
+  }
+}
+
+/** ~ Writing one IOMMU table entry plus its invalidation: an uncached store and a register write. Estimate. */
+const IOMMU_ENTRY_WRITE = 40;

@@ -1,0 +1,168 @@
+// checkInvariants(): DESIGN.md §6 items 1, 2, 3, 5 (rights), 6 and 7, checked against the
+// kernel's records *and* against what the hardware would actually do: the page tables are
+// read from physical memory and the TLB's cached entries are compared with them. Reads are
+// host-side peeks and charge no cycles. Returns the violations (empty when all hold).
+
+import { FRAME_SIZE } from '../../emulator/machine/memory.js';
+import { PTE_FRAME_MASK, PTE_P, PTE_RW } from '../../emulator/machine/paging.js';
+import type { Bank } from './banks.js';
+import type { KObject } from './objects.js';
+import { ENTRIES, isCurrent, mappingVa, type Space } from './spaces.js';
+import type { KernelState } from './state.js';
+
+export interface InvariantOptions {
+  /** Scan every free frame for non-zero bytes (item 7); on by default. */
+  zeroScan?: boolean;
+}
+
+export function checkInvariants(k: KernelState, opts: InvariantOptions = {}): string[] {
+  const bad: string[] = [];
+  checkDma(k, bad);
+  checkPins(k, bad);
+  const spaces = checkAccounting(k, bad);
+  for (const s of spaces) checkSpace(k, s, bad);
+  checkTlb(k, spaces, bad);
+  if (opts.zeroScan !== false) checkZero(k, bad);
+  return bad;
+}
+
+/** Item 1: what the bus observer saw, and the IOMMU maps only pinned frames. */
+function checkDma(k: KernelState, bad: string[]): void {
+  for (const v of k.busViolations) bad.push(`1 dma: ${v}`);
+  const iommu = k.hw.machine.iommu;
+  if (!iommu.enabled) return;
+  let pinned = 0;
+  for (let f = 0; f < k.frames.state.length; f++) {
+    if (k.frames.pins[f]! > 0) pinned++;
+    if (iommu.isMapped(f) !== k.frames.pins[f]! > 0) bad.push(`1 iommu: frame ${f} mapped=${iommu.isMapped(f)} with ${k.frames.pins[f]} pins`);
+  }
+  if (iommu.mappings !== pinned) bad.push(`1 iommu: ${iommu.mappings} entries for ${pinned} pinned frames`);
+}
+
+/** Item 2: a pinned frame is never free or reused; pin counts equal the live tokens. */
+function checkPins(k: KernelState, bad: string[]): void {
+  const fr = k.frames;
+  const count = new Map<number, number>();
+  const writable = new Map<number, number>();
+  for (const dp of k.devprivs) {
+    for (const t of dp.tokens.values()) {
+      count.set(t.frame, (count.get(t.frame) ?? 0) + 1);
+      if (t.writable) writable.set(t.frame, (writable.get(t.frame) ?? 0) + 1);
+      if (t.epoch !== fr.epoch[t.frame]) bad.push(`2 pin: token ${t.id} frame ${t.frame} reallocated since its pin`);
+    }
+  }
+  for (let f = 0; f < fr.state.length; f++) {
+    const pins = fr.pins[f]!;
+    if (pins !== (count.get(f) ?? 0)) bad.push(`2 pin: frame ${f} count ${pins}, tokens ${count.get(f) ?? 0}`);
+    if (k.writablePins[f] !== (writable.get(f) ?? 0)) bad.push(`2 pin: frame ${f} writable count ${k.writablePins[f]}`);
+    if (pins > 0 && fr.state[f] !== 'allocated' && fr.state[f] !== 'quarantined') bad.push(`2 pin: pinned frame ${f} is ${fr.state[f]}`);
+    if (fr.state[f] === 'quarantined' && pins === 0) bad.push(`2 pin: quarantined frame ${f} has no pin`);
+  }
+}
+
+/** Frames an object holds. */
+function framesOf(o: KObject): number[] {
+  switch (o.kind) {
+    case 'page':
+      return [o.frame];
+    case 'space':
+      return [o.pd, ...[...o.tables.values()].filter((t) => !t.region).map((t) => t.frame)];
+    case 'region':
+      return [o.table.frame];
+    case 'domain':
+    case 'endpoint':
+    case 'notification':
+      return [o.frame];
+    case 'bank':
+    case 'devpriv':
+      return [];
+  }
+}
+
+/** Item 6: usage equals what was allocated, limits hold on every chain, frames have one owner. Returns the live spaces. */
+function checkAccounting(k: KernelState, bad: string[]): Space[] {
+  const spaces: Space[] = [];
+  const held = new Map<number, KObject>();
+  const pinsBelow = new Map<Bank, number>();
+  for (const dp of k.devprivs) for (const t of dp.tokens.values()) for (let b: Bank | undefined = t.bank; b; b = b.parent) pinsBelow.set(b, (pinsBelow.get(b) ?? 0) + 1);
+  const visit = (bank: Bank): number => {
+    let usage = 0;
+    for (const o of bank.objects) {
+      if (!o.live) bad.push(`6 accounting: dead object ${o.kind}#${o.id} still in bank #${bank.id}`);
+      if (o.bank !== bank) bad.push(`6 accounting: ${o.kind}#${o.id} listed in bank #${bank.id} but allocated by another`);
+      if (o.kind === 'space') spaces.push(o);
+      for (const f of framesOf(o)) {
+        const prev = held.get(f);
+        if (prev) bad.push(`6 accounting: frame ${f} held by ${prev.kind}#${prev.id} and ${o.kind}#${o.id}`);
+        held.set(f, o);
+        const want = o.kind === 'page' ? 'allocated' : 'kernel';
+        if (k.frames.state[f] !== want) bad.push(`6 accounting: frame ${f} of ${o.kind}#${o.id} is ${k.frames.state[f]}`);
+      }
+      usage += framesOf(o).length;
+      if (o.kind === 'bank') usage += visit(o);
+    }
+    if (usage !== bank.usage) bad.push(`6 accounting: bank #${bank.id} usage ${bank.usage}, allocated ${usage}`);
+    if (bank.usage > bank.limit) bad.push(`6 accounting: bank #${bank.id} usage ${bank.usage} over limit ${bank.limit}`);
+    if (bank.pins !== (pinsBelow.get(bank) ?? 0)) bad.push(`6 accounting: bank #${bank.id} pins ${bank.pins}, tokens ${pinsBelow.get(bank) ?? 0}`);
+    if (bank.pins > bank.pinLimit) bad.push(`6 accounting: bank #${bank.id} pins ${bank.pins} over limit ${bank.pinLimit}`);
+    return usage;
+  };
+  visit(k.primeBank);
+  let inUse = 0;
+  for (let f = 0; f < k.frames.state.length; f++) if (k.frames.state[f] === 'allocated' || (k.frames.state[f] === 'kernel' && k.frames.owner[f])) inUse++;
+  if (inUse !== held.size) bad.push(`6 accounting: ${inUse} frames in use, ${held.size} held by live objects`);
+  return spaces;
+}
+
+/** Items 3 and 5 in memory: every present PDE/PTE of a live space is recorded, maps a live page's frame, with the recorded rights. */
+function checkSpace(k: KernelState, s: Space, bad: string[]): void {
+  const hw = k.hw;
+  for (let i = 0; i < ENTRIES; i++) {
+    const pde = hw.peek32(s.pd * FRAME_SIZE + i * 4);
+    const t = s.tables.get(i);
+    if ((pde & PTE_P) === 0) {
+      if (t) bad.push(`3 revocation: space #${s.id} table ${i} not in its directory`);
+      continue;
+    }
+    if (!t || (pde & PTE_FRAME_MASK) !== t.frame * FRAME_SIZE) {
+      bad.push(`3 revocation: space #${s.id} PDE ${i} = 0x${(pde >>> 0).toString(16)} is not a table the kernel made`);
+      continue;
+    }
+    if (t.region && !t.region.live) bad.push(`3 revocation: space #${s.id} PDE ${i} is a dead region's table`);
+    for (let j = 0; j < ENTRIES; j++) {
+      const pte = hw.peek32(t.frame * FRAME_SIZE + j * 4);
+      const m = t.mappings.get(j);
+      if ((pte & PTE_P) === 0) {
+        if (m) bad.push(`3 revocation: space #${s.id} va 0x${mappingVa(m).toString(16)} recorded but not present`);
+        continue;
+      }
+      const f = Math.floor((pte & PTE_FRAME_MASK) / FRAME_SIZE);
+      const va = ((i << 22) | (j << 12)) >>> 0;
+      const owner = k.frames.owner[f];
+      if (!m || m.frame !== f || !k.frames.rmap[f]!.has(m)) bad.push(`3 revocation: space #${s.id} va 0x${va.toString(16)} maps frame ${f} without a record`);
+      if (k.frames.state[f] !== 'allocated' || owner?.kind !== 'page' || !owner.live || owner.frame !== f) {
+        bad.push(`3 revocation: space #${s.id} va 0x${va.toString(16)} maps frame ${f} (${k.frames.state[f]}) that no live page holds`);
+      }
+      if (m && ((pte & PTE_RW) !== 0) !== m.writable) bad.push(`5 rights: space #${s.id} va 0x${va.toString(16)} R/W bit differs from the granted rights`);
+    }
+  }
+  for (let f = 0; f < k.frames.rmap.length; f++) {
+    for (const m of k.frames.rmap[f]!) if (!m.table.space.live) bad.push(`3 revocation: frame ${f} reverse-mapped in dead space #${m.table.space.id}`);
+  }
+}
+
+/** Item 3 in the TLB: every cached translation agrees with a present PTE of the loaded space. */
+function checkTlb(k: KernelState, spaces: Space[], bad: string[]): void {
+  const cur = spaces.find((s) => isCurrent(k.hw, s));
+  for (const e of k.hw.machine.mmu.tlb.cachedFrames()) {
+    const m = cur?.tables.get(e.va >>> 22)?.mappings.get((e.va >>> 12) & 0x3ff);
+    if (e.large || !m || m.frame * FRAME_SIZE !== e.base) {
+      bad.push(`3 revocation: TLB entry va 0x${e.va.toString(16)} -> 0x${e.base.toString(16)} has no matching PTE in the loaded space`);
+    }
+  }
+}
+
+/** Item 7: free frames are zero, so nobody's old bytes reach a new owner. */
+function checkZero(k: KernelState, bad: string[]): void {
+  for (let f = 0; f < k.frames.state.length; f++) if (k.frames.state[f] === 'free' && !k.hw.frameIsZero(f)) bad.push(`7 zero: free frame ${f} is not zero`);
+}

@@ -1,0 +1,156 @@
+// IPC (DESIGN.md §4 "Endpoint / notification"): synchronous call/reply and send through
+// endpoints, carrying a label, a few words and capabilities; asynchronous notification bits.
+//
+// Rendezvous: whoever arrives second completes the transfer. A call leaves the caller
+// waiting for the receiver's reply (the receiver's implicit reply capability is `replyTo`).
+// Capabilities are read from the sender's slots when it sends, so changing its slots later
+// changes nothing; they are placed in the slots the receiver named, extra ones are dropped.
+
+import type { Message, Received, Result } from './api/context.js';
+import type { CapSlot } from './caps.js';
+import { IPC_BASE, IPC_PER_ITEM } from './costs.js';
+import type { Domain } from './domains.js';
+import type { Endpoint, QueuedSend } from './endpoints.js';
+import type { Notification } from './notifications.js';
+import { BLOCKED, err, ok, type Blocked } from './result.js';
+import type { KernelState } from './state.js';
+
+export const MAX_WORDS = 4;
+export const MAX_CAPS = 2;
+export const FAULT_LABEL = 0xfa17;
+
+/** Make a waiting domain runnable; its pending system call returns `result`. */
+export function wakeDomain(k: KernelState, d: Domain, result: Result<unknown>): void {
+  d.wait = undefined;
+  if (d.state !== 'waiting') return;
+  d.state = 'ready';
+  if (d.thread) k.hw.cpu.wake(d.thread, result);
+}
+
+function block(d: Domain, wait: NonNullable<Domain['wait']>): Blocked {
+  d.wait = wait;
+  d.state = 'waiting';
+  return BLOCKED;
+}
+
+/** Copy a message into `to`: words, and capabilities into the slots it offered. */
+function transfer(k: KernelState, to: Domain, s: Omit<QueuedSend, 'from' | 'call'>, capSlots: readonly number[]): Received {
+  const words = (s.msg.words ?? []).map((w) => w >>> 0);
+  const placed: number[] = [];
+  for (let i = 0; i < s.caps.length && i < capSlots.length; i++) {
+    to.slots[capSlots[i]!] = s.caps[i]!;
+    placed.push(capSlots[i]!);
+  }
+  k.hw.compute(IPC_BASE + IPC_PER_ITEM * (words.length + placed.length));
+  return { label: s.msg.label >>> 0, words, badge: s.badge, caps: placed };
+}
+
+/** Hand a send to a receiver that was waiting in recv. */
+function deliver(k: KernelState, receiver: Domain, s: QueuedSend): void {
+  const slots = receiver.wait?.kind === 'recv' ? receiver.wait.capSlots : [];
+  const received = transfer(k, receiver, s, slots);
+  if (s.from && s.call) receiver.replyTo = s.from; // the caller then waits for the reply (sendTo)
+  wakeDomain(k, receiver, ok(received));
+}
+
+/** call (call=true) or send: deliver now if a receiver waits, else queue and wait. */
+export function sendTo(k: KernelState, d: Domain, ep: Endpoint, badge: number, msg: Message, caps: CapSlot[], call: boolean, replySlots: readonly number[]): Result | Blocked {
+  const s: QueuedSend = { from: d, call, msg, caps, badge };
+  const receiver = ep.receivers.shift();
+  if (receiver) {
+    deliver(k, receiver, s);
+    return call ? block(d, { kind: 'reply', from: receiver, capSlots: replySlots }) : ok();
+  }
+  ep.senders.push(s);
+  return block(d, { kind: 'send', ep, call, capSlots: replySlots });
+}
+
+/** A message from the kernel itself (a fault report): nobody waits for it to be taken. */
+export function kernelSend(k: KernelState, ep: Endpoint, badge: number, msg: Message): void {
+  const s: QueuedSend = { from: undefined, call: false, msg, caps: [], badge };
+  const receiver = ep.receivers.shift();
+  if (receiver) deliver(k, receiver, s);
+  else ep.senders.push(s);
+}
+
+export function recvFrom(k: KernelState, d: Domain, ep: Endpoint, capSlots: readonly number[]): Result<Received> | Blocked {
+  const s = ep.senders.shift();
+  if (!s) {
+    ep.receivers.push(d);
+    return block(d, { kind: 'recv', ep, capSlots });
+  }
+  const received = transfer(k, d, s, capSlots);
+  if (s.from && s.call) {
+    const slots = s.from.wait?.kind === 'send' ? s.from.wait.capSlots : [];
+    s.from.wait = { kind: 'reply', from: d, capSlots: slots };
+    d.replyTo = s.from;
+  } else if (s.from) {
+    wakeDomain(k, s.from, ok());
+  }
+  return ok(received);
+}
+
+export function replyTo(k: KernelState, d: Domain, msg: Message, caps: CapSlot[]): Result {
+  const caller = d.replyTo;
+  if (!caller) return err('no-caller');
+  d.replyTo = undefined;
+  const slots = caller.wait?.kind === 'reply' ? caller.wait.capSlots : [];
+  wakeDomain(k, caller, ok(transfer(k, caller, { msg, caps, badge: 0 }, slots)));
+  return ok();
+}
+
+// ---- notifications ----
+
+export function signal(k: KernelState, n: Notification, bits: number): void {
+  n.bits = (n.bits | bits) >>> 0;
+  const w = n.waiter;
+  if (w && n.bits !== 0) {
+    n.waiter = undefined;
+    const got = n.bits;
+    n.bits = 0;
+    wakeDomain(k, w, ok(got));
+  }
+}
+
+export function waitOn(k: KernelState, d: Domain, n: Notification, blocking: boolean): Result<number> | Blocked {
+  if (n.bits !== 0 || !blocking) {
+    const got = n.bits;
+    n.bits = 0;
+    return ok(got);
+  }
+  if (n.waiter && n.waiter !== d) return err('busy');
+  n.waiter = d;
+  return block(d, { kind: 'notification', n });
+}
+
+// ---- teardown ----
+
+/** Take a domain out of every queue and rendezvous it is part of (it is being stopped). */
+export function detachDomain(k: KernelState, d: Domain): void {
+  const w = d.wait;
+  if (w?.kind === 'send') remove(w.ep.senders, (s) => s.from === d);
+  else if (w?.kind === 'recv') remove(w.ep.receivers, (r) => r === d);
+  else if (w?.kind === 'reply' && w.from.replyTo === d) w.from.replyTo = undefined;
+  else if (w?.kind === 'notification' && w.n.waiter === d) w.n.waiter = undefined;
+  d.wait = undefined;
+  const caller = d.replyTo;
+  d.replyTo = undefined;
+  if (caller) wakeDomain(k, caller, err('invalid-cap'));
+}
+
+/** An endpoint is gone: everyone waiting on it gets the null-capability answer. */
+export function failEndpoint(k: KernelState, ep: Endpoint): void {
+  for (const s of ep.senders.splice(0)) if (s.from) wakeDomain(k, s.from, err('invalid-cap'));
+  for (const r of ep.receivers.splice(0)) wakeDomain(k, r, err('invalid-cap'));
+}
+
+export function failNotification(k: KernelState, n: Notification): void {
+  const w = n.waiter;
+  n.waiter = undefined;
+  if (w) wakeDomain(k, w, err('invalid-cap'));
+}
+
+function remove<T>(list: T[], pred: (x: T) => boolean): void {
+  const i = list.findIndex(pred);
+  if (i >= 0) list.splice(i, 1);
+}

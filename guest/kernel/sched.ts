@@ -1,0 +1,37 @@
+// Scheduling (DESIGN.md §4 "Domain" states; issue 4 "preemptive scheduling from the
+// timer"): the highest priority with a runnable domain runs; within it, round-robin in
+// creation order, one step per timer tick. A domain woken at a higher priority runs at the
+// running domain's next preemption point. The CPU writes CR3 on the switch (its TLB is then
+// empty and the refills are real misses); the kernel charges the register save/restore.
+
+import type { Thread } from '../../emulator/machine/thread.js';
+import { CONTEXT_SWITCH } from './costs.js';
+import type { Domain } from './domains.js';
+import type { KernelState } from './state.js';
+
+function runnable(d: Domain): boolean {
+  return d.state === 'ready' && d.thread !== undefined && d.thread.state === 'ready';
+}
+
+/** The thread to run next (the CPU's scheduler hook), or undefined to halt until an interrupt. */
+export function pick(k: KernelState): Thread | undefined {
+  const cur = k.hw.cpu.current;
+  const curD = cur ? k.byThread.get(cur) : undefined;
+  let best = -1;
+  for (const d of k.domains) if (runnable(d) && d.priority > best) best = d.priority;
+  if (best < 0) return undefined;
+  if (curD && runnable(curD) && curD.priority === best && !k.tickPending) return cur;
+  k.tickPending = false;
+  const n = k.domains.length;
+  const start = curD ? k.domains.indexOf(curD) + 1 : 0;
+  for (let i = 0; i < n; i++) {
+    const d = k.domains[(start + i) % n]!;
+    if (!runnable(d) || d.priority !== best) continue;
+    if (d.thread !== cur) {
+      k.counters.switches++;
+      k.hw.compute(CONTEXT_SWITCH);
+    }
+    return d.thread;
+  }
+  return undefined;
+}

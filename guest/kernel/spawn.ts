@@ -1,0 +1,47 @@
+// Creating a domain: its kernel state (one frame, charged to the bank), its capability
+// slots, and the CPU thread that runs its body in user mode with the space's page
+// directory as CR3. The body gets the domain's context (context.ts) and nothing else.
+
+import { FRAME_SIZE } from '../../emulator/machine/memory.js';
+import type { GuestCode } from '../../emulator/machine/thread.js';
+import type { DomainBody, Result } from './api/context.js';
+import { header, takeFrame } from './alloc.js';
+import type { Bank } from './banks.js';
+import type { CapSlot, Capability } from './caps.js';
+import { makeContext } from './context.js';
+import { SLOT_COUNT, type Domain } from './domains.js';
+import { err, ok } from './result.js';
+import type { Space } from './spaces.js';
+import type { KernelState } from './state.js';
+
+export interface DomainSpec {
+  readonly name: string;
+  readonly space: Space;
+  readonly body: DomainBody;
+  readonly priority: number;
+  readonly keeper: Capability | null;
+  /** Capabilities for slots 0, 1, ... */
+  readonly caps: readonly CapSlot[];
+}
+
+export function allocDomain(k: KernelState, bank: Bank, spec: DomainSpec): Result<Domain> {
+  const f = takeFrame(k, bank, 'kernel');
+  if (typeof f === 'string') return err(f);
+  const slots: CapSlot[] = new Array<CapSlot>(SLOT_COUNT).fill(null);
+  spec.caps.forEach((c, i) => (slots[i] = c));
+  const d: Domain = {
+    ...header(k, bank), kind: 'domain', name: spec.name, frame: f, space: spec.space, slots,
+    priority: spec.priority, keeper: spec.keeper, thread: undefined, state: 'ready',
+    wait: undefined, replyTo: undefined, fault: undefined,
+  };
+  k.frames.owner[f] = d;
+  bank.objects.add(d);
+  const ctx = makeContext(k, d);
+  function* run(): GuestCode {
+    yield* spec.body(ctx);
+  }
+  d.thread = k.hw.cpu.spawn(spec.name, 'user', spec.space.pd * FRAME_SIZE, run());
+  k.byThread.set(d.thread, d);
+  k.domains.push(d);
+  return ok(d);
+}

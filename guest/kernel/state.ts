@@ -1,0 +1,56 @@
+// The kernel's state: the frame table, the domains and their threads, the interrupt
+// routing, and the counters. Everything else hangs off the objects in it. One instance per
+// booted kernel; the operation modules take it as their first argument.
+
+import type { Thread } from '../../emulator/machine/thread.js';
+import type { Bank } from './banks.js';
+import type { DevPriv } from './devpriv.js';
+import type { Domain } from './domains.js';
+import type { FrameTable } from './frames.js';
+import type { Hardware } from './hardware.js';
+
+export interface KernelState {
+  readonly hw: Hardware;
+  readonly frames: FrameTable;
+  /** Per frame: live pins that let the device write it (pin.ts). */
+  readonly writablePins: Int32Array;
+  /** Per frame: its allocation epoch when its pin count last rose from 0. */
+  readonly pinEpoch: Float64Array;
+  /** The root of the bank tree: every frame not reserved at boot. */
+  readonly primeBank: Bank;
+  /** Page directory used when no domain's space is loaded (maps nothing). */
+  readonly kernelPd: number;
+  /** Live domains in creation order (the round-robin order). */
+  readonly domains: Domain[];
+  readonly byThread: Map<Thread, Domain>;
+  /** Device privileges created at boot, each with its live pin tokens. */
+  readonly devprivs: DevPriv[];
+  /** Device privilege by IRQ line. */
+  readonly irqOwners: Map<number, DevPriv>;
+  /** Shadow of the PICs' interrupt mask (master in bits 0-7, slave in 8-15). */
+  irqMask: number;
+  /** A timer tick asked for a round-robin step at the next preemption point. */
+  tickPending: boolean;
+  nextId: number;
+  nextToken: number;
+  counters: KernelCounters;
+  /** Violations the DMA bus observer saw as they happened (DESIGN.md §6 item 1). */
+  readonly busViolations: string[];
+}
+
+export interface KernelCounters {
+  syscalls: number;
+  switches: number;
+  ticks: number;
+  interrupts: number;
+  faults: number;
+  revokedMappings: number;
+  quarantined: number;
+  pins: number;
+  unpins: number;
+  dmaBeatsChecked: number;
+}
+
+export function newCounters(): KernelCounters {
+  return { syscalls: 0, switches: 0, ticks: 0, interrupts: 0, faults: 0, revokedMappings: 0, quarantined: 0, pins: 0, unpins: 0, dmaBeatsChecked: 0 };
+}

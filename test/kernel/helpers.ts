@@ -1,0 +1,34 @@
+// Shared set-up for the kernel tests: a small machine, a booted kernel, and helpers to run
+// domains written inline as generator functions.
+
+import { Machine } from '../../emulator/machine/machine.js';
+import type { MachineOptions } from '../../emulator/machine/config.js';
+import { bootKernel, type Kernel, type KernelConfig } from '../../guest/kernel/kernel.js';
+import type { DomainContext, GuestCode, Op, Ops, Result } from '../../guest/kernel/api/context.js';
+
+export function boot(opts: MachineOptions = {}, config: KernelConfig = {}): { machine: Machine; kernel: Kernel } {
+  const machine = new Machine({ memoryBytes: 4 << 20, ...opts });
+  const kernel = bootKernel(machine, config);
+  return { machine, kernel };
+}
+
+/** Invoke and return the result (for use inside domain bodies). */
+export function* call<K extends Op>(ctx: DomainContext, slot: number, op: K, args: Ops[K]['args']): GuestCode<Result<Ops[K]['value']>> {
+  return yield* ctx.invoke(slot, op, args);
+}
+
+/** The value of an ok result; throws with the error code otherwise. */
+export function value<T>(r: Result<T>): T {
+  if (!r.ok) throw new Error(`expected ok, got ${r.error}`);
+  return r.value;
+}
+
+export function errorOf(r: Result<unknown>): string {
+  return r.ok ? 'ok' : r.error;
+}
+
+/** Run the machine until every domain is done or `cycles` pass; returns the CPU's cycle. */
+export function runFor(machine: Machine, cycles: number): number {
+  machine.runFor(cycles);
+  return machine.now;
+}
