@@ -1,0 +1,92 @@
+// A bridge from the wire to an external UDP frame socket, with QEMU's socket netdev
+// semantics: one Ethernet frame (no FCS) per datagram, each way. Good frames heard on the
+// wire go out as datagrams; each datagram received becomes a frame sent on the wire at the
+// current emulated cycle (a datagram that is not a legal frame is counted and dropped).
+//
+// While a bridge is attached the emulated clock must follow the wall clock (a real peer
+// answers in real time): runPaced() runs the machine in slices never ahead of the wall
+// clock. This is the one place in devices/ that reads the host's time.
+
+import dgram from 'node:dgram';
+import { FCS_BYTES, FrameError, checkFrame, fcsOk } from '../frame.js';
+import type { Wire, WireEndpoint, WirePort } from '../wire/wire.js';
+
+export interface UdpBridgeOptions {
+  /** Local address and port to bind (default 127.0.0.1, any free port). */
+  bindAddress?: string;
+  bindPort?: number;
+  /** Where frames from the wire are sent. */
+  remoteAddress?: string;
+  remotePort: number;
+}
+
+export class UdpBridge implements WireEndpoint {
+  readonly name: string;
+  readonly port: WirePort;
+  private readonly socket = dgram.createSocket('udp4');
+  sentDatagrams = 0;
+  receivedDatagrams = 0;
+  /** Datagrams that were not legal frames. */
+  rejected = 0;
+  lastError: string | undefined;
+
+  constructor(
+    wire: Wire,
+    readonly opts: UdpBridgeOptions,
+    name = 'udp-bridge',
+  ) {
+    if (!Number.isInteger(opts.remotePort) || opts.remotePort <= 0 || opts.remotePort > 65535) throw new RangeError(`${name}: bad remote port ${opts.remotePort}`);
+    this.name = name;
+    this.port = wire.attach(this);
+    this.socket.on('message', (msg) => this.datagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.length)));
+    this.socket.on('error', (e) => void (this.lastError = String(e)));
+  }
+
+  /** Bind the socket; resolves to the local port. */
+  open(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.socket.once('error', reject);
+      this.socket.bind(this.opts.bindPort ?? 0, this.opts.bindAddress ?? '127.0.0.1', () => {
+        this.socket.off('error', reject);
+        resolve(this.socket.address().port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+
+  /** A frame heard on the wire: forward it if its FCS is good. */
+  frame(bytes: Uint8Array): void {
+    if (!fcsOk(bytes)) return;
+    this.sentDatagrams++;
+    this.socket.send(bytes.subarray(0, bytes.length - FCS_BYTES), this.opts.remotePort, this.opts.remoteAddress ?? '127.0.0.1');
+  }
+
+  private datagram(d: Uint8Array): void {
+    this.receivedDatagrams++;
+    try {
+      this.port.send(checkFrame(Uint8Array.from(d), this.name));
+    } catch (e) {
+      if (!(e instanceof FrameError)) throw e;
+      this.rejected++;
+      this.lastError = e.message;
+    }
+  }
+
+  /**
+   * Run the emulation up to `untilCycle`, never ahead of the wall clock: `run(c)` advances the
+   * machine to cycle c; between slices node's event loop delivers datagrams.
+   */
+  async runPaced(run: (cycle: number) => void, now: () => number, untilCycle: number, cpuHz: number, sliceMs = 1): Promise<void> {
+    const startCycle = now();
+    const startWall = performance.now(); // wall-clock ok: pacing to real time is the bridge's job
+    while (now() < untilCycle) {
+      const elapsed = performance.now() - startWall; // wall-clock ok
+      const target = Math.min(untilCycle, startCycle + Math.floor((elapsed * cpuHz) / 1000));
+      if (target > now()) run(target);
+      if (now() < untilCycle) await new Promise((r) => setTimeout(r, sliceMs));
+    }
+  }
+}

@@ -1,0 +1,88 @@
+// Fault injection on the wire: loss, duplication, reordering and bit corruption, each with
+// its own rate and its own seeded random stream (so changing one rate never shifts another
+// fault's sequence). A decision is made once per frame handed to the wire.
+
+import type { Prng } from '../../emulator/machine/prng.js';
+
+export interface FaultRates {
+  /** Probability that a frame reaches no receiver (it still occupies the wire). */
+  loss?: number;
+  /** Probability that a frame is sent twice, back to back. */
+  duplicate?: number;
+  /** Probability that a frame is held back and sent after the sender's next frame. */
+  reorder?: number;
+  /** Probability that one bit of a frame (FCS included) is inverted. */
+  corrupt?: number;
+}
+
+/** Where the wire gets its random streams (the machine's PrngFactory fits). */
+export interface RandomStreams {
+  stream(purpose: string): Prng;
+}
+
+export interface FaultDecision {
+  lose: boolean;
+  duplicate: boolean;
+  reorder: boolean;
+  /** Byte index and bit mask to invert, or flipAt -1. */
+  flipAt: number;
+  flipMask: number;
+}
+
+export class FaultCounters {
+  lost = 0;
+  duplicated = 0;
+  reordered = 0;
+  corrupted = 0;
+}
+
+const NO_FAULT: FaultDecision = Object.freeze({ lose: false, duplicate: false, reorder: false, flipAt: -1, flipMask: 0 });
+
+export class Faults {
+  readonly counts = new FaultCounters();
+  private readonly loss: Prng;
+  private readonly dup: Prng;
+  private readonly reorder: Prng;
+  private readonly corrupt: Prng;
+
+  constructor(
+    readonly rates: Readonly<FaultRates>,
+    random: RandomStreams,
+    name: string,
+  ) {
+    for (const [k, v] of Object.entries(rates)) {
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`${name}: fault rate '${k}' must be a number in [0, 1], got ${v}`);
+    }
+    this.loss = random.stream(`${name}.loss`);
+    this.dup = random.stream(`${name}.duplicate`);
+    this.reorder = random.stream(`${name}.reorder`);
+    this.corrupt = random.stream(`${name}.corrupt`);
+  }
+
+  get active(): boolean {
+    const r = this.rates;
+    return Boolean(r.loss || r.duplicate || r.reorder || r.corrupt);
+  }
+
+  /** Decide the faults of one frame of `length` wire bytes (frame + FCS). */
+  decide(length: number): FaultDecision {
+    if (!this.active) return NO_FAULT;
+    const r = this.rates;
+    const d: FaultDecision = {
+      lose: this.loss.chance(r.loss ?? 0),
+      duplicate: this.dup.chance(r.duplicate ?? 0),
+      reorder: this.reorder.chance(r.reorder ?? 0),
+      flipAt: -1,
+      flipMask: 0,
+    };
+    if (this.corrupt.chance(r.corrupt ?? 0)) {
+      d.flipAt = this.corrupt.below(length);
+      d.flipMask = 1 << this.corrupt.below(8);
+      this.counts.corrupted++;
+    }
+    if (d.lose) this.counts.lost++;
+    if (d.duplicate) this.counts.duplicated++;
+    if (d.reorder) this.counts.reordered++;
+    return d;
+  }
+}
