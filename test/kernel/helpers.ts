@@ -32,3 +32,24 @@ export function runFor(machine: Machine, cycles: number): number {
   machine.runFor(cycles);
   return machine.now;
 }
+
+import type { Bank } from '../../guest/kernel/banks.js';
+import type { CapSlot } from '../../guest/kernel/caps.js';
+import type { Domain } from '../../guest/kernel/domains.js';
+
+/**
+ * Spawn one domain running `body`, run the machine until it has finished (or `cycles`
+ * pass), and return the domain. The body's own assertions run inside the emulation; an
+ * exception in it leaves the domain 'faulted', which this helper reports.
+ */
+export function runDomain(
+  kernel: Kernel, bank: Bank, caps: CapSlot[], body: (ctx: DomainContext) => GuestCode<unknown>, cycles = 5_000_000,
+  prepare?: (d: Domain) => void,
+): Domain {
+  const d = kernel.spawn({ name: 'script', bank, caps, body, priority: 1 });
+  prepare?.(d);
+  const end = kernel.machine.now + cycles;
+  while (kernel.machine.now < end && d.state !== 'exited' && d.state !== 'faulted') kernel.machine.runFor(10_000);
+  if (d.state === 'faulted') throw d.thread?.error ?? new Error('domain faulted');
+  return d;
+}
