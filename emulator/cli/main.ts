@@ -7,6 +7,7 @@ import { createLogger } from './log.js';
 import { runMachineDemo } from './machine-demo.js';
 import { integer, positiveNumber } from './options.js';
 import { servePage } from './serve.js';
+import { x86Command } from './x86.js';
 
 const program = new Command()
   .name('reloaded')
@@ -50,5 +51,7 @@ program
     const { url } = await servePage(root, opts.port);
     console.log(`reloaded page at ${url}  (?seed=N&millis=MS; Ctrl-C stops)`);
   });
+
+program.addCommand(x86Command());
 
 await program.parseAsync(process.argv);
