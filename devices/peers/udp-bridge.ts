@@ -76,17 +76,22 @@ export class UdpBridge implements WireEndpoint {
   }
 
   /**
-   * Run the emulation up to `untilCycle`, never ahead of the wall clock: `run(c)` advances the
-   * machine to cycle c; between slices node's event loop delivers datagrams.
+   * Run the emulation up to `untilCycle`, never ahead of the wall clock: `run(c)` runs the
+   * machine to cycle c (an idle machine may stop short); between slices node's event loop
+   * delivers datagrams.
    */
   async runPaced(run: (cycle: number) => void, now: () => number, untilCycle: number, cpuHz: number, sliceMs = 1): Promise<void> {
     const startCycle = now();
+    let reached = startCycle;
     const startWall = performance.now(); // wall-clock ok: pacing to real time is the bridge's job
-    while (now() < untilCycle) {
+    while (reached < untilCycle) {
       const elapsed = performance.now() - startWall; // wall-clock ok
       const target = Math.min(untilCycle, startCycle + Math.floor((elapsed * cpuHz) / 1000));
-      if (target > now()) run(target);
-      if (now() < untilCycle) await new Promise((r) => setTimeout(r, sliceMs));
+      if (target > reached) {
+        run(target);
+        reached = target;
+      }
+      if (reached < untilCycle) await new Promise((r) => setTimeout(r, sliceMs));
     }
   }
 }

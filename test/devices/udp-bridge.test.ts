@@ -1,0 +1,58 @@
+// The UDP bridge: one frame per datagram each way (QEMU socket netdev semantics), against
+// a second dgram socket on 127.0.0.1, with the run paced to the wall clock.
+
+import dgram from 'node:dgram';
+import { describe, expect, it } from 'vitest';
+import { Machine } from '../../emulator/machine/machine.js';
+import { createWire } from '../../devices/attach.js';
+import { FrameSource } from '../../devices/peers/source.js';
+import { UdpBridge } from '../../devices/peers/udp-bridge.js';
+import { CARD_MAC, PEER_MAC, testFrame } from './rig.js';
+
+function socket(): Promise<{ s: dgram.Socket; port: number; got: Uint8Array[] }> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    const got: Uint8Array[] = [];
+    s.on('message', (m) => got.push(new Uint8Array(m)));
+    s.bind(0, '127.0.0.1', () => resolve({ s, port: s.address().port, got }));
+  });
+}
+
+describe('UDP frame-socket bridge', () => {
+  it('carries frames both ways, one per datagram, and rejects datagrams that are not frames', async () => {
+    const m = new Machine();
+    const wire = createWire(m);
+    const host = new FrameSource(wire, 'host');
+    const peer = await socket();
+    const bridge = new UdpBridge(wire, { remotePort: peer.port });
+    const bridgePort = await bridge.open();
+    try {
+      const inbound = testFrame(CARD_MAC, 300, 1);
+      peer.s.send(inbound, bridgePort, '127.0.0.1');
+      peer.s.send(new Uint8Array(10), bridgePort, '127.0.0.1'); // a runt: not a frame
+      const outbound = testFrame(PEER_MAC, 500, 2);
+      host.send(outbound);
+      const run = (c: number) => void m.runUntil(c);
+      // Emulate 60 ms, paced to real time, giving the sockets time to deliver.
+      await bridge.runPaced(run, () => m.now, 0.06 * m.config.cpuHz, m.config.cpuHz);
+      for (let i = 0; i < 50 && (host.heard.length < 1 || peer.got.length < 1 || bridge.rejected < 1); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        m.clock.runUntilIdle();
+      }
+      expect(peer.got.length).toBe(1);
+      expect(Array.from(peer.got[0]!)).toEqual(Array.from(outbound));
+      expect(host.heard.length).toBe(1);
+      expect(Array.from(host.heard[0]!.frame)).toEqual(Array.from(inbound));
+      expect(bridge.rejected).toBe(1);
+      expect(bridge.lastError).toMatch(/shorter than the Ethernet minimum/);
+    } finally {
+      await bridge.close();
+      peer.s.close();
+    }
+  });
+
+  it('checks its options', () => {
+    const wire = createWire(new Machine());
+    expect(() => new UdpBridge(wire, { remotePort: 70000 })).toThrow(/bad remote port/);
+  });
+});
