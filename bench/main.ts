@@ -1,10 +1,12 @@
 // `npm run bench`: measures host-speed figures side by side in one run and prints them.
 // Speed lives here, never in tests. Each area contributes a list of measurements.
 
+import { benchDevices } from './devices.js';
 import { benchMachine } from './machine.js';
 import { printResults, type BenchResult } from './report.js';
+import { benchX86 } from './x86.js';
 
-const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine]];
+const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices]];
 
 for (const [name, run] of sections) {
   console.log(`\n## ${name}`);
