@@ -6,7 +6,7 @@ import { benchMachine } from './machine.js';
 import { printResults, type BenchResult } from './report.js';
 import { benchX86 } from './x86.js';
 
-const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices]];
+const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86]];
 
 for (const [name, run] of sections) {
   console.log(`\n## ${name}`);

@@ -48,8 +48,16 @@ export interface X86RunResult {
   readonly traceHash: string;
 }
 
-/** Assemble platform, card, wire and peers; run the guest to its exit (or a limit). */
-export async function runX86(opts: X86RunOptions): Promise<X86RunResult> {
+export interface X86Session {
+  readonly platform: V86Platform;
+  readonly wire: Wire;
+  readonly card: Ne2kCard;
+  /** Run the guest to its exit (or a limit), then release v86 and the bridge's socket. */
+  run(): Promise<X86RunResult>;
+}
+
+/** Assemble platform, card, wire and peers, ready to run. */
+export async function assembleX86(opts: X86RunOptions): Promise<X86Session> {
   const platform = await V86Platform.boot(opts.image, { seed: opts.seed ?? 1 });
   let serial = '';
   platform.onSerial = (b) => {
@@ -67,14 +75,22 @@ export async function runX86(opts: X86RunOptions): Promise<X86RunResult> {
   const pcap = opts.pcap ? PcapWriter.on(wire, cpuHz) : undefined;
   opts.attach?.(wire);
   const bridge = opts.udp ? new UdpBridge(wire, { remoteAddress: opts.udp.host, remotePort: opts.udp.port }) : undefined;
-  try {
-    if (bridge) await bridge.open();
-    const result = await platform.run({ timeoutMs: opts.timeoutMs, maxCycles: opts.maxCycles, paceToWallClock: bridge !== undefined });
-    return { result, serial, pcap: pcap?.bytes(), card: { ...card.totals }, echoed: echo?.echoed ?? 0, traceHash: platform.trace.hash() };
-  } finally {
-    await bridge?.close();
-    await platform.destroy();
-  }
+  const run = async (): Promise<X86RunResult> => {
+    try {
+      if (bridge) await bridge.open();
+      const result = await platform.run({ timeoutMs: opts.timeoutMs, maxCycles: opts.maxCycles, paceToWallClock: bridge !== undefined });
+      return { result, serial, pcap: pcap?.bytes(), card: { ...card.totals }, echoed: echo?.echoed ?? 0, traceHash: platform.trace.hash() };
+    } finally {
+      await bridge?.close();
+      await platform.destroy();
+    }
+  };
+  return { platform, wire, card, run };
+}
+
+/** Assemble and run. */
+export async function runX86(opts: X86RunOptions): Promise<X86RunResult> {
+  return (await assembleX86(opts)).run();
 }
 
 function udpTarget(value: string): UdpTarget {

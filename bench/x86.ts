@@ -1,0 +1,62 @@
+// x86 figures: the benchmark guest (ne2k-selftest.asm built with -DBENCH_FRAMES, real x86
+// code on v86) echoing full-size frames in classic mode, measured in one run on our card
+// (with our wire and echo peer, at 100 Mbit/s) and on v86's built-in NE2000 (whose frames go
+// to a JavaScript echo on v86's bus, with no wire time). Frames per host second, and for our
+// card the ratio of emulated to host time.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { assembleX86 } from '../emulator/cli/x86.js';
+import { V86Platform } from '../emulator/platforms/v86/platform.js';
+import type { BenchResult } from './report.js';
+
+const IMAGE = fileURLToPath(new URL('../emulator/platforms/v86/examples/ne2k-bench.img', import.meta.url));
+/** Frames the benchmark guest echoes (its -DBENCH_FRAMES, see examples/build.mjs); it prints the count. */
+const FRAMES_RE = /bench: (\d+) frames echoed/;
+const MAX_CYCLES = 20_000_000_000;
+
+function framesOf(serial: string): number {
+  const m = FRAMES_RE.exec(serial);
+  if (!m) throw new Error(`the benchmark guest did not finish: ${JSON.stringify(serial.slice(-200))}`);
+  return Number(m[1]);
+}
+
+async function ourCard(image: Uint8Array): Promise<BenchResult[]> {
+  const session = await assembleX86({ image, echo: true, maxCycles: MAX_CYCLES });
+  const start = performance.now();
+  const run = await session.run();
+  const ms = performance.now() - start;
+  if (run.result.kind !== 'exit' || run.result.code !== 0) throw new Error(`benchmark guest on our card: ${JSON.stringify(run.result)} ${run.serial}`);
+  const frames = framesOf(run.serial);
+  const emulatedMs = (run.result.cycles * 1000) / session.platform.cpuHz;
+  return [
+    { name: 'x86 guest, our card + wire + echo: frames/s', value: (frames * 1000) / ms, unit: 'frames/host s' },
+    { name: 'x86 guest, our card: emulated/host time', value: emulatedMs / ms, unit: '×' },
+  ];
+}
+
+async function v86Card(image: Uint8Array): Promise<BenchResult[]> {
+  const platform = await V86Platform.boot(image, { builtinNe2k: true });
+  let serial = '';
+  platform.onSerial = (b) => (serial += String.fromCharCode(b));
+  // v86's NE2000 hands transmitted frames to its bus ('net0-send') and takes received ones
+  // from it ('net0-receive'): echo there, addresses swapped.
+  const bus = (platform.v86.emulator as unknown as { bus: { send(name: string, data: Uint8Array): void } }).bus;
+  platform.v86.emulator.add_listener('net0-send', (data: Uint8Array) => {
+    const echo = Uint8Array.from(data);
+    echo.set(data.subarray(6, 12), 0);
+    echo.set(data.subarray(0, 6), 6);
+    bus.send('net0-receive', echo);
+  });
+  const start = performance.now();
+  const result = await platform.run({ maxCycles: MAX_CYCLES });
+  const ms = performance.now() - start;
+  await platform.destroy();
+  if (result.kind !== 'exit' || result.code !== 0) throw new Error(`benchmark guest on v86's NE2000: ${JSON.stringify(result)} ${serial}`);
+  return [{ name: "x86 guest, v86's built-in NE2000 + bus echo: frames/s", value: (framesOf(serial) * 1000) / ms, unit: 'frames/host s' }];
+}
+
+export async function benchX86(): Promise<BenchResult[]> {
+  const image = readFileSync(IMAGE);
+  return [...(await ourCard(image)), ...(await v86Card(image))];
+}
