@@ -62,18 +62,28 @@ export interface DmaResult {
 
 export type DmaObserver = (beat: DmaBeat) => void;
 
+/** Told of every byte range a beat moved, before observers: the CPU cache's bus snooping. */
+export type DmaSnoop = (phys: number, length: number, write: boolean) => void;
+
 interface Transfer {
   readonly master: string;
   readonly write: boolean;
   readonly bus: number;
   readonly data: Uint8Array;
+  /** Bytes transferred so far; -1 once the transfer died of a bus error. */
   offset: number;
   readonly done: ((r: DmaResult) => void) | undefined;
   cancelled: boolean;
+  /** Beats left in the current burst, and the end of the burst's page. */
+  burstLeft: number;
+  pageEnd: number;
+  /** The transfer's beat handler, made once: beats chain one event to the next. */
+  step: () => void;
 }
 
 export class DmaEngine {
   readonly observers = new Set<DmaObserver>();
+  snoop: DmaSnoop | undefined;
   /** Beats performed since reset, and bytes moved. */
   beats = 0;
   bytes = 0;
@@ -112,20 +122,21 @@ export class DmaEngine {
 
   /** Write `data` to bus address `bus`. The bytes are read from `data` as each beat lands. */
   write(master: string, bus: number, data: Uint8Array, done?: (r: DmaResult) => void): { cancel(): void } {
-    return this.enqueue({ master, write: true, bus, data, offset: 0, done, cancelled: false });
+    return this.enqueue(master, true, bus, data, done);
   }
 
   /** Read `length` bytes from bus address `bus`; memory is sampled as each beat lands. */
   read(master: string, bus: number, length: number, done: (r: DmaResult) => void): { cancel(): void } {
-    return this.enqueue({ master, write: false, bus, data: new Uint8Array(length), offset: 0, done, cancelled: false });
+    return this.enqueue(master, false, bus, new Uint8Array(length), done);
   }
 
   get idle(): boolean {
     return !this.busy && this.waiting.length === 0;
   }
 
-  private enqueue(t: Transfer): { cancel(): void } {
-    if (!Number.isSafeInteger(t.bus) || t.bus < 0) throw new RangeError(`${t.master}: bad DMA bus address ${t.bus}`);
+  private enqueue(master: string, write: boolean, bus: number, data: Uint8Array, done: ((r: DmaResult) => void) | undefined): { cancel(): void } {
+    if (!Number.isSafeInteger(bus) || bus < 0) throw new RangeError(`${master}: bad DMA bus address ${bus}`);
+    const t: Transfer = { master, write, bus, data, offset: 0, done, cancelled: false, burstLeft: 0, pageEnd: 0, step: () => this.beat(t) };
     if (t.data.length === 0) {
       this.events.after(0, () => t.done?.(this.result(t, undefined)));
     } else {
@@ -159,27 +170,22 @@ export class DmaEngine {
     }
     this.busy = true;
     const tm = this.timing;
-    const start = this.clock.now;
     const addr = t.bus + t.offset;
-    const beats = this.burstBeats(addr, t.data.length - t.offset);
-    const pageLeft = FRAME_SIZE - (addr % FRAME_SIZE);
-    const firstPhase = start + (tm.arbitrationClocks + tm.addressClocks) * tm.cpuCyclesPerPciClock;
-    let beatAddr = addr;
-    for (let j = 0; j < beats; j++) {
-      const aligned = beatAddr - (beatAddr % BEAT_BYTES);
-      const end = Math.min(aligned + BEAT_BYTES, t.bus + t.data.length, addr + pageLeft);
-      const from = beatAddr;
-      const last = j === beats - 1;
-      this.events.post(firstPhase + (j + 1) * tm.cpuCyclesPerPciClock, () => this.beat(t!, from, end - from, last));
-      beatAddr = end;
-    }
+    t.burstLeft = this.burstBeats(addr, t.data.length - t.offset);
+    t.pageEnd = addr - (addr % FRAME_SIZE) + FRAME_SIZE;
+    const firstBeat = this.clock.now + (tm.arbitrationClocks + tm.addressClocks + 1) * tm.cpuCyclesPerPciClock;
+    this.events.post(firstBeat, t.step);
   }
 
-  private beat(t: Transfer, bus: number, length: number, lastOfBurst: boolean): void {
-    if (t.cancelled || t.offset < 0) {
-      if (lastOfBurst) this.afterBurst(t);
+  /** One data phase of the current burst: up to 4 bytes, to the next 4-byte boundary. */
+  private beat(t: Transfer): void {
+    if (t.cancelled) {
+      this.startBurst();
       return;
     }
+    const bus = t.bus + t.offset;
+    const end = Math.min(bus - (bus % BEAT_BYTES) + BEAT_BYTES, t.bus + t.data.length, t.pageEnd);
+    const length = end - bus;
     const phys = this.iommu.translate(bus, t.write);
     let error: DmaError | undefined;
     if (phys === IOMMU_FAULT) error = 'iommu-fault';
@@ -187,11 +193,14 @@ export class DmaEngine {
     const cycle = this.clock.now;
     if (error === undefined) {
       const mem = this.memory.bytes;
-      if (t.write) mem.set(t.data.subarray(t.offset, t.offset + length), phys);
-      else t.data.set(mem.subarray(phys, phys + length), t.offset);
+      const data = t.data;
+      const off = t.offset;
+      if (t.write) for (let i = 0; i < length; i++) mem[phys + i] = data[off + i]!;
+      else for (let i = 0; i < length; i++) data[off + i] = mem[phys + i]!;
       t.offset += length;
       this.beats++;
       this.bytes += length;
+      this.snoop?.(phys, length, t.write);
       this.trace.record(cycle, this.beatKind, phys, t.write ? length | 0x100 : length);
     } else {
       this.trace.record(cycle, this.errorKind, bus, error === 'iommu-fault' ? 1 : 0);
@@ -201,18 +210,19 @@ export class DmaEngine {
       for (const o of this.observers) o(ev);
     }
     if (error !== undefined) {
+      // A master abort or IOMMU fault ends the transaction at once and frees the bus.
       const transferred = t.offset;
-      t.offset = -1; // dead: the burst's remaining beats are skipped
+      t.offset = -1;
       t.done?.(this.result(t, error, transferred));
+      this.startBurst();
+      return;
     }
-    if (lastOfBurst) this.afterBurst(t);
-  }
-
-  private afterBurst(t: Transfer): void {
-    if (!t.cancelled && t.offset >= 0) {
-      if (t.offset < t.data.length) this.waiting.push(t);
-      else t.done?.(this.result(t, undefined));
+    if (--t.burstLeft > 0) {
+      this.events.post(cycle + this.timing.cpuCyclesPerPciClock, t.step);
+      return;
     }
+    if (t.offset < t.data.length) this.waiting.push(t);
+    else t.done?.(this.result(t, undefined));
     this.startBurst();
   }
 

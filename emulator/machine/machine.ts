@@ -46,9 +46,9 @@ export class Machine {
     this.iommu = new Iommu(c.iommu);
     this.dma = new DmaEngine(this.clock.source('dma'), this.memory, this.iommu, this.trace, c.dma);
     // The Pentium snoops bus-master writes: DMA invalidates the cache lines it touches.
-    this.dma.observers.add((b) => {
-      if (b.write && b.phys >= 0) this.cache.invalidate(b.phys, b.length);
-    });
+    this.dma.snoop = (phys, length, write) => {
+      if (write) this.cache.invalidate(phys, length);
+    };
     this.cpu = new Cpu(this.clock, this.memory, this.mmu, this.cache, this.ports, this.pic, c.costs, this.trace);
   }
 
