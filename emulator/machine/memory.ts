@@ -6,17 +6,32 @@ export const FRAME_SIZE = 4096;
 export const FRAME_SHIFT = 12;
 
 export class PhysicalMemory {
-  readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  private ram: Uint8Array;
+  private view: DataView;
 
   /** @param bytes existing RAM to wrap (another platform's, such as v86's), else fresh zeroed RAM. */
   constructor(readonly size: number, bytes?: Uint8Array) {
     if (!Number.isSafeInteger(size) || size <= 0 || size % FRAME_SIZE !== 0) {
       throw new RangeError(`memory size must be a positive multiple of ${FRAME_SIZE} bytes, got ${size}`);
     }
-    if (bytes && bytes.length < size) throw new RangeError(`wrapped RAM has ${bytes.length} bytes, fewer than ${size}`);
-    this.bytes = bytes ? bytes.subarray(0, size) : new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
+    this.ram = new Uint8Array(0);
+    this.view = new DataView(this.ram.buffer);
+    this.rebind(bytes ?? new Uint8Array(size));
+  }
+
+  /** The RAM bytes (address = index). */
+  get bytes(): Uint8Array {
+    return this.ram;
+  }
+
+  /**
+   * Wrap `bytes` instead: the same RAM at a new place, for a platform whose RAM can move
+   * (v86 grows its wasm memory, which detaches every view of the old buffer).
+   */
+  rebind(bytes: Uint8Array): void {
+    if (bytes.length < this.size) throw new RangeError(`wrapped RAM has ${bytes.length} bytes, fewer than ${this.size}`);
+    this.ram = bytes.subarray(0, this.size);
+    this.view = new DataView(this.ram.buffer, this.ram.byteOffset, this.size);
   }
 
   get frames(): number {
@@ -30,7 +45,7 @@ export class PhysicalMemory {
 
   // The unchecked accessors below are for callers that already checked `contains`.
   read8(a: number): number {
-    return this.bytes[a]!;
+    return this.ram[a]!;
   }
   read16(a: number): number {
     return this.view.getUint16(a, true);
@@ -39,7 +54,7 @@ export class PhysicalMemory {
     return this.view.getUint32(a, true);
   }
   write8(a: number, v: number): void {
-    this.bytes[a] = v;
+    this.ram[a] = v;
   }
   write16(a: number, v: number): void {
     this.view.setUint16(a, v, true);
@@ -50,6 +65,6 @@ export class PhysicalMemory {
 
   /** Zero one 4 KiB frame. */
   zeroFrame(frame: number): void {
-    this.bytes.fill(0, frame * FRAME_SIZE, (frame + 1) * FRAME_SIZE);
+    this.ram.fill(0, frame * FRAME_SIZE, (frame + 1) * FRAME_SIZE);
   }
 }

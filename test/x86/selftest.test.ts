@@ -70,6 +70,12 @@ describe('the x86 NE2000 self-test on v86 (issue 6)', () => {
     expect(run.serial.split('\n').filter(Boolean)).toEqual(REPORT);
     expect(run.card).toMatchObject({ received: 6, transmitted: 6, missed: 0, crcErrors: 0, overflows: 0 });
     expect(run.echoed).toBe(6);
+    // Each frame and its echo crossed the wire in turn (preamble, frame, FCS at 100 Mbit/s:
+    // 10.64 cycles a byte at 133 MHz), so the run lasts at least their wire time, and the
+    // guest's polling adds little on top.
+    const wireCycles = [60, 600, 1514, 60, 1000, 1514].reduce((sum, len) => sum + 2 * Math.ceil(((8 + len + 4) * 8 * CPU_HZ) / 100e6), 0);
+    expect(run.result.cycles).toBeGreaterThan(wireCycles);
+    expect(run.result.cycles).toBeLessThan(2 * wireCycles);
     // Deterministic: the same image and seed give the same emulated time and trace.
     const again = await runX86({ image: readFileSync(SELFTEST), echo: true, maxCycles: 50_000_000 });
     expect(again.result.cycles).toBe(run.result.cycles);

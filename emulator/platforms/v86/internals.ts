@@ -18,6 +18,8 @@ export interface V86Exports {
   writable_or_pagefault_jit(addr: number, size: number, eipOffsetAndTableIndex: number): number;
   /** The JIT's slow-path read: 1 on a page fault, else ((host address of the page) ^ addr) & ~0xFFF. */
   safe_read8_slow_jit(addr: number, eip: number): number;
+  /** Forget code compiled from physical page `page` (jit.rs): memory there changed outside the CPU. */
+  jit_dirty_page(page: number): void;
   readonly memory: WebAssembly.Memory;
 }
 

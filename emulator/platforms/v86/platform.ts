@@ -5,7 +5,8 @@
 //
 // - ports: claims land on v86's I/O bus (ports.ts);
 // - IRQ n: v86's 8259 pair (`device_raise_irq` / `device_lower_irq`);
-// - DMA: our DmaEngine over v86's RAM, wrapped in PhysicalMemory without copying;
+// - DMA: our DmaEngine over v86's RAM, wrapped in PhysicalMemory without copying (and
+//   re-wrapped when v86 grows its wasm memory); written pages are marked dirty for v86's JIT;
 // - time: our Clock counts v86's retired instructions as cycles (start.ts), caught up before
 //   every port access and after every slice v86 runs, and jumped forward over HLT.
 //
@@ -89,6 +90,12 @@ export class V86Platform {
     const ram = v86.ram();
     this.memory = new PhysicalMemory(ram.length, ram);
     this.dma = new DmaEngine(this.clock.source('dma'), this.memory, new Iommu(false), this.trace);
+    // Bus-master writes change guest memory behind v86's back: tell its JIT, which would
+    // otherwise keep running code it compiled from a page the card overwrote.
+    const exports = v86.cpu.wm.exports;
+    this.dma.observers.add((beat) => {
+      if (beat.write && beat.phys >= 0) exports.jit_dirty_page(beat.phys >>> 12);
+    });
     this.ports = new V86Ports(v86.cpu.io, () => this.catchUp());
     v86.emulator.add_listener('serial0-output-byte', (byte: number) => this.onSerial(byte));
     const exit = (value: number) => {
@@ -123,6 +130,9 @@ export class V86Platform {
 
   /** Fire every device event due by v86's current cycle. */
   catchUp(): void {
+    // v86 grows its wasm memory as its JIT needs room, which detaches every view of the old
+    // buffer (their length becomes 0): follow the RAM to its new place.
+    if (this.memory.bytes.length === 0) this.memory.rebind(this.v86.ram());
     this.clock.runUntil(this.now);
   }
 
@@ -141,7 +151,6 @@ export class V86Platform {
       } catch (e) {
         if (!(e instanceof GuestExit)) throw e;
       }
-      this.checkMemory();
       if (this.exitCode !== undefined) {
         this.catchUp();
         return { kind: 'exit', code: this.exitCode, cycles: this.now };
@@ -164,14 +173,9 @@ export class V86Platform {
         const ahead = (this.now - startCycle) / (this.cpuHz / 1000) - (Date.now() - startWall); // wall-clock ok: pacing
         if (ahead >= 1) await sleep(Math.min(ahead, 10));
       }
-      if (yieldToHost) await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  }
-
-  /** Our views of v86's RAM die if v86 grows its wasm memory; say so rather than DMA into nothing. */
-  private checkMemory(): void {
-    if (this.memory.bytes.length === 0 || this.v86.ram().buffer !== this.memory.bytes.buffer) {
-      throw new Error('v86 grew its wasm memory during the run, so our DMA view of its RAM is stale; this v86 build behaves unlike 0.5.x');
+      // v86's JIT compiles hot code into wasm modules asynchronously: without a turn of the
+      // event loop now and then, the guest would stay in the interpreter.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

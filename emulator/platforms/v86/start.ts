@@ -56,14 +56,33 @@ export class InstructionTime {
   private total = 0;
   private last = 0;
   private idle = 0;
-  cpu: V86Cpu | undefined;
+  private cpu: V86Cpu | undefined;
+  /**
+   * Our own view of the counter: the CPU's field is a Proxy that builds a typed array on
+   * every read (src/lib.js `view`), too slow for a read before every port access.
+   */
+  private counter = new Uint32Array(0);
 
   constructor(readonly cpuHz: number) {}
+
+  attach(cpu: V86Cpu): void {
+    this.cpu = cpu;
+    this.last = this.read();
+  }
+
+  private read(): number {
+    const cpu = this.cpu!;
+    if (this.counter.length === 0) {
+      // First use, or v86 grew its wasm memory (which detaches old views: length 0).
+      this.counter = new Uint32Array(cpu.wasm_memory.buffer, cpu.instruction_counter.byteOffset, 1);
+    }
+    return this.counter[0]!;
+  }
 
   /** Cycles since start. */
   cycles(): number {
     if (this.cpu) {
-      const now = this.cpu.instruction_counter[0]!;
+      const now = this.read();
       this.total += (now - this.last) >>> 0;
       this.last = now;
     }
@@ -117,8 +136,7 @@ export async function startV86(opts: V86StartOptions = {}): Promise<V86Instance>
   const emulator = new V86(options as ConstructorParameters<typeof V86>[0]);
   await new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
   const cpu = (emulator as unknown as { v86: { cpu: V86Cpu } }).v86.cpu;
-  time.cpu = cpu;
-  time.cycles(); // start counting from the instructions retired so far (none)
+  time.attach(cpu); // counting starts from the instructions retired so far (none)
   let ram = new Uint8Array(0);
   return {
     emulator,
@@ -126,7 +144,7 @@ export async function startV86(opts: V86StartOptions = {}): Promise<V86Instance>
     time,
     ram() {
       const buf = cpu.wasm_memory.buffer;
-      if (ram.buffer !== buf || ram.length === 0) ram = new Uint8Array(buf, cpu.mem8.byteOffset, cpu.mem8.length);
+      if (ram.length === 0 || ram.buffer !== buf) ram = new Uint8Array(buf, cpu.mem8.byteOffset, cpu.mem8.length);
       return ram;
     },
     destroy: () => emulator.destroy(),
