@@ -100,4 +100,20 @@ describe('v86 platform harness', () => {
       if (i > 0) expect(t).toBeGreaterThan(times[i - 1]!);
     });
   });
+
+  it("follows v86's RAM when v86 grows its wasm memory, so DMA still lands in guest memory", async () => {
+    const p = await boot(SPIN_FOREVER);
+    const before = p.memory.bytes;
+    p.v86.cpu.wasm_memory.grow(16); // what v86's JIT does when it needs room: old views detach
+    expect(before.length).toBe(0);
+    p.catchUp();
+    expect(p.memory.bytes.length).toBe(p.memory.size);
+    let done = false;
+    p.dma.write('test', 0x200000, Uint8Array.of(1, 2, 3, 4, 5), () => (done = true));
+    p.clock.runUntil(p.clock.now + 1000);
+    expect(done).toBe(true);
+    expect([...p.v86.ram().subarray(0x200000, 0x200005)]).toEqual([1, 2, 3, 4, 5]);
+    p.memory.write32(0x300000, 0xdeadbeef);
+    expect(new DataView(p.v86.ram().buffer, p.v86.ram().byteOffset).getUint32(0x300000, true)).toBe(0xdeadbeef);
+  });
 });
