@@ -42,25 +42,33 @@ export function newGlobalCounters(): GlobalCounters {
 
 export type Event = 'delivered' | 'copied' | 'flipped' | 'exchanged' | 'transmitted';
 
+/** Where a session's counters are: the counters themselves, or something that has them. */
+export type CountersOf = Counters | { readonly counters: Counters } | undefined;
+const of = (s: CountersOf): Counters | undefined => (s && 'counters' in s ? s.counters : s);
+
 /** Count an event in a session (when there is one) and globally. */
-export function count(g: Counters, s: Counters | undefined, e: Event): void {
+export function count(g: Counters, s: CountersOf, e: Event): void {
   g[e]++;
-  if (s) s[e]++;
+  const c = of(s);
+  if (c) c[e]++;
 }
 
-export function countDrop(g: Counters, s: Counters | undefined, r: DropReason): void {
+export function countDrop(g: Counters, s: CountersOf, r: DropReason): void {
   g.dropped[r]++;
-  if (s) s.dropped[r]++;
+  const c = of(s);
+  if (c) c.dropped[r]++;
 }
 
-export function countReject(g: Counters, s: Counters | undefined, r: RejectReason): void {
+export function countReject(g: Counters, s: CountersOf, r: RejectReason): void {
   g.rejected[r]++;
-  if (s) s.rejected[r]++;
+  const c = of(s);
+  if (c) c.rejected[r]++;
 }
 
 /** A change of `delta` pins in a session (and globally). */
-export function countPins(g: Counters, s: Counters | undefined, delta: number): void {
-  for (const c of s ? [g, s] : [g]) {
+export function countPins(g: Counters, s: CountersOf, delta: number): void {
+  const sc = of(s);
+  for (const c of sc ? [g, sc] : [g]) {
     c.pinnedNow += delta;
     c.pinnedPeak = Math.max(c.pinnedPeak, c.pinnedNow);
   }

@@ -49,6 +49,8 @@ export const INFO_RX_BUFFERS = 0x34;
  *   RX_DELIVER  receive buffer number, frame length, how it came (DeliverHow bits), -
  */
 export const TX_SENT = 0;
+/** TX_DONE status of a frame the card failed to send (bus error, underrun); rejections use txStatusOf. */
+export const TX_FAILED = 0xffff;
 export const DELIVER_COPIED = 1;
 export const DELIVER_FLIPPED = 2;
 export const DELIVER_EXCHANGED = 4;

@@ -10,6 +10,7 @@ export const REJECT_REASONS = [
   'crosses-page', // a transmit frame that spans two pages (not one DMA fragment)
   'duplicate', // a receive buffer posted while the driver already holds it
   ...TX_HEADER_REASONS.filter((r) => r !== 'bad-length'), // the transmit header check
+  'pin-limit', // the kernel refused to pin the page (the session's bank is at its pin limit)
   'revoked', // the session's storage was revoked while the driver used it
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];

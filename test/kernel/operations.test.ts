@@ -83,7 +83,7 @@ describe('capabilities', () => {
       value(yield* ctx.invoke(0, 'allocSpace', { dst: 1 }));
       value(yield* ctx.invoke(0, 'allocPage', { dst: 2 }));
       const hostile: [number, string, unknown][] = [
-        [-1, 'allocPage', { dst: 1 }], [64, 'allocPage', { dst: 1 }], [0.5, 'query', {}], [0, 'allocPage', { dst: 'x' }],
+        [-1, 'allocPage', { dst: 1 }], [ctx.constants.slots, 'allocPage', { dst: 1 }], [0.5, 'query', {}], [0, 'allocPage', { dst: 'x' }],
         [0, 'allocPage', null], [0, 'nonsense', {}], [1, 'map', { va: 0x1001, page: 2, rights: ['read'] }],
         [1, 'map', { va: 2 ** 32, page: 2, rights: ['read'] }], [1, 'map', { va: NaN, page: 2, rights: ['read'] }],
         [1, 'map', { va: 0x1000, page: 2, rights: 'rw' }], [1, 'map', { va: 0x1000, page: 2, rights: ['write'] }],

@@ -103,7 +103,7 @@ export interface Ops {
   // pages
   exchange: { args: { other: Slot }; value: void };
   // endpoints
-  call: { args: Message; value: Received };
+  call: { args: Message & { /** Slots for the capabilities the reply carries (added for issue 5). */ capSlots?: readonly Slot[] }; value: Received };
   send: { args: Message; value: void };
   recv: { args: { capSlots?: readonly Slot[] }; value: Received };
   // notifications

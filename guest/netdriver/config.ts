@@ -1,0 +1,64 @@
+// How the driver is set up: the run's choices (card mode, receive strategy, addresses,
+// limits) and the fixed layout of its capability slots and virtual address space.
+
+export type CardMode = 'classic' | 'busmaster';
+export type Strategy = 'copy' | 'flip' | 'hybrid';
+
+export interface DriverConfig {
+  /** The card's I/O base and MAC address (the composition root knows the board). */
+  readonly ioBase: number;
+  readonly mac: Uint8Array;
+  readonly mode: CardMode;
+  readonly strategy: Strategy;
+  /** hybrid: a misplaced frame shorter than this many bytes is copied, a longer one exchanged. */
+  readonly hybridThreshold?: number;
+  /** The IPv4 address each client (by the badge of its endpoint capability) gets. */
+  readonly addresses: readonly { readonly badge: number; readonly ip: number }[];
+  /** Most sessions at once (default 16). */
+  readonly maxSessions?: number;
+  /** Most pages a session may ask for: transmit pages and receive buffers (defaults 2 and 8). */
+  readonly maxTxPages?: number;
+  readonly maxRxBuffers?: number;
+  /** Pages of one session the driver keeps pinned at once (default 8). */
+  readonly pinLimit?: number;
+  /** Card receive slots: descriptors in bus-master mode, buffers in classic mode (default 16). */
+  readonly rxSlots?: number;
+  /** Transmit descriptors, bus-master mode (default 16: up to 8 frames of two fragments). */
+  readonly txDescriptors?: number;
+}
+
+export const DEFAULTS = { hybridThreshold: 512, maxSessions: 16, maxTxPages: 2, maxRxBuffers: 8, pinLimit: 8, rxSlots: 16, txDescriptors: 16 };
+
+/** Capability slots the composition root fills before the driver starts. */
+export const SLOT_DEVPRIV = 0;
+export const SLOT_BANK = 1;
+export const SLOT_SPACE = 2;
+/** The driver's endpoint, unbadged, with receive and send rights (stacks hold badged copies). */
+export const SLOT_ENDPOINT = 3;
+/** Slots the driver uses for itself. */
+export const SLOT_IRQ = 4;
+export const SLOT_FORWARD_EP = 5;
+export const SLOT_FORWARDER = 6;
+export const SLOT_RECV_A = 7;
+export const SLOT_RECV_B = 8;
+export const SLOT_REPLY = 9;
+export const SLOT_RING_PAGE = 10;
+export const SLOT_HEADER_PAGE = 11;
+export const SLOT_POOL = 12; // .. SLOT_POOL + rxSlots - 1
+
+/** Badge of the forwarder's endpoint capability: interrupt messages come with it. */
+export const FORWARDER_BADGE = 0xffff_fff0;
+/** Notification bit the card's IRQ sets. */
+export const IRQ_BIT = 1;
+
+/** The driver's own pages: descriptor rings, transmit headers, the receive pool. */
+export const PRIVATE_VA = 0x0040_0000;
+export const RING_VA = PRIVATE_VA;
+export const RX_DESC_OFFSET = 0;
+export const TX_DESC_OFFSET = 0x800;
+export const HEADER_VA = PRIVATE_VA + 0x1000;
+export const HEADER_SLOT_BYTES = 128;
+export const POOL_VA = PRIVATE_VA + 0x2000;
+/** Session k's region is mirrored in the driver's space at MIRROR_BASE + k * 4 MiB (paid by the session's bank). */
+export const MIRROR_BASE = 0x0200_0000;
+export const MIRROR_SLOTS = 256;

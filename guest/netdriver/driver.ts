@@ -1,0 +1,273 @@
+// The shared ethernet driver domain (DESIGN.md §1, §5). It holds the device privilege, owns
+// a small fixed set of pages (descriptor rings, transmit headers, a receive pool), and serves
+// sessions that clients pay for. Everything arrives on its endpoint: OPEN calls and KICK
+// doorbells from stacks, IRQ messages from its interrupt forwarder (a second domain in the
+// driver's space that waits on the IRQ notification, since a domain waits on one thing at a
+// time). After each message it services the card and every session's rings.
+//
+// Trust: every word a stack wrote is validated, every access to a stack's storage may fault
+// or find a void capability; either kills that one session, never the driver.
+
+import type { DomainBody, DomainContext, GuestCode, PinDirection, Slot } from '../kernel/api/context.js';
+import { PAGE_BYTES, rxPage } from '../session/layout.js';
+import { LABEL_IRQ, LABEL_OPEN } from '../session/protocol.js';
+import type { Backend, RxTarget } from './backend.js';
+import { BusMasterBackend } from './busmaster.js';
+import { ClassicBackend } from './classic.js';
+import {
+  DEFAULTS, FORWARDER_BADGE, HEADER_VA, IRQ_BIT, POOL_VA, RING_VA, SLOT_BANK, SLOT_DEVPRIV, SLOT_ENDPOINT, SLOT_FORWARD_EP, SLOT_FORWARDER,
+  SLOT_HEADER_PAGE, SLOT_IRQ, SLOT_POOL, SLOT_RECV_A, SLOT_RECV_B, SLOT_RING_PAGE, SLOT_SPACE, type DriverConfig, type Strategy,
+} from './config.js';
+import { countPins, countReject, newGlobalCounters, type GlobalCounters } from './counters.js';
+import { openSession } from './open.js';
+import { CardPorts } from './ports.js';
+import { arm, receive } from './receive.js';
+import { checkFillEntry } from '../session/validate.js';
+import type { Session } from './session.js';
+import { SlotAllocator } from './slots.js';
+import { transmit, transmitted } from './transmit.js';
+
+/** What the driver shows the outside (tests, the CLI): its counters and sessions. */
+export interface DriverView {
+  readonly counters: GlobalCounters;
+  readonly sessions: () => readonly Session[];
+  /** Set when the driver has programmed the card and is serving. */
+  ready: boolean;
+}
+
+/** The driver's body. `view` (optional) is filled for observers outside the machine. */
+export function netDriver(config: DriverConfig, view?: { driver?: Driver }): DomainBody {
+  return function* (ctx) {
+    const d = new Driver(ctx, config);
+    if (view) view.driver = d;
+    yield* d.start();
+    yield* d.loop();
+  };
+}
+
+/** The interrupt forwarder: slot 0 the IRQ notification, slot 1 the driver's endpoint (badged). */
+function* forwarder(ctx: DomainContext): GuestCode {
+  for (;;) {
+    const bits = yield* ctx.invoke(0, 'wait', {});
+    if (!bits.ok) return;
+    if (!(yield* ctx.invoke(1, 'send', { label: LABEL_IRQ, words: [bits.value] })).ok) return;
+  }
+}
+
+export class Driver {
+  readonly counters: GlobalCounters = newGlobalCounters();
+  readonly sessions: Session[] = [];
+  readonly byIp = new Map<number, Session>();
+  readonly poolFree: number[] = [];
+  readonly backend: Backend;
+  readonly mac: Uint8Array;
+  readonly strategy: Strategy;
+  readonly hybridThreshold: number;
+  readonly pinLimit: number;
+  readonly limits: { maxSessions: number; maxTxPages: number; maxRxBuffers: number };
+  readonly slots: SlotAllocator;
+  readonly mirrorFree: number[] = [];
+  armNext = 0;
+  nextId = 1;
+  ready = false;
+  private readonly rxSlots: number;
+  private readonly pending = new Map<Session, number>();
+  private poolBus: number[] = [];
+
+  constructor(
+    readonly ctx: DomainContext,
+    readonly config: DriverConfig,
+  ) {
+    const c = { ...DEFAULTS, ...config };
+    this.mac = Uint8Array.from(config.mac);
+    this.strategy = c.strategy;
+    this.hybridThreshold = c.hybridThreshold;
+    this.pinLimit = c.pinLimit;
+    this.rxSlots = c.rxSlots;
+    this.limits = { maxSessions: c.maxSessions, maxTxPages: c.maxTxPages, maxRxBuffers: c.maxRxBuffers };
+    this.slots = new SlotAllocator(SLOT_POOL + c.rxSlots, ctx.constants.slots);
+    for (let k = 0; k < 2 * c.maxSessions; k++) this.mirrorFree.push(k);
+    const io = new CardPorts(ctx, SLOT_DEVPRIV, c.ioBase);
+    this.backend = c.mode === 'busmaster' ? new BusMasterBackend(ctx, io, this.mac, c.rxSlots, c.txDescriptors) : new ClassicBackend(ctx, io, this.mac, c.rxSlots);
+  }
+
+  // ------------------------------------------------------------ start and main loop
+
+  private *must<T>(what: string, r: GuestCode<{ ok: true; value: T } | { ok: false; error: string }>): GuestCode<T> {
+    const x = yield* r;
+    if (!x.ok) throw new Error(`driver start: ${what}: ${x.error}`);
+    return x.value;
+  }
+
+  /** Allocate and map the driver's own pages, pin them in bus-master mode, start the forwarder and the card. */
+  *start(): GuestCode {
+    const ctx = this.ctx;
+    const own: [Slot, number, PinDirection][] = [
+      [SLOT_RING_PAGE, RING_VA, 'from-device'],
+      [SLOT_HEADER_PAGE, HEADER_VA, 'to-device'],
+      ...Array.from({ length: this.rxSlots }, (_, k) => [SLOT_POOL + k, POOL_VA + k * PAGE_BYTES, 'from-device'] as [Slot, number, PinDirection]),
+    ];
+    const bus: number[] = [];
+    for (const [slot, va, dir] of own) {
+      yield* this.must('allocPage', ctx.invoke(SLOT_BANK, 'allocPage', { dst: slot }));
+      yield* this.must('map', ctx.invoke(SLOT_SPACE, 'map', { va, page: slot, rights: ['read', 'write'] }));
+      if (this.backend.pinsPayload) bus.push((yield* this.must('pin', ctx.invoke(SLOT_DEVPRIV, 'pin', { page: slot, dir }))).bus);
+    }
+    if (this.backend instanceof BusMasterBackend) this.backend.setBus(bus[0]!, bus[1]!);
+    this.poolBus = bus.slice(2);
+    for (let k = 0; k < this.rxSlots; k++) this.poolFree.push(k);
+    yield* this.must('allocNotification', ctx.invoke(SLOT_BANK, 'allocNotification', { dst: SLOT_IRQ }));
+    yield* this.must('bindIrq', ctx.invoke(SLOT_DEVPRIV, 'bindIrq', { notification: SLOT_IRQ, bits: IRQ_BIT }));
+    yield* this.must('copy', ctx.invoke(SLOT_ENDPOINT, 'copy', { dst: SLOT_FORWARD_EP, badge: FORWARDER_BADGE }));
+    yield* this.must('allocDomain', ctx.invoke(SLOT_BANK, 'allocDomain', { dst: SLOT_FORWARDER, space: SLOT_SPACE, body: forwarder, caps: [SLOT_IRQ, SLOT_FORWARD_EP], name: `${ctx.name}.irq` }));
+    yield* this.backend.init();
+    yield* this.service();
+    this.ready = true;
+  }
+
+  *loop(): GuestCode {
+    for (;;) {
+      const r = yield* this.ctx.invoke(SLOT_ENDPOINT, 'recv', { capSlots: [SLOT_RECV_A, SLOT_RECV_B] });
+      if (!r.ok) throw new Error(`driver: its endpoint is gone (${r.error})`);
+      const m = r.value;
+      if (m.label === LABEL_OPEN) yield* openSession(this, m);
+      for (const s of m.caps) yield* this.ctx.invoke(s, 'drop', {});
+      yield* this.service();
+      if (m.label === LABEL_IRQ && m.badge === FORWARDER_BADGE) {
+        yield* this.ctx.invoke(SLOT_DEVPRIV, 'ackIrq', {});
+        yield* this.service();
+      }
+    }
+  }
+
+  /** Card first (completions free buffers and pins), then every session's rings, until the card is quiet. */
+  *service(): GuestCode {
+    for (let pass = 0; pass < 64; pass++) {
+      const busy = yield* this.backend.acknowledge();
+      for (const done of yield* this.backend.received()) yield* receive(this, done);
+      for (const done of yield* this.backend.transmitted()) yield* transmitted(this, done);
+      this.counters.missed += yield* this.backend.missed();
+      for (const s of [...this.sessions]) this.takeFills(s);
+      yield* arm(this);
+      for (const s of [...this.sessions]) yield* transmit(this, s);
+      yield* this.flushNotifications();
+      yield* this.releaseSlots();
+      if (!busy) return;
+    }
+  }
+
+  // ------------------------------------------------------------ helpers for receive, transmit, open
+
+  poolTarget(k: number): RxTarget {
+    return { va: POOL_VA + k * PAGE_BYTES, bus: this.poolBus[k] ?? 0, session: undefined, index: k, token: undefined };
+  }
+
+  /** Posted buffers from the session's fill ring, each checked. */
+  private takeFills(s: Session): void {
+    const n = this.guard(s, () => s.rings.fill.poll());
+    if (n === undefined) return;
+    if (n === 'index-jump') return void countReject(this.counters, s, 'index-jump');
+    for (let k = 0; k < n; k++) {
+      const e = this.guard(s, () => s.rings.fill.take());
+      if (!e) return;
+      const i = checkFillEntry(e, s.geometry, (b) => s.holds(b));
+      if (typeof i === 'string') countReject(this.counters, s, i);
+      else {
+        s.buffers[i] = 'posted';
+        s.posted.push(i);
+      }
+    }
+  }
+
+  /** Run `fn` on a session's storage; a fault kills the session and gives undefined. */
+  guard<T>(s: Session, fn: () => T): T | undefined {
+    if (s.dead) return undefined;
+    try {
+      return fn();
+    } catch (e) {
+      if (!this.ctx.isFault(e)) throw e;
+      this.kill(s);
+      return undefined;
+    }
+  }
+
+  /** guard() for an operation that yields; gives true/the value, or undefined after a fault. */
+  *guardGen<T>(s: Session, fn: () => GuestCode<T>): GuestCode<(T extends void ? true : T) | undefined> {
+    if (s.dead) return undefined;
+    try {
+      const v = yield* fn();
+      return (v === undefined ? true : v) as T extends void ? true : T;
+    } catch (e) {
+      if (!this.ctx.isFault(e)) throw e;
+      this.kill(s);
+      return undefined;
+    }
+  }
+
+  /** Pin one of a session's pages: its bus address and token, 'limit', or 'dead' (the capability is void). */
+  *pin(s: Session, slot: Slot, dir: PinDirection): GuestCode<{ bus: number; token: number } | 'limit' | 'dead'> {
+    const r = yield* this.ctx.invoke(SLOT_DEVPRIV, 'pin', { page: slot, dir });
+    if (r.ok) {
+      s.pins++;
+      countPins(this.counters, s.counters, 1);
+      return r.value;
+    }
+    if (r.error === 'limit' || r.error === 'no-memory') return 'limit';
+    this.kill(s);
+    return 'dead';
+  }
+
+  *unpin(token: number, s: Session | undefined): GuestCode {
+    const r = yield* this.ctx.invoke(SLOT_DEVPRIV, 'unpin', { token });
+    if (!r.ok) throw new Error(`driver: unpin of its own token ${token} failed: ${r.error}`);
+    if (s) {
+      s.pins--;
+      countPins(this.counters, s.counters, -1);
+    }
+  }
+
+  /** Map receive buffer i again after an exchange: read-only for the stack, read-write for the driver. */
+  *mapRx(s: Session, i: number): GuestCode<boolean> {
+    const page = rxPage(s.geometry, i);
+    const a = yield* this.ctx.invoke(s.slots.region, 'map', { va: s.stackPageVa(page), page: s.slots.rx[i]!, rights: ['read'] });
+    const b = a.ok ? yield* this.ctx.invoke(s.slots.mirror, 'map', { va: s.mirrorPageVa(page), page: s.slots.rx[i]!, rights: ['read', 'write'] }) : a;
+    if (!b.ok) this.kill(s);
+    return b.ok;
+  }
+
+  /** Signal the session's notification at the end of this pass. */
+  notify(s: Session, bits: number): void {
+    this.pending.set(s, (this.pending.get(s) ?? 0) | bits);
+  }
+
+  private *flushNotifications(): GuestCode {
+    for (const [s, bits] of this.pending) {
+      if (s.dead) continue;
+      const r = yield* this.ctx.invoke(s.slots.notification, 'signal', { bits });
+      if (!r.ok) this.kill(s);
+    }
+    this.pending.clear();
+  }
+
+  /** The session's storage is gone or it misbehaved beyond repair: stop serving it. */
+  kill(s: Session): void {
+    if (s.dead) return;
+    s.dead = true;
+    this.counters.sessionsClosed++;
+    const i = this.sessions.indexOf(s);
+    if (i >= 0) this.sessions.splice(i, 1);
+    if (this.byIp.get(s.ip) === s) this.byIp.delete(s.ip);
+    this.pending.delete(s);
+    this.dropLater.push(...s.allSlots);
+    this.mirrorFree.push(s.mirrorIndex);
+  }
+
+  /** Slots of dead sessions, emptied and freed at the next opportunity (kill cannot yield). */
+  readonly dropLater: number[] = [];
+
+  *releaseSlots(): GuestCode {
+    const slots = this.dropLater.splice(0);
+    for (const s of slots) yield* this.ctx.invoke(s, 'drop', {});
+    this.slots.give(slots);
+  }
+}

@@ -1,0 +1,100 @@
+// Session setup (DESIGN.md §5): a stack calls OPEN with an opaque sub-bank of its own bank and
+// a region of its space delegated to the driver. From that bank the driver allocates the
+// session's notification, control page, transmit pages and receive buffers, and the page
+// table of its own mirror of the region (a region of the driver's space paid by the client).
+// It builds both page tables: in the stack's, the control and transmit pages read-write and
+// the receive buffers READ-ONLY. Nothing is charged to the driver's bank. Any failure (the
+// client destroyed the bank meanwhile, a lying argument) abandons the setup: what was
+// allocated stays in the client's bank, which the client pays for and may destroy.
+
+import type { GuestCode, Received, Right } from '../kernel/api/context.js';
+import { CONTROL_PAGE, checkGeometry, INFO_IP, INFO_MAC_HI, INFO_MAC_LO, INFO_RING_SIZE, INFO_RX_BUFFERS, INFO_TX_PAGES, PAGE_BYTES, REGION_BYTES, rxPage, txPage, type Geometry } from '../session/layout.js';
+import { LABEL_REPLY, OPEN_STATUS, type OpenStatus } from '../session/protocol.js';
+import { MIRROR_BASE, SLOT_RECV_A, SLOT_RECV_B, SLOT_REPLY, SLOT_SPACE } from './config.js';
+import type { Driver } from './driver.js';
+import { Session, sessionSlots, slotCount } from './session.js';
+
+const RW: Right[] = ['read', 'write'];
+const RO: Right[] = ['read'];
+
+export function* openSession(d: Driver, m: Received): GuestCode {
+  const status = yield* setup(d, m);
+  if (typeof status === 'string') {
+    yield* d.ctx.reply({ label: LABEL_REPLY, words: [OPEN_STATUS.indexOf(status)] });
+    return;
+  }
+  d.counters.sessionsOpened++;
+  const s = status;
+  const ok = (yield* d.ctx.invoke(s.slots.notification, 'copy', { dst: SLOT_REPLY, rights: RO })).ok;
+  yield* d.ctx.reply({ label: LABEL_REPLY, words: [0, s.id, s.ip], caps: ok ? [SLOT_REPLY] : [] });
+  yield* d.ctx.invoke(SLOT_REPLY, 'drop', {});
+}
+
+function* setup(d: Driver, m: Received): GuestCode<Session | OpenStatus> {
+  const [ringSize, txPages, rxBuffers, regionVa] = m.words;
+  const address = d.config.addresses.find((a) => a.badge === m.badge);
+  if (!address || m.badge === 0) return 'no-address';
+  if (d.byIp.has(address.ip) || d.sessions.length >= d.limits.maxSessions) return 'too-many';
+  const g: Geometry = { ringSize: ringSize ?? 0, txPages: txPages ?? 0, rxBuffers: rxBuffers ?? 0 };
+  if (checkGeometry(g, REGION_BYTES / PAGE_BYTES) || g.txPages > d.limits.maxTxPages || g.rxBuffers > d.limits.maxRxBuffers) return 'bad-geometry';
+  if (regionVa === undefined || regionVa % REGION_BYTES !== 0 || m.caps.length < 2) return 'bad-geometry';
+  const all = d.slots.take(slotCount(g));
+  if (!all) return 'no-slots';
+  const mirrorIndex = d.mirrorFree.shift();
+  if (mirrorIndex === undefined) {
+    d.slots.give(all);
+    return 'too-many';
+  }
+  const sl = sessionSlots(g, all);
+  const mirrorVa = MIRROR_BASE + mirrorIndex * REGION_BYTES;
+  const ctx = d.ctx;
+  const fail = function* (): GuestCode<OpenStatus> {
+    for (const s of all) yield* ctx.invoke(s, 'drop', {});
+    d.slots.give(all);
+    d.mirrorFree.push(mirrorIndex);
+    return 'setup-failed';
+  };
+  const steps: [number, string, object][] = [
+    [SLOT_RECV_A, 'copy', { dst: sl.bank }],
+    [SLOT_RECV_B, 'copy', { dst: sl.region }],
+    [SLOT_SPACE, 'delegate', { va: mirrorVa, bank: sl.bank, dst: sl.mirror }],
+    [sl.bank, 'allocNotification', { dst: sl.notification }],
+    ...[sl.control, ...sl.tx, ...sl.rx].map((dst): [number, string, object] => [sl.bank, 'allocPage', { dst }]),
+  ];
+  const maps: [number, number, Right[], Right[]][] = [
+    [CONTROL_PAGE, sl.control, RW, RW],
+    ...sl.tx.map((slot, i): [number, number, Right[], Right[]] => [txPage(i), slot, RO, RW]),
+    ...sl.rx.map((slot, i): [number, number, Right[], Right[]] => [rxPage(g, i), slot, RW, RO]),
+  ];
+  for (const [page, slot, mirrorRights, stackRights] of maps) {
+    steps.push([sl.mirror, 'map', { va: mirrorVa + page * PAGE_BYTES, page: slot, rights: mirrorRights }]);
+    steps.push([sl.region, 'map', { va: regionVa + page * PAGE_BYTES, page: slot, rights: stackRights }]);
+  }
+  for (const [slot, op, args] of steps) {
+    const r = yield* ctx.invoke(slot, op as 'copy', args as never);
+    if (!r.ok) {
+      // A mirror slot still held by an older session's region (its client never destroyed it): skip it for good.
+      if (op === 'delegate' && (r.error === 'delegated' || r.error === 'busy')) d.mirrorFree.pop();
+      return yield* fail();
+    }
+  }
+  const s = new Session(ctx, d.nextId++, m.badge, address.ip, g, regionVa, mirrorVa, mirrorIndex, sl, all);
+  const base = s.mirrorPageVa(CONTROL_PAGE);
+  const info: [number, number][] = [
+    [INFO_IP, s.ip],
+    [INFO_MAC_LO, d.mac[0]! | (d.mac[1]! << 8) | (d.mac[2]! << 16) | (d.mac[3]! << 24)],
+    [INFO_MAC_HI, d.mac[4]! | (d.mac[5]! << 8)],
+    [INFO_RING_SIZE, g.ringSize],
+    [INFO_TX_PAGES, g.txPages],
+    [INFO_RX_BUFFERS, g.rxBuffers],
+  ];
+  try {
+    for (const [off, v] of info) ctx.store32(base + off, v);
+  } catch (e) {
+    if (!ctx.isFault(e)) throw e;
+    return yield* fail();
+  }
+  d.sessions.push(s);
+  d.byIp.set(s.ip, s);
+  return s;
+}

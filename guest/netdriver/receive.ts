@@ -1,0 +1,193 @@
+// Receive (DESIGN.md §5): what happens to a frame the card put in a buffer.
+//   copy    the buffer is the driver's; the frame is copied into a posted buffer of the session
+//           it is for, through the driver's mirror of that session's region.
+//   flip    the buffer is a stack's; if the frame is that stack's it is delivered in place;
+//           otherwise the page is exchanged with a posted page of the right stack (both pages
+//           unpinned by then), remapped read-only in both stacks, and the tails that could
+//           carry someone's older bytes are zeroed first.
+//   hybrid  as flip, but a misplaced frame shorter than the threshold is copied instead.
+// Any fault or void capability on a session's storage kills just that session.
+
+import type { GuestCode } from '../kernel/api/context.js';
+import { DEMUX_BYTES, demultiplex } from '../net/demux.js';
+import { DELIVER_COPIED, DELIVER_EXCHANGED, DELIVER_FLIPPED } from '../session/layout.js';
+import { NOTIFY_RX } from '../session/protocol.js';
+import type { RxDone, RxTarget } from './backend.js';
+import { count, countDrop, countReject } from './counters.js';
+import type { Driver } from './driver.js';
+import type { Session } from './session.js';
+
+/** Handle one completed receive slot. */
+export function* receive(d: Driver, done: RxDone): GuestCode {
+  const t = done.target;
+  if (!t) return countDrop(d.counters, undefined, 'no-buffer');
+  const owner = t.session;
+  if (t.token !== undefined) yield* d.unpin(t.token, owner);
+  if (owner?.dead) return; // its storage is gone; the frame goes with it
+  if (!done.ok) {
+    countDrop(d.counters, owner, done.revoked ? 'revoked' : 'rx-error');
+    if (done.revoked && owner) return d.kill(owner);
+    return giveBack(d, t);
+  }
+  d.counters.received++;
+  let prefix: Uint8Array;
+  try {
+    prefix = yield* d.ctx.read(t.va, Math.min(done.length, DEMUX_BYTES));
+  } catch (e) {
+    if (!d.ctx.isFault(e) || !owner) throw e;
+    countDrop(d.counters, owner, 'revoked');
+    return d.kill(owner);
+  }
+  const r = demultiplex(prefix, done.length, (ip) => d.byIp.get(ip));
+  if ('drop' in r) {
+    countDrop(d.counters, undefined, r.drop);
+    return giveBack(d, t);
+  }
+  const dest = r.session;
+  if (!owner) {
+    yield* copyInto(d, dest, t.va, undefined, done.length);
+    return giveBack(d, t);
+  }
+  if (owner === dest) {
+    if (!(yield* ringHasRoom(d, dest))) return giveBack(d, t);
+    owner.lastLength[t.index] = Math.max(owner.lastLength[t.index]!, done.length + 4); // the card wrote the FCS too
+    return deliver(d, dest, t.index, done.length, DELIVER_FLIPPED);
+  }
+  if (d.strategy === 'hybrid' && done.length < d.hybridThreshold) {
+    yield* copyInto(d, dest, t.va, owner, done.length);
+    return giveBack(d, t);
+  }
+  yield* exchangeInto(d, dest, owner, t.index, done.length);
+}
+
+/** A buffer that delivered nothing goes back where it came from. */
+function giveBack(d: Driver, t: RxTarget): void {
+  if (!t.session) d.poolFree.push(t.index);
+  else if (!t.session.dead) {
+    t.session.buffers[t.index] = 'posted';
+    t.session.posted.unshift(t.index);
+  }
+}
+
+/** Whether the session's deliver ring has room (a hostile index counts as no room). */
+function* ringHasRoom(d: Driver, s: Session): GuestCode<boolean> {
+  const space = d.guard(s, () => s.rings.deliver.space());
+  if (space === undefined) return false;
+  if (space === 'index-jump') {
+    countReject(d.counters, s, 'index-jump');
+    countDrop(d.counters, s, 'ring-full');
+    return false;
+  }
+  if (space === 0) countDrop(d.counters, s, 'ring-full');
+  return space > 0;
+}
+
+/** Copy `length` bytes at the driver's `src` (a pool buffer, or `from`'s buffer) into a posted buffer of `dest`. */
+function* copyInto(d: Driver, dest: Session, src: number, from: Session | undefined, length: number): GuestCode {
+  const j = dest.takePosted();
+  if (j === undefined) return countDrop(d.counters, dest, 'no-buffer');
+  if (!(yield* ringHasRoom(d, dest))) return void dest.posted.unshift(j);
+  try {
+    yield* d.ctx.copy(dest.rxVa(j), src, length);
+  } catch (e) {
+    if (!d.ctx.isFault(e)) throw e;
+    // Whose storage went away? The destination's mirror, or the source stack's.
+    const victim = from && !inMirror(dest, e.linear) ? from : dest;
+    countDrop(d.counters, dest, 'revoked');
+    if (victim !== dest) dest.posted.unshift(j);
+    return d.kill(victim);
+  }
+  dest.lastLength[j] = Math.max(dest.lastLength[j]!, length);
+  deliver(d, dest, j, length, DELIVER_COPIED);
+}
+
+function inMirror(s: Session, va: number): boolean {
+  return va >= s.mirrorVa && va < s.mirrorVa + (1 << 22);
+}
+
+/** Move the frame in `from`'s buffer i to `dest` by exchanging the page with one `dest` posted. */
+function* exchangeInto(d: Driver, dest: Session, from: Session, i: number, length: number): GuestCode {
+  const j = dest.takePosted();
+  if (j === undefined) {
+    countDrop(d.counters, dest, 'no-buffer');
+    return giveBack(d, bufferOf(from, i));
+  }
+  if (!(yield* ringHasRoom(d, dest))) {
+    dest.posted.unshift(j);
+    return giveBack(d, bufferOf(from, i));
+  }
+  const ctx = d.ctx;
+  // Older bytes of `from` past this frame must not travel with the page.
+  const stale = from.lastLength[i]! - length;
+  if (stale > 0 && !(yield* d.guardGen(from, () => ctx.zero(from.rxVa(i) + length, stale)))) return void dest.posted.unshift(j);
+  const r = yield* ctx.invoke(from.slots.rx[i]!, 'exchange', { other: dest.slots.rx[j]! });
+  if (!r.ok) {
+    countDrop(d.counters, dest, r.error === 'busy' ? 'no-buffer' : 'revoked');
+    dest.posted.unshift(j);
+    if (r.error === 'busy') return giveBack(d, bufferOf(from, i));
+    const fromAlive = (yield* ctx.invoke(from.slots.rx[i]!, 'identify', {})).ok;
+    return d.kill(fromAlive ? dest : from);
+  }
+  // Both pages lost every mapping: map them again, read-only for the stacks.
+  const okFrom = yield* d.mapRx(from, i);
+  const okDest = yield* d.mapRx(dest, j);
+  // `from`'s page now holds `dest`'s old buffer: zero what `dest` had left in it.
+  const old = dest.lastLength[j]!;
+  dest.lastLength[j] = length;
+  from.lastLength[i] = 0;
+  if (okFrom && old > 0) yield* d.guardGen(from, () => ctx.zero(from.rxVa(i), old));
+  if (!from.dead) giveBack(d, bufferOf(from, i));
+  if (okDest) deliver(d, dest, j, length, DELIVER_EXCHANGED);
+}
+
+function bufferOf(s: Session, i: number): RxTarget {
+  return { va: s.rxVa(i), bus: 0, session: s, index: i, token: undefined };
+}
+
+/** Put buffer j on the session's deliver ring (room was checked) and note the doorbell. */
+function deliver(d: Driver, s: Session, j: number, length: number, how: number): void {
+  if (!d.guard(s, () => (s.rings.deliver.put([j, length, how, 0]), true))) return;
+  s.buffers[j] = 'stack';
+  count(d.counters, s, 'delivered');
+  count(d.counters, s, how === DELIVER_COPIED ? 'copied' : how === DELIVER_FLIPPED ? 'flipped' : 'exchanged');
+  d.notify(s, NOTIFY_RX);
+}
+
+/** Posted buffers per session kept out of the card in flip and hybrid. */
+export const EXCHANGE_RESERVE = 1;
+
+/** Arm free card slots: the pool (copy) or posted stack buffers, round robin, within pin limits (flip, hybrid). */
+export function* arm(d: Driver): GuestCode {
+  const b = d.backend;
+  if (d.strategy === 'copy') {
+    while (b.freeRxSlots() > 0 && d.poolFree.length > 0) yield* b.arm(d.poolTarget(d.poolFree.shift()!));
+    return;
+  }
+  let idle = 0;
+  while (b.freeRxSlots() > 0 && d.sessions.length > 0 && idle < d.sessions.length) {
+    const s = d.sessions[d.armNext++ % d.sessions.length]!;
+    // Keep EXCHANGE_RESERVE posted buffers unarmed: a frame for this session that lands in
+    // another's page needs one of its unpinned pages to exchange with.
+    if (s.dead || s.posted.length <= EXCHANGE_RESERVE || (b.pinsPayload && s.pins >= d.pinLimit)) {
+      idle++;
+      continue;
+    }
+    idle = 0;
+    const i = s.posted.shift()!;
+    let bus = 0;
+    let token: number | undefined;
+    if (b.pinsPayload) {
+      const p = yield* d.pin(s, s.slots.rx[i]!, 'from-device');
+      if (p === 'dead') continue;
+      if (p === 'limit') {
+        s.posted.unshift(i);
+        idle++;
+        continue;
+      }
+      bus = p.bus;
+      token = p.token;
+    }
+    s.buffers[i] = 'armed';
+    yield* b.arm({ va: s.rxVa(i), bus, session: s, index: i, token });
+  }
+}
