@@ -22,3 +22,9 @@ export const IPC_BASE = 40;
 export const IPC_PER_ITEM = 4;
 /** ~ Pin or unpin bookkeeping (token table, counts). */
 export const PIN_STEP = 20;
+/**
+ * ~ The least a domain's code does between two preemption points (a compare and a branch).
+ * Charged at every point so that even `for (;;) yield;` advances time: a domain cannot stop
+ * the clock, and with it the timer that preempts it.
+ */
+export const PREEMPTION_POINT = 2;

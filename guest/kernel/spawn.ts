@@ -1,11 +1,13 @@
 // Creating a domain: its kernel state (one frame, charged to the bank), its capability
 // slots, and the CPU thread that runs its body in user mode with the space's page
-// directory as CR3. The body gets the domain's context (context.ts) and nothing else.
+// directory as CR3. The body gets the domain's context (context.ts) and nothing else, and
+// every preemption point it reaches is charged (costs.ts PREEMPTION_POINT).
 
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 import type { GuestCode } from '../../emulator/machine/thread.js';
 import type { DomainBody, Result } from './api/context.js';
 import { header, takeFrame } from './alloc.js';
+import { PREEMPTION_POINT } from './costs.js';
 import type { Bank } from './banks.js';
 import type { CapSlot, Capability } from './caps.js';
 import { makeContext } from './context.js';
@@ -37,8 +39,16 @@ export function allocDomain(k: KernelState, bank: Bank, spec: DomainSpec): Resul
   k.frames.owner[f] = d;
   bank.objects.add(d);
   const ctx = makeContext(k, d);
+  const cpu = k.hw.cpu;
   function* run(): GuestCode {
-    yield* spec.body(ctx);
+    const body = spec.body(ctx);
+    let input: unknown;
+    for (;;) {
+      const r = body.next(input);
+      if (r.done) return;
+      cpu.compute(PREEMPTION_POINT);
+      input = yield r.value;
+    }
   }
   d.thread = k.hw.cpu.spawn(spec.name, 'user', spec.space.pd * FRAME_SIZE, run());
   k.byThread.set(d.thread, d);

@@ -459,4 +459,15 @@ describe('scheduling', () => {
     expect(lowWhileHighRan).toBe(0);
     expect(low).toBeGreaterThan(100);
   });
+
+  it('a domain spinning on bare preemption points cannot stop the clock or keep its peers from running', () => {
+    const { kernel, machine } = boot();
+    const bank = kernel.createBank(kernel.primeBank, 40);
+    let peer = 0;
+    kernel.spawn({ name: 'hog', bank, priority: 1, *body() { for (;;) yield; } });
+    kernel.spawn({ name: 'peer', bank, priority: 1, *body(ctx) { for (;;) { ctx.compute(100); peer++; yield; } } });
+    machine.runFor(1_000_000);
+    expect(machine.now).toBeGreaterThanOrEqual(1_000_000);
+    expect(peer).toBeGreaterThan(1000);
+  });
 });
