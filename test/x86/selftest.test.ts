@@ -32,6 +32,7 @@ const REPORT = [
   'classic: frame 2 len 600 echoed ok',
   'classic: frame 3 len 1514 echoed ok',
   'irq: line 9 pending at the slave PIC',
+  'irq: the echo woke the CPU from HLT through IRQ 9',
   'busmaster: frame 1 len 60 echoed ok',
   'busmaster: frame 2 len 1000 echoed ok',
   'busmaster: frame 3 len 1514 echoed ok',
@@ -68,12 +69,12 @@ describe('the x86 NE2000 self-test on v86 (issue 6)', () => {
     const run = await runX86({ image: readFileSync(SELFTEST), echo: true, maxCycles: 50_000_000 });
     expect(run.result).toMatchObject({ kind: 'exit', code: 0 });
     expect(run.serial.split('\n').filter(Boolean)).toEqual(REPORT);
-    expect(run.card).toMatchObject({ received: 6, transmitted: 6, missed: 0, crcErrors: 0, overflows: 0 });
-    expect(run.echoed).toBe(6);
+    expect(run.card).toMatchObject({ received: 7, transmitted: 7, missed: 0, crcErrors: 0, overflows: 0 });
+    expect(run.echoed).toBe(7);
     // Each frame and its echo crossed the wire in turn (preamble, frame, FCS at 100 Mbit/s:
     // 10.64 cycles a byte at 133 MHz), so the run lasts at least their wire time, and the
     // guest's polling adds little on top.
-    const wireCycles = [60, 600, 1514, 60, 1000, 1514].reduce((sum, len) => sum + 2 * Math.ceil(((8 + len + 4) * 8 * CPU_HZ) / 100e6), 0);
+    const wireCycles = [60, 600, 1514, 60, 60, 1000, 1514].reduce((sum, len) => sum + 2 * Math.ceil(((8 + len + 4) * 8 * CPU_HZ) / 100e6), 0);
     expect(run.result.cycles).toBeGreaterThan(wireCycles);
     expect(run.result.cycles).toBeLessThan(2 * wireCycles);
     // Deterministic: the same image and seed give the same emulated time and trace.
@@ -93,7 +94,7 @@ describe('the x86 NE2000 self-test on v86 (issue 6)', () => {
     expect(run.result).toMatchObject({ kind: 'exit', code: 0 });
     const { linkType, records } = parsePcap(run.pcap!);
     expect(linkType).toBe(1); // Ethernet
-    const lengths = [60, 600, 1514, 60, 1000, 1514];
+    const lengths = [60, 600, 1514, 60, 60, 1000, 1514];
     expect(records).toHaveLength(2 * lengths.length);
     for (let i = 0; i < lengths.length; i++) {
       const sent = records[2 * i]!.frame;
@@ -129,7 +130,7 @@ describe('the x86 NE2000 self-test on v86 (issue 6)', () => {
       const run = await runX86({ image: readFileSync(SELFTEST), udp: { host: '127.0.0.1', port: peer.address().port }, timeoutMs: 60_000 });
       expect(run.result).toMatchObject({ kind: 'exit', code: 0 });
       expect(run.serial).toContain('self-test passed');
-      expect(datagrams).toBe(6);
+      expect(datagrams).toBe(7);
     } finally {
       peer.close();
     }
@@ -159,7 +160,7 @@ describe('reloaded x86 (the command)', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n').filter(Boolean)).toEqual(REPORT);
-    expect(parsePcap(readFileSync(pcap)).records).toHaveLength(12);
+    expect(parsePcap(readFileSync(pcap)).records).toHaveLength(14);
   });
 
   it('exits with the guest code, and rejects bad flags and images clearly', () => {

@@ -48,11 +48,10 @@ export interface RunLimits {
   maxCycles?: number;
   /** Give up after this much host time. */
   timeoutMs?: number;
-  /** Let the host's event loop run (sockets, timers) after every slice; needed with a UDP bridge. */
-  yieldToHost?: boolean;
   /**
    * Never let emulated time run ahead of the wall clock (a real network peer answers in real
-   * time, DESIGN.md §3); implies yieldToHost.
+   * time, DESIGN.md §3). A guest halted with no device event pending then waits for the host
+   * (a datagram) instead of being reported stuck.
    */
   paceToWallClock?: boolean;
 }
@@ -143,7 +142,6 @@ export class V86Platform {
     const startWall = Date.now(); // wall-clock ok: --timeout-ms and pacing
     const deadline = limits.timeoutMs === undefined ? Infinity : startWall + limits.timeoutMs;
     const startCycle = this.now;
-    const yieldToHost = limits.yieldToHost || limits.paceToWallClock;
     for (;;) {
       if (this.exitCode !== undefined) return { kind: 'exit', code: this.exitCode, cycles: this.now };
       try {
@@ -160,7 +158,7 @@ export class V86Platform {
         if ((cpu.flags[0]! & FLAG_INTERRUPT) === 0) return { kind: 'stuck', cycles: this.now, reason: 'the guest halted with interrupts disabled' };
         // Idle until the next device event (which may raise the IRQ that wakes it).
         if (this.clock.nextAt === Infinity) {
-          if (!yieldToHost) return { kind: 'stuck', cycles: this.now, reason: 'the guest waits in HLT and no device event is pending' };
+          if (!limits.paceToWallClock) return { kind: 'stuck', cycles: this.now, reason: 'the guest waits in HLT and no device event is pending' };
           await sleep(1); // only the host (a socket) can wake it
         } else {
           this.v86.time.skip(this.clock.nextAt - this.now);

@@ -40,6 +40,18 @@ EXIT_PORT       equ 0xF4                    ; isa-debug-exit style: the byte wri
 PIC2_CMD        equ 0xA0                    ; slave 8259
 OCW3_READ_IRR   equ 0x0A                    ; 8259 OCW3: next read of the command port returns IRR
 IRQ9_SLAVE_BIT  equ 0x02                    ; IRQ 9 is input 1 of the slave PIC
+PIC1_CMD        equ 0x20                    ; master 8259
+PIC1_DATA       equ 0x21
+PIC2_DATA       equ 0xA1
+ICW1_INIT_ICW4  equ 0x11                    ; 8259 ICW1: initialise, edge-triggered, cascade, ICW4 follows
+ICW4_8086       equ 0x01
+PIC_EOI         equ 0x20                    ; OCW2: non-specific end of interrupt
+IRQ_BASE_MASTER equ 0x20                    ; vectors 0x20-0x27 (past the CPU's exceptions)
+IRQ_BASE_SLAVE  equ 0x28                    ; vectors 0x28-0x2F: IRQ 9 is vector 0x29
+VECTORS         equ 0x30                    ; IDT entries: exceptions and the 16 IRQs
+GATE_INTERRUPT  equ 0x8E                    ; present, DPL 0, 32-bit interrupt gate
+CODE_SELECTOR   equ 0x08
+DATA_SELECTOR   equ 0x10
 
 ; ---------------------------------------------------------------- the card (DP8390 + NE2000 board)
 NE_BASE         equ 0x300
@@ -145,6 +157,8 @@ FAIL_IRQ        equ 7
 FAIL_BM_TX      equ 8
 FAIL_BM_RX      equ 9
 FAIL_BM_EQ      equ 10
+FAIL_UNEXPECTED equ 11
+FAIL_IRQ_RX     equ 12
 
 %macro outb 2
         mov dx, %1
@@ -338,6 +352,33 @@ init:
 .irq_ok:
         outb P0_IMR, 0
         mov esi, msg_irq
+        call puts
+
+        ; ---- interrupt-driven: the CPU sleeps in HLT until the echo's IRQ 9 wakes it
+        call setup_interrupts
+        outb P0_ISR, ISR_ALL
+        outb P0_IMR, ISR_PRX
+        mov dword [frame_len], 60
+        mov dword [frame_no], 4
+        mov edi, TX_FRAME
+        call make_frame
+        call classic_send
+        check_fail FAIL_CLASSIC_TX, msg_classic_tx_fail
+.sleep:
+        cli                                 ; check and sleep without a window for the IRQ to slip in:
+        cmp dword [irq_count], 0            ; STI takes effect after the next instruction, so an IRQ
+        jne .woken                          ; pending now wakes the HLT at once
+        sti
+        hlt
+        jmp .sleep
+.woken:
+        call classic_receive
+        check_fail FAIL_IRQ_RX, msg_irq_rx_fail
+        mov esi, RX_FRAME
+        call check_echo
+        check_fail FAIL_IRQ_RX, msg_irq_rx_fail
+        outb P0_IMR, 0
+        mov esi, msg_irq_wake
         call puts
 
         ; ---- bus-master mode: descriptor rings in host memory (page 3)
@@ -764,6 +805,68 @@ report_frame:
         call puts
         ret
 
+; ================================================================ interrupts
+; setup_interrupts: our own GDT (an interrupt gate loads CS from it), an IDT whose every
+; entry fails the test except IRQ 9's, and the 8259 pair remapped to vectors 0x20-0x2F with
+; only IRQ 9 (and the cascade, IRQ 2) unmasked. Interrupts stay disabled (IF clear).
+setup_interrupts:
+        lgdt [gdt_desc]
+        jmp CODE_SELECTOR:.reload
+.reload:
+        mov ax, DATA_SELECTOR
+        mov ds, ax
+        mov es, ax
+        mov fs, ax
+        mov gs, ax
+        mov ss, ax
+        xor ecx, ecx
+.gate:
+        mov eax, unexpected_interrupt
+        call set_gate
+        inc ecx
+        cmp ecx, VECTORS
+        jb .gate
+        mov eax, irq9_handler
+        mov ecx, IRQ_BASE_SLAVE + 1
+        call set_gate
+        lidt [idt_desc]
+        outb PIC1_CMD, ICW1_INIT_ICW4
+        outb PIC2_CMD, ICW1_INIT_ICW4
+        outb PIC1_DATA, IRQ_BASE_MASTER     ; ICW2: vector base
+        outb PIC2_DATA, IRQ_BASE_SLAVE
+        outb PIC1_DATA, 0x04                ; ICW3: the slave hangs on IRQ 2
+        outb PIC2_DATA, 0x02                ; ICW3: the slave's cascade identity
+        outb PIC1_DATA, ICW4_8086
+        outb PIC2_DATA, ICW4_8086
+        outb PIC1_DATA, 0xFB                ; OCW1 masks: master only IRQ 2,
+        outb PIC2_DATA, 0xFF & ~IRQ9_SLAVE_BIT ; slave only IRQ 9
+        ret
+
+; set_gate: IDT entry ecx -> handler eax (clobbers eax, edi).
+set_gate:
+        lea edi, [idt + ecx * 8]
+        mov [edi], ax
+        mov word [edi + 2], CODE_SELECTOR
+        mov byte [edi + 4], 0
+        mov byte [edi + 5], GATE_INTERRUPT
+        shr eax, 16
+        mov [edi + 6], ax
+        ret
+
+irq9_handler:
+        push eax
+        inc dword [irq_count]
+        mov al, PIC_EOI
+        out PIC2_CMD, al                    ; end of interrupt at the slave, then the master
+        out PIC1_CMD, al
+        pop eax
+        iret
+
+unexpected_interrupt:
+        mov esi, msg_unexpected
+        mov bl, FAIL_UNEXPECTED
+        jmp failure
+
 ; ================================================================ COM1 and exit
 putc:                                       ; al
         push edx
@@ -888,6 +991,9 @@ msg_classic_rx_fail: db "classic: no echo received", 10, 0
 msg_classic_eq_fail: db "classic: echo differs from the frame sent", 10, 0
 msg_irq:         db "irq: line 9 pending at the slave PIC", 10, 0
 msg_irq_fail:    db "irq: line 9 never reached the PIC", 10, 0
+msg_irq_wake:    db "irq: the echo woke the CPU from HLT through IRQ 9", 10, 0
+msg_irq_rx_fail: db "irq: woken, but no echo in the ring", 10, 0
+msg_unexpected:  db "unexpected interrupt or exception", 10, 0
 msg_bm_tx_fail:  db "busmaster: transmit descriptor never returned", 10, 0
 msg_bm_rx_fail:  db "busmaster: no echo received", 10, 0
 msg_bm_eq_fail:  db "busmaster: echo differs from the frame sent", 10, 0
@@ -910,3 +1016,14 @@ frame_len:       dd 0
 tx_index:        dd 0
 rx_index:        dd 0
 next_page:       db 0
+irq_count:       dd 0
+align 8
+gdt:             dq 0                       ; null descriptor
+                 dq 0x00CF9A000000FFFF      ; 0x08: code, base 0, limit 4 GiB, 32-bit, DPL 0
+                 dq 0x00CF92000000FFFF      ; 0x10: data, base 0, limit 4 GiB
+gdt_desc:        dw 3 * 8 - 1
+                 dd gdt
+idt_desc:        dw VECTORS * 8 - 1
+                 dd idt
+align 8
+idt:             times VECTORS dq 0
