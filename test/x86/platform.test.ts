@@ -116,4 +116,20 @@ describe('v86 platform harness', () => {
     p.memory.write32(0x300000, 0xdeadbeef);
     expect(new DataView(p.v86.ram().buffer, p.v86.ram().byteOffset).getUint32(0x300000, true)).toBe(0xdeadbeef);
   });
+
+  it('gives the guest a deterministic time-stamp counter (virtual time, not the host clock)', async () => {
+    // 200,000 turns of `loop $`, then rdtsc; mov dx, 0x340; out dx, eax; exit 0.
+    const code = [0xb9, 0x40, 0x0d, 0x03, 0x00, 0xe2, 0xfe, 0x0f, 0x31, 0x66, 0xba, 0x40, 0x03, 0xef, ...exitCode(0)];
+    const tscs: number[] = [];
+    for (let run = 0; run < 2; run++) {
+      const p = await boot(code);
+      p.ports.claim(0x340, 1, { name: 'tsc', portRead: () => 0, portWrite: (_port, value) => void tscs.push(value) });
+      expect((await p.run({ maxCycles: 10_000_000 })).kind).toBe('exit');
+      await p.destroy();
+      platform = undefined;
+    }
+    expect(tscs).toHaveLength(2);
+    expect(tscs[0]).toBeGreaterThan(0);
+    expect(tscs[1]).toBe(tscs[0]);
+  });
 });

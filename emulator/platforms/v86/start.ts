@@ -7,9 +7,10 @@
 // we drive ourselves (the MMU oracle does that).
 //
 // Determinism: v86 asks the host for time through the wasm import `microtick` (its main
-// loop slices, the PIT and RTC timers, RDTSC) and for entropy through `get_rand_int`. We
-// supply both when instantiating the wasm: time is the count of retired instructions (plus
-// cycles spent idle in HLT) at a fixed rate, entropy is a seeded PRNG. The emulator is never
+// loop slices, the PIT and RTC timers, RDTSC) and the same-named static of its JS class,
+// and for entropy through `get_rand_int`. We supply all three: time is the count of retired
+// instructions (plus cycles spent idle in HLT) at a fixed rate, entropy a seeded PRNG.
+// (v86's own NE2000, used only by the benchmark, draws its MAC from Math.random.) The emulator is never
 // `run()`: the caller steps it with `cpu.main_loop()`, so no host timer drives it.
 
 import { readFileSync } from 'node:fs';
@@ -135,8 +136,13 @@ export async function startV86(opts: V86StartOptions = {}): Promise<V86Instance>
   };
   const emulator = new V86(options as ConstructorParameters<typeof V86>[0]);
   await new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
-  const cpu = (emulator as unknown as { v86: { cpu: V86Cpu } }).v86.cpu;
+  const inner = (emulator as unknown as { v86: { cpu: V86Cpu; constructor: { microtick: () => number } } }).v86;
+  const cpu = inner.cpu;
   time.attach(cpu); // counting starts from the instructions retired so far (none)
+  // v86's JS-side devices (the PIT's counter reads and reloads, the RTC) call the class's
+  // static `microtick`, the host's clock by default: point it at virtual time too. It is
+  // process-wide, so it follows the most recently started instance (runs are sequential).
+  inner.constructor.microtick = () => time.milliseconds();
   let ram = new Uint8Array(0);
   return {
     emulator,
