@@ -91,10 +91,11 @@ export class V86Platform {
     this.dma = new DmaEngine(this.clock.source('dma'), this.memory, new Iommu(false), this.trace);
     // Bus-master writes change guest memory behind v86's back: tell its JIT, which would
     // otherwise keep running code it compiled from a page the card overwrote.
+    // (A beat never crosses a page: bursts stop at 4 KiB boundaries.)
     const exports = v86.cpu.wm.exports;
-    this.dma.observers.add((beat) => {
-      if (beat.write && beat.phys >= 0) exports.jit_dirty_page(beat.phys >>> 12);
-    });
+    this.dma.snoop = (phys, _length, write) => {
+      if (write) exports.jit_dirty_page(phys >>> 12);
+    };
     this.ports = new V86Ports(v86.cpu.io, () => this.catchUp());
     v86.emulator.add_listener('serial0-output-byte', (byte: number) => this.onSerial(byte));
     const exit = (value: number) => {
