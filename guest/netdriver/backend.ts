@@ -65,4 +65,9 @@ export interface Backend {
   transmitted(): GuestCode<TxDone[]>;
   /** Missed frames the card counted since the last call. */
   missed(): GuestCode<number>;
+  /**
+   * Take back armed buffers `dead` says are unusable (their session died) where the card
+   * cannot be using them, putting `spare()` buffers in their place; returns the taken ones.
+   */
+  reclaim(dead: (t: RxTarget) => boolean, spare: () => RxTarget | undefined): GuestCode<RxTarget[]>;
 }

@@ -116,6 +116,36 @@ export class BusMasterBackend extends ClassicBackend {
     return out;
   }
 
+  /**
+   * The card fetches the descriptor at RDH when a frame starts and can move on by at most one
+   * descriptor per frame (at least 84 byte times, over a thousand cycles). Descriptors two or
+   * more past RDH are therefore not in use while this loop (a port read, then plain stores)
+   * runs; each is re-pointed with one 32-bit store, so the card sees the old or the new buffer,
+   * never a mix. The one at RDH and the next stay as they are and complete normally.
+   */
+  override *reclaim(dead: (t: RxTarget) => boolean, spare: () => RxTarget | undefined): GuestCode<RxTarget[]> {
+    yield* this.io.out(R.CR, CR_RUN | R.CR_PAGE3);
+    const rdh = yield* this.io.in(R.RDH);
+    yield* this.io.out(R.CR, CR_RUN);
+    const taken: RxTarget[] = [];
+    // Armed descriptors run from rxHead; those before RDH are done and await harvesting.
+    const done = (rdh - this.rxHead + this.slots) % this.slots;
+    const ownAtRdh = (this.ctx.load32(this.rxDesc(rdh) + R.DESC_STATUS) & R.STATUS_OWN) !== 0;
+    const ahead = ownAtRdh ? this.rxArmed - done : 0;
+    for (let k = 2; k < ahead; k++) {
+      const i = (rdh + k) % this.slots;
+      const t = this.rx[i];
+      if (!t || !dead(t)) continue;
+      const s = spare();
+      if (!s) break;
+      this.ctx.store32(this.rxDesc(i) + R.DESC_ADDR, s.bus);
+      this.ctx.store32(this.rxDesc(i) + R.DESC_SOFT, s.index);
+      this.rx[i] = s;
+      taken.push(t);
+    }
+    return taken;
+  }
+
   override canTransmit(): boolean {
     return this.txDescs - this.txUsed >= 2;
   }

@@ -173,6 +173,19 @@ export class ClassicBackend implements Backend {
     return [done];
   }
 
+  /** Classic mode: the card never sees armed buffers, so every one can be replaced. */
+  *reclaim(dead: (t: RxTarget) => boolean, spare: () => RxTarget | undefined): GuestCode<RxTarget[]> {
+    const taken: RxTarget[] = [];
+    for (let k = 0; k < this.armed.length; k++) {
+      if (!dead(this.armed[k]!)) continue;
+      taken.push(this.armed[k]!);
+      const s = spare();
+      if (s) this.armed[k] = s;
+      else this.armed.splice(k--, 1);
+    }
+    return taken;
+  }
+
   *missed(): GuestCode<number> {
     return yield* this.io.in(R.CNTR2);
   }

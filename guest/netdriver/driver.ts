@@ -146,6 +146,7 @@ export class Driver {
       const busy = yield* this.backend.acknowledge();
       for (const done of yield* this.backend.received()) yield* receive(this, done);
       for (const done of yield* this.backend.transmitted()) yield* transmitted(this, done);
+      if (this.reclaimNeeded) yield* this.reclaim();
       this.counters.missed += yield* this.backend.missed();
       for (const s of [...this.sessions]) this.takeFills(s);
       yield* arm(this);
@@ -260,6 +261,19 @@ export class Driver {
     this.pending.delete(s);
     this.dropLater.push(...s.allSlots);
     this.mirrorFree.push(s.mirrorIndex);
+    this.reclaimNeeded = true;
+  }
+
+  private reclaimNeeded = false;
+
+  /** Buffers of dead sessions still armed in the card: replace them with pool buffers where the card is not using them, so the frames they would have swallowed still reach live sessions. */
+  private *reclaim(): GuestCode {
+    this.reclaimNeeded = false;
+    const taken = yield* this.backend.reclaim((t) => t.session?.dead === true, () => {
+      const k = this.poolFree.shift();
+      return k === undefined ? undefined : this.poolTarget(k);
+    });
+    for (const t of taken) if (t.token !== undefined) yield* this.unpin(t.token, t.session);
   }
 
   /** Slots of dead sessions, emptied and freed at the next opportunity (kill cannot yield). */

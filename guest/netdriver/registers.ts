@@ -68,6 +68,7 @@ export const TDBA0 = 0x06;
 export const TDLEN = 0x0a;
 export const BMCR = 0x0b;
 export const BMSR = 0x0c;
+export const RDH = 0x0d;
 export const BMCR_RXEN = 0x01;
 export const BMCR_TXEN = 0x02;
 export const BMCR_TXPOLL = 0x08;

@@ -37,7 +37,7 @@ export interface Probe {
 
 export interface StackOptions {
   geometry?: Geometry;
-  /** Frames to submit once the session is open (offset i * 2048 in the transmit area). */
+  /** Frames to submit once the session is open (packed into the transmit area, cookies 1, 2, ...). */
   send?: Uint8Array[];
   /** Try to store into every delivered buffer (acceptance 2). */
   tryWrite?: boolean;
@@ -81,8 +81,12 @@ export function stackBody(probe: Probe, o: StackOptions): (ctx: DomainContext) =
     probe.session = s;
     probe.status = 'open';
     s.post(Array.from({ length: s.geometry.rxBuffers }, (_, i) => i));
-    (o.send ?? []).forEach(() => undefined);
-    for (let k = 0; k < (o.send ?? []).length; k++) yield* s.submit(o.send![k]!, k * 2048, k + 1);
+    let offset = 0;
+    for (const [k, f] of (o.send ?? []).entries()) {
+      if ((offset % 4096) + f.length > 4096) offset = Math.ceil(offset / 4096) * 4096;
+      yield* s.submit(f, offset, k + 1);
+      offset += (f.length + 63) & ~63;
+    }
     yield* s.kick();
     if (o.afterSubmit) yield* o.afterSubmit(ctx, s);
     if (o.body) return yield* o.body(ctx, s, probe);
