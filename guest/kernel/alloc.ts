@@ -61,15 +61,16 @@ export function allocNotification(k: KernelState, bank: Bank): Result<Notificati
   return ok(adopt(k, bank, { ...header(k, bank), kind: 'notification', frame: f, bits: 0, waiter: undefined }, f));
 }
 
-/** A sub-bank holds no frame itself; its limits are its own, and its usage also counts above it. */
+/** A sub-bank: one frame of its parent's; its limits are its own, and its usage also counts above it. */
 export function allocBank(k: KernelState, parent: Bank, limit: number, pinLimit: number): Result<Bank> {
+  const f = takeFrame(k, parent, 'kernel');
+  if (typeof f === 'string') return err(f);
   const b: Bank = {
-    ...header(k, parent), kind: 'bank', parent, children: new Set(), objects: new Set(),
+    ...header(k, parent), kind: 'bank', parent, frame: f, children: new Set(), objects: new Set(),
     usage: 0, limit, pins: 0, pinLimit,
   };
   parent.children.add(b);
-  parent.objects.add(b);
-  return ok(b);
+  return ok(adopt(k, parent, b, f));
 }
 
 /** A page table for `space` at `pdIndex`, paid by `bank` (the space's own bank, or the delegating bank). */

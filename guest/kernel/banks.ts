@@ -2,6 +2,7 @@
 // the bank that allocated it and to all of that bank's ancestors, and no bank on the chain
 // may go over its limit. Pins are charged the same way against the pin limits (§4 `pin` row).
 // The opaque bank is just a capability without the destroy/free/limits/query rights.
+// A sub-bank itself takes one frame from its parent, so no allocation is ever free.
 
 import { BANK_STEP } from './costs.js';
 import type { Hardware } from './hardware.js';
@@ -11,6 +12,8 @@ export interface Bank extends ObjectHeader {
   readonly kind: 'bank';
   /** Parent bank; kept after the bank is destroyed so late unpins can uncharge the chain. */
   readonly parent: Bank | undefined;
+  /** Frame holding the bank's own kernel state, charged to its parent (none for the prime bank). */
+  readonly frame: number | undefined;
   readonly children: Set<Bank>;
   /** Objects allocated directly from this bank, in allocation order. */
   readonly objects: Set<KObject>;

@@ -74,6 +74,7 @@ function framesOf(o: KObject): number[] {
     case 'notification':
       return [o.frame];
     case 'bank':
+      return o.frame === undefined ? [] : [o.frame];
     case 'devpriv':
       return [];
   }

@@ -180,7 +180,7 @@ export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel 
   const kernelPd = frames.allocate('kernel')!;
   const usable = frames.freeCount;
   const primeBank: Bank = {
-    id: 0, version: 0, live: true, bank: undefined, kind: 'bank', parent: undefined,
+    id: 0, version: 0, live: true, bank: undefined, kind: 'bank', parent: undefined, frame: undefined,
     children: new Set(), objects: new Set(), usage: 0, limit: usable, pins: 0, pinLimit: usable,
   };
   const k: KernelState = {

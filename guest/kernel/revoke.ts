@@ -134,6 +134,7 @@ export function destroyBank(k: KernelState, bank: Bank): void {
   for (const o of objs) if (o.live && o.kind !== 'domain') rescind(k, o);
   retire(k, bank);
   bank.parent?.children.delete(bank);
+  if (bank.frame !== undefined) releaseCharged(k, bank.parent!, bank.frame);
 }
 
 /** `free`: rescind one object, which the bank must have allocated itself. */

@@ -100,7 +100,7 @@ describe('capabilities', () => {
 describe('space banks', () => {
   it('a limit exceeded at any ancestor refuses the allocation and changes nothing', () => {
     const { kernel } = boot();
-    const a = kernel.createBank(kernel.primeBank, 6);
+    const a = kernel.createBank(kernel.primeBank, 8); // b and c take one frame each (their own state) + 6 pages
     const b = kernel.createBank(a, 100);
     const c = kernel.createBank(b, 100);
     const got: string[] = [];
@@ -110,13 +110,13 @@ describe('space banks', () => {
       got.push(errorOf(yield* ctx.invoke(0, 'allocSpace', { dst: 20 })));
       got.push(errorOf(yield* ctx.invoke(1, 'allocNotification', { dst: 20 })));
       value(yield* ctx.invoke(0, 'free', { target: 10 }));
-      value(yield* ctx.invoke(1, 'setLimit', { limit: 5 })); // now b (the parent) is the binding one
-      got.push(errorOf(yield* ctx.invoke(1, 'setLimit', { limit: 4 }))); // below usage
+      value(yield* ctx.invoke(1, 'setLimit', { limit: 6 })); // now b (the parent: c's frame + 5 pages) is the binding one
+      got.push(errorOf(yield* ctx.invoke(1, 'setLimit', { limit: 5 }))); // below usage
       got.push(errorOf(yield* ctx.invoke(0, 'allocPage', { dst: 20 })));
       got.push(JSON.stringify(value(yield* ctx.invoke(1, 'query', {}))));
     });
-    expect(got).toEqual(['limit', 'limit', 'limit', 'limit', 'limit', JSON.stringify({ usage: 5, limit: 5, pins: 0, pinLimit: 100 })]);
-    expect([a.usage, b.usage, c.usage]).toEqual([5, 5, 5]);
+    expect(got).toEqual(['limit', 'limit', 'limit', 'limit', 'limit', JSON.stringify({ usage: 6, limit: 6, pins: 0, pinLimit: 100 })]);
+    expect([a.usage, b.usage, c.usage]).toEqual([7, 6, 5]);
     kernel.assertInvariants();
   });
 
