@@ -2,11 +2,12 @@
 // Speed lives here, never in tests. Each area contributes a list of measurements.
 
 import { benchDevices } from './devices.js';
+import { benchKernel } from './kernel.js';
 import { benchMachine } from './machine.js';
 import { printResults, type BenchResult } from './report.js';
 import { benchX86 } from './x86.js';
 
-const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86]];
+const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86], ['kernel', benchKernel]];
 
 for (const [name, run] of sections) {
   console.log(`\n## ${name}`);
