@@ -8,12 +8,12 @@ import { PageFault } from '../../emulator/machine/cpu.js';
 import { BLOCK, type GuestCode } from '../../emulator/machine/thread.js';
 import type { DomainContext, KernelConstants, Message, Op, Ops, Result } from './api/context.js';
 import { MAX_PRIORITY, SLOT_COUNT, type Domain } from './domains.js';
-import { FAULT_LABEL, MAX_CAPS, MAX_WORDS } from './ipc.js';
+import { FAULT_LABEL, MAX_CAPS, MAX_WORDS, NOTIFY_LABEL } from './ipc.js';
 import { BLOCKED } from './result.js';
 import type { KernelState } from './state.js';
 import { syscall } from './syscalls.js';
 
-export const CONSTANTS: KernelConstants = Object.freeze({ slots: SLOT_COUNT, maxWords: MAX_WORDS, maxCaps: MAX_CAPS, faultLabel: FAULT_LABEL, maxPriority: MAX_PRIORITY });
+export const CONSTANTS: KernelConstants = Object.freeze({ slots: SLOT_COUNT, maxWords: MAX_WORDS, maxCaps: MAX_CAPS, faultLabel: FAULT_LABEL, notifyLabel: NOTIFY_LABEL, maxPriority: MAX_PRIORITY });
 
 /** Largest bulk access a domain may ask for in one call (bigger requests are a domain bug). */
 const MAX_BULK = 1 << 24;

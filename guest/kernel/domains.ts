@@ -6,6 +6,7 @@
 // (IPC or a notification); 'stopped' once rescinded or its space is gone; 'faulted' or
 // 'exited' when its body threw or returned.
 
+import type { ScheduledEvent } from '../../emulator/machine/clock.js';
 import type { Thread } from '../../emulator/machine/thread.js';
 import type { CapSlot, Capability } from './caps.js';
 import type { Endpoint } from './endpoints.js';
@@ -24,7 +25,7 @@ export type DomainState = 'ready' | 'waiting' | 'stopped' | 'faulted' | 'exited'
 /** What a waiting domain waits for; the kernel clears it when it wakes the domain. */
 export type Wait =
   | { readonly kind: 'send'; readonly ep: Endpoint; readonly call: boolean; readonly capSlots: readonly number[] }
-  | { readonly kind: 'recv'; readonly ep: Endpoint; readonly capSlots: readonly number[] }
+  | { readonly kind: 'recv'; readonly ep: Endpoint; readonly capSlots: readonly number[]; readonly n: Notification | undefined }
   | { readonly kind: 'reply'; readonly from: Domain; readonly capSlots: readonly number[] }
   | { readonly kind: 'notification'; readonly n: Notification };
 
@@ -42,6 +43,8 @@ export interface Domain extends ObjectHeader {
   wait: Wait | undefined;
   /** The caller waiting for this domain's reply, if any. */
   replyTo: Domain | undefined;
+  /** The timeout of the current wait, if it has one. */
+  timer: ScheduledEvent | undefined;
   /** The last fault, reported to the keeper if it ends the domain. */
   fault: { va: number; code: number } | undefined;
 }

@@ -5,6 +5,12 @@
 // waiting for the receiver's reply (the receiver's implicit reply capability is `replyTo`).
 // Capabilities are read from the sender's slots when it sends, so changing its slots later
 // changes nothing; they are placed in the slots the receiver named, extra ones are dropped.
+//
+// A receiver may name a notification too (seL4's bound notification): then `recv` also
+// returns when that notification is signalled, with label NOTIFY_LABEL and the bits as the
+// one word. That is how the driver waits for its IRQ and its clients' calls at once.
+// `recv` and `wait` may carry a timeout in cycles (a one-shot timer, exact to the cycle):
+// on expiry `recv` fails with 'timeout' and `wait` returns no bits.
 
 import type { Message, Received, Result } from './api/context.js';
 import type { CapSlot } from './caps.js';
@@ -18,10 +24,12 @@ import type { KernelState } from './state.js';
 export const MAX_WORDS = 4;
 export const MAX_CAPS = 2;
 export const FAULT_LABEL = 0xfa17;
+export const NOTIFY_LABEL = 0x4e07;
 
 /** Make a waiting domain runnable; its pending system call returns `result`. */
 export function wakeDomain(k: KernelState, d: Domain, result: Result<unknown>): void {
   d.wait = undefined;
+  cancelTimeout(k, d);
   if (d.state !== 'waiting') return;
   d.state = 'ready';
   if (d.thread) k.hw.cpu.wake(d.thread, result);
@@ -47,7 +55,9 @@ function transfer(k: KernelState, to: Domain, s: Omit<QueuedSend, 'from' | 'call
 
 /** Hand a send to a receiver that was waiting in recv. */
 function deliver(k: KernelState, receiver: Domain, s: QueuedSend): void {
-  const slots = receiver.wait?.kind === 'recv' ? receiver.wait.capSlots : [];
+  const w = receiver.wait;
+  const slots = w?.kind === 'recv' ? w.capSlots : [];
+  if (w?.kind === 'recv' && w.n?.waiter === receiver) w.n.waiter = undefined;
   const received = transfer(k, receiver, s, slots);
   if (s.from && s.call) receiver.replyTo = s.from; // the caller then waits for the reply (sendTo)
   wakeDomain(k, receiver, ok(received));
@@ -73,11 +83,20 @@ export function kernelSend(k: KernelState, ep: Endpoint, badge: number, msg: Mes
   else ep.senders.push(s);
 }
 
-export function recvFrom(k: KernelState, d: Domain, ep: Endpoint, capSlots: readonly number[]): Result<Received> | Blocked {
+const notifyMessage = (bits: number): Received => ({ label: NOTIFY_LABEL, words: [bits], badge: 0, caps: [] });
+
+export function recvFrom(k: KernelState, d: Domain, ep: Endpoint, capSlots: readonly number[], n?: Notification): Result<Received> | Blocked {
+  if (n && n.waiter && n.waiter !== d) return err('busy');
+  if (n && n.bits !== 0) {
+    const bits = n.bits;
+    n.bits = 0;
+    return ok(notifyMessage(bits));
+  }
   const s = ep.senders.shift();
   if (!s) {
     ep.receivers.push(d);
-    return block(d, { kind: 'recv', ep, capSlots });
+    if (n) n.waiter = d;
+    return block(d, { kind: 'recv', ep, capSlots, n });
   }
   const received = transfer(k, d, s, capSlots);
   if (s.from && s.call) {
@@ -108,8 +127,26 @@ export function signal(k: KernelState, n: Notification, bits: number): void {
     n.waiter = undefined;
     const got = n.bits;
     n.bits = 0;
-    wakeDomain(k, w, ok(got));
+    if (w.wait?.kind === 'recv') {
+      remove(w.wait.ep.receivers, (r) => r === w);
+      wakeDomain(k, w, ok(notifyMessage(got)));
+    } else wakeDomain(k, w, ok(got));
   }
+}
+
+/** Give a wait that just blocked a deadline: then it ends with `result`. */
+export function armTimeout(k: KernelState, d: Domain, cycles: number, result: Result<unknown>): void {
+  d.timer = k.timeouts.after(cycles, () => {
+    d.timer = undefined;
+    if (d.state !== 'waiting') return;
+    leaveQueues(d);
+    wakeDomain(k, d, result);
+  });
+}
+
+function cancelTimeout(k: KernelState, d: Domain): void {
+  if (d.timer) k.hw.machine.clock.cancel(d.timer);
+  d.timer = undefined;
 }
 
 export function waitOn(k: KernelState, d: Domain, n: Notification, blocking: boolean): Result<number> | Blocked {
@@ -127,12 +164,8 @@ export function waitOn(k: KernelState, d: Domain, n: Notification, blocking: boo
 
 /** Take a domain out of every queue and rendezvous it is part of (it is being stopped). */
 export function detachDomain(k: KernelState, d: Domain): void {
-  const w = d.wait;
-  if (w?.kind === 'send') remove(w.ep.senders, (s) => s.from === d);
-  else if (w?.kind === 'recv') remove(w.ep.receivers, (r) => r === d);
-  else if (w?.kind === 'reply' && w.from.replyTo === d) w.from.replyTo = undefined;
-  else if (w?.kind === 'notification' && w.n.waiter === d) w.n.waiter = undefined;
-  d.wait = undefined;
+  leaveQueues(d);
+  cancelTimeout(k, d);
   const caller = d.replyTo;
   d.replyTo = undefined;
   if (caller) wakeDomain(k, caller, err('invalid-cap'));
@@ -148,6 +181,18 @@ export function failNotification(k: KernelState, n: Notification): void {
   const w = n.waiter;
   n.waiter = undefined;
   if (w) wakeDomain(k, w, err('invalid-cap'));
+}
+
+/** Take a waiting domain out of whatever queue or rendezvous it waits in. */
+function leaveQueues(d: Domain): void {
+  const w = d.wait;
+  if (w?.kind === 'send') remove(w.ep.senders, (s) => s.from === d);
+  else if (w?.kind === 'recv') {
+    remove(w.ep.receivers, (r) => r === d);
+    if (w.n?.waiter === d) w.n.waiter = undefined;
+  } else if (w?.kind === 'reply' && w.from.replyTo === d) w.from.replyTo = undefined;
+  else if (w?.kind === 'notification' && w.n.waiter === d) w.n.waiter = undefined;
+  d.wait = undefined;
 }
 
 function remove<T>(list: T[], pred: (x: T) => boolean): void {

@@ -34,7 +34,7 @@ export function allocDomain(k: KernelState, bank: Bank, spec: DomainSpec): Resul
   const d: Domain = {
     ...header(k, bank), kind: 'domain', name: spec.name, frame: f, space: spec.space, slots,
     priority: spec.priority, keeper: spec.keeper, thread: undefined, state: 'ready',
-    wait: undefined, replyTo: undefined, fault: undefined,
+    wait: undefined, replyTo: undefined, timer: undefined, fault: undefined,
   };
   k.frames.owner[f] = d;
   bank.objects.add(d);

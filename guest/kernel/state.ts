@@ -2,6 +2,7 @@
 // routing, and the counters. Everything else hangs off the objects in it. One instance per
 // booted kernel; the operation modules take it as their first argument.
 
+import type { EventSource } from '../../emulator/machine/clock.js';
 import type { Thread } from '../../emulator/machine/thread.js';
 import type { Bank } from './banks.js';
 import type { DevPriv } from './devpriv.js';
@@ -34,6 +35,8 @@ export interface KernelState {
   nextId: number;
   nextToken: number;
   counters: KernelCounters;
+  /** Where wait timeouts are scheduled (a one-shot timer, exact to the cycle). */
+  readonly timeouts: EventSource;
   /** Violations the DMA bus observer saw as they happened (DESIGN.md §6 item 1). */
   readonly busViolations: string[];
 }

@@ -16,10 +16,10 @@ import { portAllowed } from './devpriv.js';
 import { SLOT_COUNT, type Domain } from './domains.js';
 import { exchange } from './exchange.js';
 import { maskIrq } from './interrupts.js';
-import { MAX_CAPS, MAX_WORDS, recvFrom, replyTo, sendTo, signal, waitOn } from './ipc.js';
+import { MAX_CAPS, MAX_WORDS, armTimeout, recvFrom, replyTo, sendTo, signal, waitOn } from './ipc.js';
 import { isPageVa, mapInRegion, mapInSpace, spaceTable, unmapIn } from './map.js';
 import { pin, unpin } from './pin.js';
-import { err, ok, type Blocked } from './result.js';
+import { BLOCKED, err, ok, type Blocked } from './result.js';
 import { destroyBank, freeObject, revokePage } from './revoke.js';
 import { allocDomain } from './spawn.js';
 import type { KernelState } from './state.js';
@@ -232,7 +232,16 @@ function endpointOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: Args)
   if (op === 'recv') {
     if ((cap.rights & R_READ) === 0) return err('no-rights');
     const slots = slotList(a.capSlots, MAX_CAPS);
-    return slots ? recvFrom(k, d, ep, slots) : err('bad-arg');
+    if (!slots || !isTimeout(a.timeout) || (a.notification !== undefined && !isSlot(a.notification))) return err('bad-arg');
+    let n;
+    if (a.notification !== undefined) {
+      k.hw.compute(CAP_LOOKUP);
+      const nCap = d.slots[a.notification] ?? null;
+      n = lookup(nCap, 'notification');
+      if (!n) return err('invalid-cap');
+      if ((nCap!.rights & R_READ) === 0) return err('no-rights');
+    }
+    return withTimeout(k, d, recvFrom(k, d, ep, slots, n), a.timeout, err('timeout'));
   }
   if ((cap.rights & R_WRITE) === 0) return err('no-rights');
   const m = takeMessage(d, a);
@@ -249,7 +258,16 @@ function notificationOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: A
     return ok();
   }
   if ((cap.rights & R_READ) === 0) return err('no-rights');
-  return waitOn(k, d, n, op === 'wait');
+  if (!isTimeout(a.timeout)) return err('bad-arg');
+  return withTimeout(k, d, waitOn(k, d, n, op === 'wait'), a.timeout, ok(0));
+}
+
+const isTimeout = (x: unknown): x is number | undefined => x === undefined || (Number.isSafeInteger(x) && (x as number) > 0);
+
+/** Arm the timeout of a wait that blocked. */
+function withTimeout(k: KernelState, d: Domain, r: Out, timeout: number | undefined, onExpiry: Result<unknown>): Out {
+  if (r === BLOCKED && timeout !== undefined) armTimeout(k, d, timeout, onExpiry);
+  return r;
 }
 
 function devprivOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: Args): Out {

@@ -423,6 +423,68 @@ describe('IPC, notifications, interrupts, ports', () => {
   });
 });
 
+describe('waiting for several things', () => {
+  it('recv with a notification returns for an IRQ or a call, whichever comes first (the driver\'s loop)', () => {
+    const { kernel, machine } = boot();
+    const bank = kernel.createBank(kernel.primeBank, 40);
+    const dp = kernel.devicePrivilege('card', 0x300, 0x20, 10);
+    const ep = kernel.allocEndpoint(bank);
+    const n = kernel.allocNotification(bank);
+    const got: string[] = [];
+    kernel.spawn({ name: 'driver', bank, priority: 2, caps: [kernel.cap(dp), kernel.cap(ep), kernel.cap(n)], *body(ctx) {
+      value(yield* ctx.invoke(0, 'bindIrq', { notification: 2, bits: 1 }));
+      for (let i = 0; i < 3; i++) {
+        const m = value(yield* ctx.invoke(1, 'recv', { notification: 2 }));
+        if (m.label === ctx.constants.notifyLabel) {
+          got.push(`irq bits ${m.words[0]} at ${ctx.now() >= 300_000 ? 'after' : 'before'} 300000`);
+          value(yield* ctx.invoke(0, 'ackIrq', {}));
+        } else {
+          got.push(`call from ${m.badge}`);
+          value(yield* ctx.reply({ label: 0 }));
+        }
+      }
+    }});
+    kernel.spawn({ name: 'stack', bank, priority: 1, caps: [kernel.cap(ep, undefined, 5)], *body(ctx) {
+      value(yield* ctx.invoke(0, 'call', { label: 1 }));
+      ctx.compute(500_000);
+      yield;
+      value(yield* ctx.invoke(0, 'call', { label: 1 }));
+    }});
+    machine.eventSource('test-card').at(300_000, () => machine.irq(10).raise());
+    machine.runFor(2_000_000);
+    expect(got).toEqual(['call from 5', 'irq bits 1 at after 300000', 'call from 5']);
+    kernel.assertInvariants();
+  });
+
+  it('wait and recv time out at the exact cycle; a wake before the deadline cancels it', () => {
+    const { kernel, machine } = boot();
+    const bank = kernel.createBank(kernel.primeBank, 40);
+    const ep = kernel.allocEndpoint(bank);
+    const n = kernel.allocNotification(bank);
+    const got: unknown[] = [];
+    kernel.spawn({ name: 'sleeper', bank, priority: 1, caps: [kernel.cap(ep), kernel.cap(n)], *body(ctx) {
+      let t = ctx.now();
+      got.push(value(yield* ctx.invoke(1, 'wait', { timeout: 50_000 })), ctx.now() - t >= 50_000);
+      t = ctx.now();
+      got.push(errorOf(yield* ctx.invoke(0, 'recv', { timeout: 10_000 })), ctx.now() - t >= 10_000);
+      got.push(value(yield* ctx.invoke(1, 'wait', { timeout: 10_000_000 })));
+      got.push(errorOf(yield* ctx.invoke(1, 'wait', { timeout: 0 })));
+      got.push(value(yield* ctx.invoke(0, 'recv', { timeout: 1_000_000 })).label);
+    }});
+    kernel.spawn({ name: 'poker', bank, priority: 1, caps: [kernel.cap(ep), kernel.cap(n)], *body(ctx) {
+      ctx.compute(200_000);
+      yield;
+      value(yield* ctx.invoke(1, 'signal', { bits: 6 }));
+      ctx.compute(200_000);
+      yield;
+      value(yield* ctx.invoke(0, 'send', { label: 33 }));
+    }});
+    machine.runFor(3_000_000);
+    expect(got).toEqual([0, true, 'timeout', true, 6, 'bad-arg', 33]);
+    kernel.assertInvariants();
+  });
+});
+
 describe('scheduling', () => {
   it('the timer preempts: equal priorities share the CPU round-robin, each switch writes CR3 and refills the TLB', () => {
     const { kernel, machine } = boot();

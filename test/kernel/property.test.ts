@@ -16,7 +16,7 @@ const DOMAINS = 3;
 const OPS: Op[] = [
   'pin', 'pin', 'map', 'map', 'allocPage', 'allocSpace', 'allocBank', 'allocEndpoint', 'allocNotification', 'allocDomain', 'free', 'destroy', 'setLimit',
   'setPinLimit', 'query', 'revokePage', 'map', 'unmap', 'delegate', 'exchange', 'copy', 'drop', 'identify', 'signal', 'poll',
-  'pin', 'unpin', 'in', 'out',
+  'pin', 'unpin', 'in', 'out', 'wait', 'recv',
 ];
 
 type Cmd =
@@ -41,6 +41,9 @@ const args = fc.record({
   token: fc.oneof(fc.integer({ min: -1, max: 12 }), fc.constant<unknown>('last'), fc.constant<unknown>('last')),
   dir: fc.constantFrom<unknown>('to-device', 'from-device', 'sideways'),
   port: fc.integer({ min: 0x2f0, max: 0x330 }), width: fc.constantFrom<unknown>(1, 2, 4, 3), value: fc.integer({ min: 0, max: 255 }),
+  // waits always carry a timeout here (else a domain would wait for ever and stall the sequence)
+  timeout: fc.oneof(fc.integer({ min: 1, max: 5000 }), fc.constant<unknown>(-1)),
+  capSlots: fc.constantFrom<unknown>([], [10, 11], [99]),
   badge: fc.option(fc.integer({ min: 0, max: 9 }), { nil: undefined }),
 });
 const who = fc.integer({ min: 0, max: DOMAINS - 1 });
@@ -71,7 +74,7 @@ const USES: Partial<Record<Op, string[]>> = {
   allocPage: ['dst'], allocSpace: ['dst'], allocEndpoint: ['dst'], allocNotification: ['dst'], allocBank: ['dst', 'limit'],
   allocDomain: ['dst', 'space'], free: ['target'], revokePage: ['target'], setLimit: ['limit'], setPinLimit: ['limit'],
   map: ['va', 'page', 'rights'], unmap: ['va'], delegate: ['va', 'bank', 'dst'], exchange: ['other'], copy: ['dst', 'rights', 'badge'],
-  signal: ['bits'], pin: ['page', 'dir'], unpin: ['token'], in: ['port', 'width'], out: ['port', 'value', 'width'],
+  signal: ['bits'], wait: ['timeout', 'notification'], recv: ['timeout', 'capSlots', 'notification'], pin: ['page', 'dir'], unpin: ['token'], in: ['port', 'width'], out: ['port', 'value', 'width'],
 };
 
 function describeCmd(c: Cmd): string {

@@ -41,7 +41,8 @@ export type ErrorCode =
   | 'busy' // the frame is pinned (exchange), or a notification already has a waiter
   | 'delegated' // the 4 MiB region belongs to a delegated page table
   | 'bad-token' // unknown or already used pin token
-  | 'no-caller'; // reply with nobody waiting for one
+  | 'no-caller' // reply with nobody waiting for one
+  | 'timeout'; // recv's timeout expired
 
 export type Result<T = void> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorCode };
 
@@ -105,10 +106,12 @@ export interface Ops {
   // endpoints
   call: { args: Message & { /** Slots for the capabilities the reply carries (added for issue 5). */ capSlots?: readonly Slot[] }; value: Received };
   send: { args: Message; value: void };
-  recv: { args: { capSlots?: readonly Slot[] }; value: Received };
+  /** With `notification`, also returns (label notifyLabel, words [bits]) when it is signalled; `timeout` in cycles. */
+  recv: { args: { capSlots?: readonly Slot[]; notification?: Slot; timeout?: number }; value: Received };
   // notifications
   signal: { args: { bits: number }; value: void };
-  wait: { args: Record<string, never>; value: number };
+  /** Returns the bits, or 0 when `timeout` (cycles) expires first. */
+  wait: { args: { timeout?: number }; value: number };
   poll: { args: Record<string, never>; value: number };
   // device privileges
   in: { args: { port: number; width: 1 | 2 | 4 }; value: number };
@@ -136,6 +139,8 @@ export interface KernelConstants {
   readonly maxCaps: number;
   /** Label of the message a keeper receives when a domain it keeps faults. */
   readonly faultLabel: number;
+  /** Label of the message `recv` returns when its notification is signalled. */
+  readonly notifyLabel: number;
   /** Highest priority a domain can have (0 is the lowest). */
   readonly maxPriority: number;
 }
