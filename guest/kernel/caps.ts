@@ -53,9 +53,9 @@ export function isValid(cap: CapSlot | undefined): cap is Capability {
 
 /** Rights names to bits; undefined if any name is unknown (a hostile argument). */
 export function rightsFromNames(names: unknown): number | undefined {
-  if (!Array.isArray(names)) return undefined;
+  if (!Array.isArray(names) || names.length > 8) return undefined;
   let bits = 0;
-  for (const n of names) {
+  for (const n of Array.from(names as unknown[])) {
     const b = RIGHT_BITS[n as Right];
     if (typeof n !== 'string' || !Object.hasOwn(RIGHT_BITS, n) || b === undefined) return undefined;
     bits |= b;

@@ -30,17 +30,22 @@ type Out = Result<unknown> | Blocked;
 const isSlot = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) < SLOT_COUNT;
 const isU32 = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 0xffffffff;
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
-const slotList = (x: unknown, max: number): number[] | undefined =>
-  x === undefined ? [] : Array.isArray(x) && x.length <= max && x.every(isSlot) ? [...x] : undefined;
+/** A copy of a list argument, taken once (a hostile array could change between a check and a use). */
+const listCopy = (x: unknown, max: number): unknown[] | undefined => (Array.isArray(x) && x.length <= max ? Array.from(x as unknown[]) : undefined);
+const slotList = (x: unknown, max: number): number[] | undefined => {
+  if (x === undefined) return [];
+  const l = listCopy(x, max);
+  return l && l.every(isSlot) ? (l as number[]) : undefined;
+};
 
 /** A message's words and capabilities, checked and captured (caps are read now). */
 function takeMessage(d: Domain, a: Args): { msg: Message; caps: CapSlot[]; replySlots: number[] } | undefined {
-  const words = a.words === undefined ? [] : a.words;
-  if (!isU32(a.label) || !Array.isArray(words) || words.length > MAX_WORDS || !words.every(isU32)) return undefined;
+  const words = a.words === undefined ? [] : listCopy(a.words, MAX_WORDS);
+  if (!isU32(a.label) || !words || !words.every(isU32)) return undefined;
   const capSlots = slotList(a.caps, MAX_CAPS);
   const replySlots = slotList(a.capSlots, MAX_CAPS);
   if (!capSlots || !replySlots) return undefined;
-  return { msg: { label: a.label, words: [...words] }, caps: capSlots.map((s) => d.slots[s] ?? null), replySlots };
+  return { msg: { label: a.label, words: words as number[] }, caps: capSlots.map((s) => d.slots[s] ?? null), replySlots };
 }
 
 /** Which kind of capability each operation is invoked on ('any' for the generic ones). */
@@ -58,7 +63,8 @@ export function syscall(k: KernelState, d: Domain, slot: unknown, op: unknown, r
   k.counters.syscalls++;
   k.hw.compute(SYSCALL_DECODE);
   if (typeof op !== 'string' || !Object.hasOwn(TARGET, op)) return err('bad-arg');
-  const a = (typeof rawArgs === 'object' && rawArgs !== null ? rawArgs : {}) as Args;
+  // Read every argument exactly once, into kernel memory, before checking any of them.
+  const a = (typeof rawArgs === 'object' && rawArgs !== null ? { ...rawArgs } : {}) as Args;
   if (op === 'reply') {
     const m = takeMessage(d, a);
     return m ? replyTo(k, d, m.msg, m.caps) : err('bad-arg');

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DomainContext, Op, Ops } from '../../guest/kernel/api/context.js';
 import { R_READ } from '../../guest/kernel/caps.js';
+import { SLOT_COUNT } from '../../guest/kernel/domains.js';
 import { PTE_P, PTE_RW, PTE_US } from '../../emulator/machine/paging.js';
 import { boot, errorOf, runDomain, value } from './helpers.js';
 
@@ -93,6 +94,23 @@ describe('capabilities', () => {
       for (const [slot, op, args] of hostile) got.push(errorOf(yield* ctx.invoke(slot, op as Op, args as never)));
     });
     expect(got).toEqual(new Array(16).fill('bad-arg'));
+    kernel.assertInvariants();
+  });
+
+  it('arguments are read once: a getter that changes its answer cannot slip past a check', () => {
+    const { kernel } = boot();
+    const bank = kernel.createBank(kernel.primeBank, 50);
+    const got: string[] = [];
+    const d = runDomain(kernel, bank, [kernel.cap(bank)], function* (ctx) {
+      let reads = 0;
+      const sly = { get dst() { return reads++ === 0 ? 5 : 1e9; } };
+      got.push(errorOf(yield* ctx.invoke(0, 'allocPage', sly as never)));
+      const words = new Proxy([1], { get: (t, k) => (k === 'length' ? (reads++ > 3 ? 99 : 1) : Reflect.get(t, k)) });
+      got.push(errorOf(yield* ctx.invoke(0, 'identify', { words } as never)));
+    });
+    expect(got).toEqual(['ok', 'ok']);
+    expect(d.slots.length).toBe(SLOT_COUNT);
+    expect(d.slots[5]?.obj.kind).toBe('page');
     kernel.assertInvariants();
   });
 });

@@ -26,7 +26,7 @@ type Cmd =
   | { kind: 'dma'; pick: number; offset: number; len: number };
 
 const VAS = [0x1000, 0x2000, 0x00401000, 0x40000000, 0x40001000, 0x40400000];
-const slot = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(4, 5) }, { weight: 12, arbitrary: fc.integer({ min: 0, max: 11 }) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(-1, 64, 1.5, NaN, 'x', null) });
+const slot = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(4, 5) }, { weight: 12, arbitrary: fc.integer({ min: 0, max: 11 }) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(-1, 256, 1.5, NaN, 'x', null) });
 const va = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...VAS) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(0x1001, -4096, 2 ** 32, NaN, '0x1000') });
 const rights = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(['read'], ['read', 'write']) },
