@@ -14,6 +14,7 @@ import type { KernelState } from './state.js';
 export function exchange(k: KernelState, a: Page, b: Page): Result {
   const pins = k.frames.pins;
   if (pins[a.frame]! > 0 || pins[b.frame]! > 0) return err('busy');
+  k.hw.record('kernel.exchange', a.frame, b.frame);
   revokeMappings(k, a.frame);
   revokeMappings(k, b.frame);
   const fa = a.frame;

@@ -36,6 +36,7 @@ export function onThreadExit(k: KernelState, thread: Thread): void {
     if (!faulted) return;
     const e = thread.error;
     const words = e instanceof PageFault ? [e.linear, e.errorCode] : [0, UNCAUGHT_EXCEPTION];
+    k.hw.record('kernel.fault', d.id, words[0], words[1]);
     const ep = lookup(d.keeper, 'endpoint');
     if (ep && (d.keeper!.rights & R_WRITE) !== 0) kernelSend(k, ep, d.keeper!.badge, { label: FAULT_LABEL, words });
   });

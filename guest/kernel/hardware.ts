@@ -8,8 +8,20 @@ import type { Machine } from '../../emulator/machine/machine.js';
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 import { CR0_PG, CR0_WP } from '../../emulator/machine/paging.js';
 
+/** Kernel events recorded in the machine's trace (and so in the run's hash). */
+export type KernelEvent = 'kernel.pin' | 'kernel.unpin' | 'kernel.quarantine' | 'kernel.revoke' | 'kernel.exchange' | 'kernel.fault';
+
 export class Hardware {
+  private readonly kinds = new Map<KernelEvent, number>();
+
   constructor(readonly machine: Machine) {}
+
+  /** Record a kernel event at the current cycle in the machine's trace. */
+  record(event: KernelEvent, a = 0, b = 0, c = 0): void {
+    let kind = this.kinds.get(event);
+    if (kind === undefined) this.kinds.set(event, (kind = this.machine.trace.kind(event)));
+    this.machine.trace.record(this.machine.cpu.cycle, kind, a, b, c);
+  }
 
   get cpu() {
     return this.machine.cpu;

@@ -46,6 +46,7 @@ export function pin(k: KernelState, dp: DevPriv, page: Page, pageRights: number,
   const token: PinToken = { id: k.nextToken++, frame: f, epoch: k.frames.epoch[f]!, bank: page.bank!, writable };
   dp.tokens.set(token.id, token);
   k.counters.pins++;
+  k.hw.record('kernel.pin', f, token.id, writable ? 1 : 0);
   return ok({ bus: f * FRAME_SIZE, token: token.id });
 }
 
@@ -65,6 +66,7 @@ export function unpin(k: KernelState, dp: DevPriv, tokenId: number): Result {
   k.frames.pins[f] = remaining;
   unchargePin(k.hw, t.bank);
   k.counters.unpins++;
+  k.hw.record('kernel.unpin', f, tokenId, remaining);
   if (remaining === 0 && k.frames.state[f] === 'quarantined') k.frames.release(f);
   return ok();
 }

@@ -24,6 +24,7 @@ import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 
 /** Clear every PTE that maps `frame`, through the reverse map (§6 item 3). */
 export function revokeMappings(k: KernelState, frame: number): void {
+  k.hw.record('kernel.revoke', frame, k.frames.rmap[frame]!.size);
   for (const m of [...k.frames.rmap[frame]!]) {
     clearMapping(k.hw, k.frames, m);
     k.counters.revokedMappings++;
@@ -35,6 +36,7 @@ export function retireFrame(k: KernelState, frame: number): void {
   if (k.frames.pins[frame]! > 0) {
     k.frames.quarantine(frame);
     k.counters.quarantined++;
+    k.hw.record('kernel.quarantine', frame, k.frames.pins[frame]);
   } else {
     k.frames.release(frame);
   }

@@ -81,7 +81,7 @@ describe('revocation of a page mapped in three address spaces', () => {
 
 describe('revocation of a pinned page during a DMA write', () => {
   function scenario(iommu: boolean) {
-    const { kernel, machine } = boot({ iommu });
+    const { kernel, machine } = boot({ iommu, traceKeep: 100_000 });
     const client = kernel.createBank(kernel.primeBank, 200);
     const other = kernel.createBank(kernel.primeBank, 400);
     const dp = kernel.devicePrivilege('card', 0x300, 0x20, 9);
@@ -150,6 +150,16 @@ describe('revocation of a pinned page during a DMA write', () => {
     expect(r?.error).toBe('iommu-fault');
     expect(s.kernel.state.hw.frameIsZero(s.frame)).toBe(true);
     s.kernel.assertInvariants();
+  });
+
+  it('leaves its story in the trace (pin, revoke, quarantine between beats, unpin) and is deterministic', () => {
+    const runs = [0, 1].map(() => scenario(false));
+    expect(runs[0]!.machine.trace.hash()).toBe(runs[1]!.machine.trace.hash());
+    const story = runs[0]!.machine.trace.entries().filter((e) => e.kind.startsWith('kernel.') || e.kind === 'dma.beat');
+    const kinds = story.map((e) => e.kind).filter((k, i, all) => k !== all[i - 1]);
+    expect(kinds).toEqual(['kernel.pin', 'dma.beat', 'kernel.revoke', 'dma.beat', 'kernel.quarantine', 'dma.beat', 'kernel.unpin']);
+    const frame = runs[0]!.frame;
+    expect(story.find((e) => e.kind === 'kernel.revoke')?.args).toEqual([frame, 24, 0]);
   });
 
   it('the bus observer reports a DMA write into an unpinned frame', () => {
