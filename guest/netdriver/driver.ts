@@ -35,11 +35,25 @@ export interface DriverView {
   ready: boolean;
 }
 
-/** The driver's body. `view` (optional) is filled for observers outside the machine. */
-export function netDriver(config: DriverConfig, view?: { driver?: Driver }): DomainBody {
+/** A delivery as an outside observer (a test, the CLI's trace) sees it. */
+export interface DeliveryEvent {
+  readonly session: Session;
+  readonly buffer: number;
+  readonly length: number;
+  readonly how: number;
+}
+
+/**
+ * The driver's body. `view` (optional) is for observers outside the machine: it receives the
+ * driver object, and `onDeliver` is told of every delivery as it is put on a ring.
+ */
+export function netDriver(config: DriverConfig, view?: { driver?: Driver; onDeliver?: (e: DeliveryEvent) => void }): DomainBody {
   return function* (ctx) {
     const d = new Driver(ctx, config);
-    if (view) view.driver = d;
+    if (view) {
+      view.driver = d;
+      d.onDeliver = view.onDeliver;
+    }
     yield* d.start();
     yield* d.loop();
   };
@@ -68,6 +82,7 @@ export class Driver {
   readonly slots: SlotAllocator;
   readonly mirrorFree: number[] = [];
   armNext = 0;
+  onDeliver: ((e: DeliveryEvent) => void) | undefined;
   nextId = 1;
   ready = false;
   private readonly rxSlots: number;

@@ -148,6 +148,7 @@ function bufferOf(s: Session, i: number): RxTarget {
 function deliver(d: Driver, s: Session, j: number, length: number, how: number): void {
   if (!d.guard(s, () => (s.rings.deliver.put([j, length, how, 0]), true))) return;
   s.buffers[j] = 'stack';
+  d.onDeliver?.({ session: s, buffer: j, length, how });
   count(d.counters, s, 'delivered');
   count(d.counters, s, how === DELIVER_COPIED ? 'copied' : how === DELIVER_FLIPPED ? 'flipped' : 'exchanged');
   d.notify(s, NOTIFY_RX);

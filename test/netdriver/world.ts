@@ -15,7 +15,7 @@ import { bootKernel, type Kernel } from '../../guest/kernel/kernel.js';
 import type { Space } from '../../guest/kernel/spaces.js';
 import { parseIpv4, parseMac } from '../../guest/net/bytes.js';
 import type { CardMode, Strategy } from '../../guest/netdriver/config.js';
-import { netDriver, type Driver } from '../../guest/netdriver/driver.js';
+import { netDriver, type DeliveryEvent, type Driver } from '../../guest/netdriver/driver.js';
 import { openSession, type ClientSession } from '../../guest/session/client.js';
 import type { Geometry } from '../../guest/session/layout.js';
 
@@ -57,6 +57,8 @@ export interface WorldOptions {
   seed?: number;
   stack?: (i: number) => StackOptions;
   pinLimit?: number;
+  /** Scheduling priority of stack i (default 5; the driver runs at 10). */
+  priority?: (i: number) => number;
 }
 
 export interface World {
@@ -67,7 +69,7 @@ export interface World {
   kernel: Kernel;
   driverBank: Bank;
   driverDomain: Domain;
-  view: { driver?: Driver };
+  view: { driver?: Driver; onDeliver?: (e: DeliveryEvent) => void };
   clients: { bank: Bank; space: Space; domain: Domain; probe: Probe }[];
 }
 
@@ -130,7 +132,7 @@ export function world(o: WorldOptions): World {
   const dp = kernel.devicePrivilege('ne2k', card.ioBase, 0x20, 9);
   const ep = kernel.allocEndpoint(driverBank);
   const space = kernel.allocSpace(driverBank);
-  const view: { driver?: Driver } = {};
+  const view: World['view'] = {};
   const config = {
     ioBase: card.ioBase, mac: CARD_MAC, mode: o.mode, strategy: o.strategy, hybridThreshold: o.hybridThreshold, pinLimit: o.pinLimit,
     addresses: Array.from({ length: n }, (_, i) => ({ badge: i + 1, ip: ipOf(i) })),
@@ -141,7 +143,7 @@ export function world(o: WorldOptions): World {
     const bank = kernel.createBank(kernel.primeBank, 120);
     const cspace = kernel.allocSpace(bank);
     const probe = newProbe();
-    const domain = kernel.spawn({ name: `stack${i}`, bank, space: cspace, priority: 5, body: stackBody(probe, o.stack?.(i) ?? {}), caps: [kernel.cap(bank), kernel.cap(cspace), kernel.cap(ep, undefined, i + 1)] });
+    const domain = kernel.spawn({ name: `stack${i}`, bank, space: cspace, priority: o.priority?.(i) ?? 5, body: stackBody(probe, o.stack?.(i) ?? {}), caps: [kernel.cap(bank), kernel.cap(cspace), kernel.cap(ep, undefined, i + 1)] });
     clients.push({ bank, space: cspace, domain, probe });
   }
   return { machine, wire, card, peer, kernel, driverBank, driverDomain, view, clients };
