@@ -19,7 +19,7 @@ program
   .command('run', { isDefault: true })
   .description('run the default scenario and print what the machine did')
   .option('--seed <n>', 'run seed (the run is a pure function of it)', integer(0), 1)
-  .option('--millis <ms>', 'emulated milliseconds to run', positiveNumber, 50)
+  .option('--millis <ms>', 'emulated milliseconds to run (at most 60000)', positiveNumber(60_000), 50)
   .option('--json', 'print the report as JSON')
   .action((opts: { seed: number; millis: number; json?: boolean }) => {
     const log = createLogger();
@@ -54,4 +54,10 @@ program
 
 program.addCommand(x86Command());
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // Anything a command did not turn into its own exit code: one clear line, not a stack trace.
+  console.error(`reloaded: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}

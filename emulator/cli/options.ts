@@ -12,8 +12,11 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-export function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
-  return n;
+export function positiveNumber(max = Number.MAX_VALUE) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
+    if (n > max) throw new InvalidArgumentError(`expected at most ${max}, got ${value}`);
+    return n;
+  };
 }

@@ -16,7 +16,13 @@ export function servePage(root: string, port: number): Promise<{ server: Server;
   const base = resolve(root);
   if (!existsSync(join(base, 'index.html'))) throw new Error(`${base}/index.html is missing: run 'npm run build' first`);
   const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!)).replace(/^(\.\.[/\\])+/, '');
+    let path: string;
+    try {
+      path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!)).replace(/^(\.\.[/\\])+/, '');
+    } catch {
+      res.writeHead(400).end('bad request: malformed URL encoding');
+      return;
+    }
     const file = join(base, path === '/' ? 'index.html' : path);
     if (!file.startsWith(base) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end('not found');

@@ -65,6 +65,7 @@ export class EventSource {
   }
 
   private refuse(at: number): never {
+    if (Number.isInteger(at) && !Number.isSafeInteger(at)) throw new RangeError(`${this.name}: event cycle ${at} is beyond 2^53`);
     if (!Number.isSafeInteger(at)) throw new RangeError(`${this.name}: event cycle ${at} is not an integer`);
     throw new RangeError(`${this.name}: event at cycle ${at} is in the past (now ${this.clock.now})`);
   }

@@ -142,7 +142,7 @@ export class Cpu {
     this.trace.record(this.cycle, this.kinds.invlpg, va);
   }
 
-  /** Write CR0; a change of PG or WP flushes the TLB, as on the Pentium. */
+  /** Write CR0; a change of PG flushes the TLB (WP is checked at each access, so it needs no flush). */
   writeCr0(value: number): void {
     if (((this.mmu.cr0 ^ value) & CR0_PG) !== 0) this.mmu.tlb.flush();
     this.mmu.cr0 = value >>> 0;
@@ -277,43 +277,59 @@ export class Cpu {
   }
 
   // ---- bulk operations ----
+  // Guest code may pass anything: every operand is checked once at entry, linear addresses
+  // wrap at 2^32 as on the x86, and write data is copied first so the caller cannot change
+  // or forge it mid-operation (a subclass overriding subarray, a length that grows).
 
   /** Read `len` bytes at linear `va`. */
   *read(va: number, len: number): GuestCode<Uint8Array> {
+    checkOperands(va, len, false);
     const out = new Uint8Array(len);
-    for (let off = 0; off < len; yield) off += this.bulkChunk('read', { addr: va + off, physical: false }, undefined, len - off, out, off);
+    for (let off = 0; off < len; yield) off += this.bulkChunk('read', linear(va + off), undefined, len - off, out, off);
     return out;
   }
   *write(va: number, data: Uint8Array): GuestCode {
-    for (let off = 0; off < data.length; yield) off += this.bulkChunk('write', { addr: va + off, physical: false }, undefined, data.length - off, data, off);
+    const own = ownCopy(data);
+    checkOperands(va, own.length, false);
+    for (let off = 0; off < own.length; yield) off += this.bulkChunk('write', linear(va + off), undefined, own.length - off, own, off);
   }
   *copy(dstVa: number, srcVa: number, len: number): GuestCode {
-    for (let off = 0; off < len; yield) off += this.bulkChunk('copy', { addr: dstVa + off, physical: false }, { addr: srcVa + off, physical: false }, len - off);
+    checkOperands(dstVa, len, false);
+    checkOperands(srcVa, len, false);
+    for (let off = 0; off < len; yield) off += this.bulkChunk('copy', linear(dstVa + off), linear(srcVa + off), len - off);
   }
   /** Internet checksum (RFC 1071) of `len` bytes at `va`: the folded 16-bit ones' complement sum. */
   *checksum(va: number, len: number): GuestCode<number> {
+    checkOperands(va, len, false);
     const acc = { sum: 0 };
-    for (let off = 0; off < len; yield) off += this.bulkChunk('checksum', { addr: va + off, physical: false }, undefined, len - off, undefined, off, acc);
+    for (let off = 0; off < len; yield) off += this.bulkChunk('checksum', linear(va + off), undefined, len - off, undefined, off, acc);
     return foldChecksum(acc.sum);
   }
   *zero(va: number, len: number): GuestCode {
-    for (let off = 0; off < len; yield) off += this.bulkChunk('zero', { addr: va + off, physical: false }, undefined, len - off);
+    checkOperands(va, len, false);
+    for (let off = 0; off < len; yield) off += this.bulkChunk('zero', linear(va + off), undefined, len - off);
   }
 
   // Non-preemptible forms for kernel paths; `physical` selects the kernel's identity view.
   readSync(addr: number, len: number, physical = false): Uint8Array {
+    checkOperands(addr, len, physical);
     const out = new Uint8Array(len);
-    for (let off = 0; off < len; ) off += this.bulkChunk('read', { addr: addr + off, physical }, undefined, len - off, out, off);
+    for (let off = 0; off < len; ) off += this.bulkChunk('read', span(addr + off, physical), undefined, len - off, out, off);
     return out;
   }
   writeSync(addr: number, data: Uint8Array, physical = false): void {
-    for (let off = 0; off < data.length; ) off += this.bulkChunk('write', { addr: addr + off, physical }, undefined, data.length - off, data, off);
+    const own = ownCopy(data);
+    checkOperands(addr, own.length, physical);
+    for (let off = 0; off < own.length; ) off += this.bulkChunk('write', span(addr + off, physical), undefined, own.length - off, own, off);
   }
   copySync(dst: number, src: number, len: number, physical = false): void {
-    for (let off = 0; off < len; ) off += this.bulkChunk('copy', { addr: dst + off, physical }, { addr: src + off, physical }, len - off);
+    checkOperands(dst, len, physical);
+    checkOperands(src, len, physical);
+    for (let off = 0; off < len; ) off += this.bulkChunk('copy', span(dst + off, physical), span(src + off, physical), len - off);
   }
   zeroSync(addr: number, len: number, physical = false): void {
-    for (let off = 0; off < len; ) off += this.bulkChunk('zero', { addr: addr + off, physical }, undefined, len - off);
+    checkOperands(addr, len, physical);
+    for (let off = 0; off < len; ) off += this.bulkChunk('zero', span(addr + off, physical), undefined, len - off);
   }
 
   /**
@@ -363,7 +379,7 @@ export class Cpu {
         buf!.set(bytes.subarray(dpa, dpa + n), bufOff);
         break;
       case 'write':
-        bytes.set(buf!.subarray(bufOff, bufOff + n), dpa);
+        for (let i = 0; i < n; i++) bytes[dpa + i] = buf![bufOff + i]!;
         break;
       case 'copy':
         bytes.copyWithin(dpa, spa, spa + n);
@@ -495,6 +511,37 @@ export class Cpu {
     this.sync();
     return 'until';
   }
+}
+
+/** A bulk operand error: the caller passed an address or length no CPU could use. */
+export class OperandError extends RangeError {
+  override name = 'OperandError';
+}
+
+function checkOperands(addr: number, len: number, physical: boolean): void {
+  if (!Number.isSafeInteger(len) || len < 0 || len > 2 ** 32) throw new OperandError(`bad length ${String(len)}: need an integer from 0 to 2^32`);
+  if (!Number.isSafeInteger(addr)) throw new OperandError(`bad address ${String(addr)}: need an integer`);
+  if (physical && (addr < 0 || addr + len > 2 ** 32)) throw new OperandError(`bad physical range 0x${addr.toString(16)}+${len}`);
+}
+
+// %TypedArray%.prototype[@@toStringTag] reads the internal slot, so no user code can fake it.
+const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)!.get!;
+
+/**
+ * A private copy of caller-supplied bytes. Only a real Uint8Array is accepted, and it is
+ * copied through its internal slots: no method or getter of the caller's runs.
+ */
+function ownCopy(data: Uint8Array): Uint8Array {
+  if (typedArrayTag.call(data) !== 'Uint8Array') throw new OperandError('write data must be a Uint8Array');
+  return new Uint8Array(data);
+}
+
+function linear(addr: number): Span {
+  return { addr: addr >>> 0, physical: false };
+}
+
+function span(addr: number, physical: boolean): Span {
+  return physical ? { addr, physical } : linear(addr);
 }
 
 function partialChecksum(bytes: Uint8Array, pa: number, n: number, streamOffset: number): number {

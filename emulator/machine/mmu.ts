@@ -10,8 +10,9 @@
 //   A TLB hit sets nothing. A write through an entry cached clean re-walks to set D (the
 //   Pentium does this so that D in memory is never missed), and so faults if the PTE in
 //   memory went away meanwhile.
-// - A fault leaves the entries untouched, sets CR2 to the linear address and reports the
-//   error code: P (protection vs not present), W, U, RSVD (a reserved bit in a 4 MiB PDE).
+// - A fault leaves the paging entries untouched, drops the TLB entry for the faulting
+//   address (SDM §4.10.4.1), sets CR2 to the linear address and reports the error code:
+//   P (protection vs not present), W, U, RSVD (a reserved bit in a 4 MiB PDE).
 // Walk reads go through the data cache model: a walk whose entries are cached is cheap, and
 // refills after a CR3 write are real costs.
 
@@ -86,6 +87,9 @@ export class Mmu {
   private fault(va: number, code: number, write: boolean, user: boolean): number {
     this.faultCode = code | (write ? PF_W : 0) | (user ? PF_U : 0);
     this.cr2 = va >>> 0;
+    // Intel SDM vol. 3A §4.10.4.1: a page fault invalidates the TLB entries for the faulting
+    // linear address, so a retry after the handler fixed the PTE walks again (no INVLPG needed).
+    this.tlb.invalidatePage(va);
     return TRANSLATION_FAULT;
   }
 

@@ -93,12 +93,14 @@ export class Tlb {
     return this.small.find(va >>> 12) >= 0 || this.large.find(va >>> 22) >= 0;
   }
 
-  /** Physical page bases that some entry still points at (for the revocation invariant). */
-  *cachedFrames(): Generator<{ va: number; base: number; large: boolean }> {
+  /** Every valid entry: the page it translates, where to, and the rights it grants (for the revocation and read-only invariants). */
+  *cachedFrames(): Generator<{ va: number; base: number; large: boolean; writable: boolean; user: boolean }> {
     for (const [arr, shift, large] of [[this.small, 12, false], [this.large, 22, true]] as const) {
       for (let i = 0; i < arr.tag.length; i++) {
         const t = arr.tag[i]!;
-        if (t !== INVALID) yield { va: (t << shift) >>> 0, base: arr.base[i]!, large };
+        if (t === INVALID) continue;
+        const f = arr.flags[i]!;
+        yield { va: (t << shift) >>> 0, base: arr.base[i]!, large, writable: (f & TLB_WRITABLE) !== 0, user: (f & TLB_USER) !== 0 };
       }
     }
   }

@@ -29,7 +29,23 @@ interface Import {
   typeOnly: boolean;
 }
 
-const IMPORT_RE = /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT_RE = /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]|(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+/** Ways to reach outside the module graph that domain and kernel code must not use at all. */
+const ESCAPES: [RegExp, string][] = [
+  [/\bimport\(\s*[^'"\s]/, 'a computed dynamic import'],
+  [/\brequire\s*\(/, 'require()'],
+  [/\bcreateRequire\b/, 'createRequire'],
+  [/\bglobalThis\b/, 'globalThis'],
+  [/\bprocess\./, 'the node process object'],
+];
+
+/** Returns what escape hatch `text` of guest file `file` uses, or undefined. */
+export function escapeIn(file: string, text: string): string | undefined {
+  if (!under(file, 'guest')) return undefined;
+  const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+  return ESCAPES.find(([re]) => re.test(code))?.[1];
+}
 
 export function importsOf(file: string, text: string): Import[] {
   const out: Import[] = [];
@@ -53,10 +69,12 @@ export function violation(imp: Import): string | undefined {
   }
   if (under(file, 'devices') && under(target, 'guest')) return 'devices never import guest code';
   if (under(file, 'guest/kernel')) {
+    if (target.startsWith('pkg:')) return 'the kernel model imports no package';
     if (under(target, 'devices')) return 'the kernel does not know the card (the driver programs it)';
     if (under(target, 'guest') && !under(target, 'guest/kernel')) return 'the kernel imports no domain code';
     if (under(target, 'emulator') && !under(target, 'emulator/machine')) return 'the kernel sees only the machine';
   } else if (under(file, 'guest')) {
+    if (target.startsWith('pkg:')) return 'domain code imports no package: it sees only its context';
     if (under(target, 'emulator') || under(target, 'devices')) return 'domain code sees only its context, not the machine';
     if (under(target, 'guest/kernel')) {
       if (!under(target, 'guest/kernel/api')) return 'domain code may use only the kernel API';
@@ -88,7 +106,24 @@ describe('import rules (DESIGN.md §2)', () => {
     expect(bad).toEqual([]);
   });
 
+  it('guest code uses no escape hatch around the import graph', () => {
+    const bad = files
+      .map((f) => [f, escapeIn(f, readFileSync(join(ROOT, f), 'utf8'))] as const)
+      .filter(([, why]) => why)
+      .map(([f, why]) => `${f} uses ${why}`);
+    expect(bad).toEqual([]);
+  });
+
   it('the checker catches each kind of breach', () => {
+    expect(violation({ file: 'guest/netstack/tcp.ts', target: 'pkg:node:fs', typeOnly: false })).toBeDefined();
+    expect(violation({ file: 'guest/kernel/pin.ts', target: 'pkg:v86', typeOnly: false })).toBeDefined();
+    expect(violation({ file: 'devices/wire/wire.ts', target: 'pkg:node:dgram', typeOnly: false })).toBeUndefined();
+    expect(importsOf('guest/a.ts', `const fs = require('node:fs');`)).toEqual([{ file: 'guest/a.ts', target: 'pkg:node:fs', typeOnly: false }]);
+    for (const text of ['const m = await import(name);', "require('x')", 'createRequire(import.meta.url)', 'globalThis.machine', 'process.env.X']) {
+      expect(escapeIn('guest/netdriver/x.ts', text), text).toBeDefined();
+    }
+    expect(escapeIn('guest/netdriver/x.ts', '// globalThis in a comment is fine\nconst a = 1;')).toBeUndefined();
+    expect(escapeIn('devices/x.ts', 'process.env.X')).toBeUndefined();
     const cases: [string, string, boolean][] = [
       ['emulator/machine/cpu.ts', 'devices/ne2k/card.ts', false],
       ['emulator/machine/cpu.ts', 'guest/kernel/kernel.ts', false],

@@ -135,6 +135,74 @@ describe('CPU memory access', () => {
   });
 });
 
+describe('CPU bulk operations with hostile operands', () => {
+  it('a negative linear address wraps at 2^32 and never spills into the next physical frame', () => {
+    const { m, pt } = pagedMachine();
+    pt.map(0xfffff000, 0x200000, RW | US);
+    m.memory.bytes.fill(0x77, 0x201000, 0x202000); // the frame after the mapped one
+    m.cpu.onPageFault = () => false;
+    let err: unknown;
+    run(m, 'u', 'user', function* () {
+      try {
+        yield* m.cpu.write(-31, new Uint8Array(63).fill(0xaa));
+      } catch (e) {
+        err = e;
+      }
+    });
+    // -31 is 0xFFFFFFE1: 31 bytes land at the top of the mapped page, then linear 0 is unmapped.
+    expect(m.memory.bytes.subarray(0x200fe1, 0x201000).every((b) => b === 0xaa)).toBe(true);
+    expect(err).toBeInstanceOf(PageFault);
+    expect((err as PageFault).linear).toBe(0);
+    expect(m.memory.bytes.subarray(0x201000, 0x202000).every((b) => b === 0x77)).toBe(true);
+  });
+
+  it('write data is copied first: a forged Uint8Array cannot write more than its own bytes', () => {
+    const { m, pt } = pagedMachine();
+    pt.map(0x1000, 0x200000, RW | US);
+    class Evil extends Uint8Array {
+      override subarray(): Uint8Array<ArrayBuffer> {
+        return new Uint8Array(1 << 18).fill(0xee);
+      }
+      override get length(): number {
+        return 1 << 18;
+      }
+    }
+    run(m, 'u', 'user', function* () {
+      yield* m.cpu.write(0x1000, new Evil(8).fill(0x11));
+    });
+    expect(Array.from(m.memory.bytes.subarray(0x200000, 0x200010))).toEqual([...new Array(8).fill(0x11), ...new Array(8).fill(0)]);
+  });
+
+  it('refuses non-integer addresses and lengths, and data that is not a Uint8Array, with a clear error', () => {
+    const { m, pt } = pagedMachine();
+    pt.map(0x1000, 0x200000, RW | US);
+    const errors: string[] = [];
+    run(m, 'u', 'user', function* () {
+      for (const op of [
+        () => m.cpu.read(4095.5, 4),
+        () => m.cpu.zero(0x1000, -1),
+        () => m.cpu.checksum(0x1000, NaN),
+        () => m.cpu.write(0x1000, [1, 2, 3] as unknown as Uint8Array),
+        () => m.cpu.write(0x1000, Object.create(Uint8Array.prototype) as Uint8Array),
+      ]) {
+        try {
+          yield* op();
+        } catch (e) {
+          errors.push(`${(e as Error).name}: ${(e as Error).message}`);
+        }
+      }
+    });
+    expect(errors).toEqual([
+      'OperandError: bad address 4095.5: need an integer',
+      'OperandError: bad length -1: need an integer from 0 to 2^32',
+      'OperandError: bad length NaN: need an integer from 0 to 2^32',
+      'OperandError: write data must be a Uint8Array',
+      'OperandError: write data must be a Uint8Array',
+    ]);
+    expect(m.memory.bytes.subarray(0x200000, 0x201000).every((b) => b === 0)).toBe(true);
+  });
+});
+
 describe('CPU threads and interrupts', () => {
   it('round-robins runnable threads at preemption requests; a blocked thread waits for wake', () => {
     const m = new Machine({ memoryBytes: 1 << 20 });

@@ -206,15 +206,26 @@ describe('TLB: stale entries and flushes', () => {
     expect(t(VA)).toBe(TRANSLATION_FAULT);
   });
 
-  it('a stale read-only entry still refuses a write even after the PTE was made writable', () => {
+  it('a stale read-only entry refuses a write after the PTE was made writable; the fault drops it, so the retry walks', () => {
     const { mmu, pt, t } = setup({ wp: true });
     pt.map(VA, PA, US);
     t(VA, false, true);
     pt.setPte(VA, (PA & PTE_FRAME_MASK) | PTE_P | RW | US);
     expect(t(VA, true, true)).toBe(TRANSLATION_FAULT);
     expect(mmu.faultCode).toBe(PF_P | PF_W | PF_U);
-    mmu.invalidatePage(VA);
+    expect(mmu.tlb.holds(VA)).toBe(false); // SDM §4.10.4.1
     expect(t(VA, true, true)).toBe(PA);
+  });
+
+  it('a fault drops the faulting address\'s entry only', () => {
+    const { mmu, pt, t } = setup();
+    pt.map(VA, PA, US);
+    pt.map(VA + 0x1000, PA + 0x1000, US);
+    t(VA, false, true);
+    t(VA + 0x1000, false, true);
+    expect(t(VA + 0x10, true, true)).toBe(TRANSLATION_FAULT);
+    expect(mmu.tlb.holds(VA)).toBe(false);
+    expect(mmu.tlb.holds(VA + 0x1000)).toBe(true);
   });
 
   it('has the Pentium geometry: 16 sets of 4 ways for 4 KiB pages, FIFO replacement', () => {
