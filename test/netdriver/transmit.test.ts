@@ -16,6 +16,7 @@ const frameFrom = (i: number, size: number, src = ipOf(i), srcMac = CARD_MAC) =>
 describe('transmit', () => {
   for (const mode of ['busmaster', 'classic'] as const) {
     it(`${mode}: rewriting a submitted header does not change the wire; spoofing is rejected`, () => {
+      const first = frameFrom(0, 1400); // keeps the wire busy: the card reads the next frame only after it
       const good = frameFrom(0, 1200);
       const spoofIp = frameFrom(0, 300, ipOf(1)); // stack 0 claiming stack 1's address
       const spoofMac = frameFrom(0, 300, ipOf(0), PEER_MAC);
@@ -23,14 +24,14 @@ describe('transmit', () => {
       const w = world({
         mode, strategy: 'copy', stacks: 2,
         stack: (i) => i === 0 ? {
-          send: [good, spoofIp, spoofMac],
+          send: [first, good, spoofIp, spoofMac],
           *afterSubmit(ctx, s) {
-            // Wait until the driver has taken all three submissions (its consumer index), then forge the
-            // header of the first in place (another stack's address, a foreign source MAC) while the
-            // card is still sending it.
+            // Wait until the driver has taken all the submissions (its consumer index), then forge the
+            // header of the second frame in place (another stack's address, a foreign source MAC)
+            // while the first is still on the wire, before the card has read any of the second.
             while (s.rings.txSubmit.space() !== s.geometry.ringSize) yield;
             const forged = frameFrom(0, 1200, ipOf(1), PEER_MAC).subarray(0, TX_HEADER_COPY);
-            yield* ctx.write(s.txVa(0), forged);
+            yield* ctx.write(s.txVa((first.length + 63) & ~63), forged); // where the world's stack packed it
             rewroteAt = ctx.now();
           },
         } : {},
@@ -38,17 +39,17 @@ describe('transmit', () => {
       runUntilOpen(w);
       runChecked(w, 3_000_000);
       const heard = w.peer.heard;
-      expect(heard.map((h) => h.frame)).toEqual([good]); // byte for byte the checked frame, and nothing else
+      expect(heard.map((h) => h.frame)).toEqual([first, good]); // byte for byte the checked frames, and nothing else
       expect(w.clients[0]!.domain.thread?.error).toBeUndefined();
       expect(rewroteAt).toBeGreaterThan(0);
-      // Bus-master: the rewrite lands while the card is still reading the frame by DMA. (Classic: the
-      // driver copies the whole frame into the card in one pass the lower-priority stack cannot
-      // interrupt; the rewrite comes after the check either way.)
+      // Bus-master: the rewrite lands before the first frame has left, so before the card read a byte
+      // of the second. (Classic: the driver copies a frame into the card in one pass the
+      // lower-priority stack cannot interrupt; the rewrite comes after the check either way.)
       if (mode === 'busmaster') expect(rewroteAt).toBeLessThan(heard[0]!.cycle);
       const done = w.clients[0]!.probe.completions.map(([cookie, status]) => [cookie, status === TX_SENT ? 'sent' : reasonOfTxStatus(status)]);
-      expect(done.sort()).toEqual([[1, 'sent'], [2, 'spoofed-ip'], [3, 'spoofed-mac']]);
+      expect(done.sort()).toEqual([[1, 'sent'], [2, 'sent'], [3, 'spoofed-ip'], [4, 'spoofed-mac']]);
       const s0 = w.view.driver!.sessions[0]!.counters;
-      expect([s0.transmitted, s0.rejected['spoofed-ip'], s0.rejected['spoofed-mac'], s0.pinnedNow]).toEqual([1, 1, 1, 0]);
+      expect([s0.transmitted, s0.rejected['spoofed-ip'], s0.rejected['spoofed-mac'], s0.pinnedNow]).toEqual([2, 1, 1, 0]);
       w.kernel.assertInvariants();
     });
   }
