@@ -5,7 +5,6 @@
 
 import type { ErrorCode, Result } from './api/context.js';
 import { charge, uncharge, type Bank } from './banks.js';
-import { OBJECT_SETUP } from './costs.js';
 import type { Endpoint } from './endpoints.js';
 import type { KObject, ObjectHeader } from './objects.js';
 import type { Notification } from './notifications.js';
@@ -15,7 +14,7 @@ import { writePde, type PageTable, type Region, type Space } from './spaces.js';
 import type { KernelState } from './state.js';
 
 export function header(k: KernelState, bank: Bank | undefined): ObjectHeader {
-  k.hw.compute(OBJECT_SETUP);
+  k.hw.compute(k.hw.costs.objectSetup);
   return { id: k.nextId++, version: 0, live: true, bank };
 }
 
@@ -67,7 +66,7 @@ export function allocBank(k: KernelState, parent: Bank, limit: number, pinLimit:
   if (typeof f === 'string') return err(f);
   const b: Bank = {
     ...header(k, parent), kind: 'bank', parent, frame: f, children: new Set(), objects: new Set(),
-    usage: 0, limit, pins: 0, pinLimit,
+    usage: 0, reserved: 0, limit, pins: 0, pinLimit,
   };
   parent.children.add(b);
   return ok(adopt(k, parent, b, f));

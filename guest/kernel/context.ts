@@ -8,18 +8,71 @@ import { PageFault } from '../../emulator/machine/cpu.js';
 import { BLOCK, type GuestCode } from '../../emulator/machine/thread.js';
 import type { DomainContext, KernelConstants, Message, Op, Ops, Result } from './api/context.js';
 import { MAX_PRIORITY, SLOT_COUNT, type Domain } from './domains.js';
-import { FAULT_LABEL, MAX_CAPS, MAX_WORDS, NOTIFY_LABEL } from './ipc.js';
+import { FAULT_LABEL, MAX_CAPS, MAX_TIMEOUT, MAX_WORDS, NOTIFY_LABEL } from './ipc.js';
 import { BLOCKED } from './result.js';
 import type { KernelState } from './state.js';
 import { syscall } from './syscalls.js';
 
-export const CONSTANTS: KernelConstants = Object.freeze({ slots: SLOT_COUNT, maxWords: MAX_WORDS, maxCaps: MAX_CAPS, faultLabel: FAULT_LABEL, notifyLabel: NOTIFY_LABEL, maxPriority: MAX_PRIORITY });
+export const CONSTANTS: KernelConstants = Object.freeze({ slots: SLOT_COUNT, maxWords: MAX_WORDS, maxCaps: MAX_CAPS, faultLabel: FAULT_LABEL, notifyLabel: NOTIFY_LABEL, maxPriority: MAX_PRIORITY, maxTimeout: MAX_TIMEOUT });
 
 /** Largest bulk access a domain may ask for in one call (bigger requests are a domain bug). */
 const MAX_BULK = 1 << 24;
+/** Linear addresses are 32 bits: an access must lie within [0, 2^32). */
+const LINEAR_END = 2 ** 32;
 
 export class DomainStopped extends Error {
   override name = 'DomainStopped';
+}
+
+/**
+ * A memory operation with a malformed operand: an address or length that is not an integer,
+ * is negative, or runs past 2^32 (no wrap-around), or write data that is not a Uint8Array.
+ * Thrown into the domain code before any byte is touched; catchable like a page fault.
+ */
+export class BadAccess extends RangeError {
+  override name = 'BadAccess';
+}
+
+/**
+ * A second entry into the kernel by a domain already inside it or waiting in it (a hand-
+ * stepped invoke generator, or an invoke from a getter the kernel is reading). Thrown into
+ * the domain code; the first system call is unaffected.
+ */
+export class KernelReentry extends Error {
+  override name = 'KernelReentry';
+}
+
+/** Describe a hostile operand without running any of its code (no toString, no getters). */
+const show = (x: unknown): string => (typeof x === 'number' ? String(x) : typeof x);
+
+/** Check a linear range [va, va+len) once, before any access. */
+function checkRange(what: string, va: unknown, len: unknown, max = MAX_BULK): asserts va is number {
+  if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > max) throw new BadAccess(`${what}: bad length ${show(len)} (need an integer from 0 to ${max})`);
+  if (typeof va !== 'number' || !Number.isInteger(va) || va < 0 || va >= LINEAR_END || va + len > LINEAR_END) {
+    throw new BadAccess(`${what}: bad address ${show(va)} for ${len} bytes (need an integer with the whole range within 0 .. 2^32-1)`);
+  }
+}
+
+// The intrinsic typed-array accessors, taken once: called on the domain's object they read its
+// internal slots and run none of its code (no overridden length, subarray, constructor or
+// Symbol.species, which Uint8Array.prototype.slice would consult).
+const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedArrayName = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag)!.get!;
+const typedArrayLength = Object.getOwnPropertyDescriptor(TypedArrayProto, 'length')!.get!;
+const setBytes = Uint8Array.prototype.set;
+
+/** A private copy of a domain's write data (its length read once); BadAccess for anything but a Uint8Array. */
+function privateCopy(data: unknown): Uint8Array {
+  if (typedArrayName.call(data) !== 'Uint8Array') throw new BadAccess(`write: data must be a Uint8Array, got ${show(data)}`);
+  const len = typedArrayLength.call(data) as number;
+  if (len > MAX_BULK) throw new BadAccess(`write: bad length ${len} (need an integer from 0 to ${MAX_BULK})`);
+  const own = new Uint8Array(len);
+  try {
+    setBytes.call(own, data as Uint8Array);
+  } catch {
+    throw new BadAccess('write: data cannot be read (detached buffer)');
+  }
+  return own;
 }
 
 export function makeContext(k: KernelState, d: Domain): DomainContext {
@@ -27,14 +80,28 @@ export function makeContext(k: KernelState, d: Domain): DomainContext {
   const live = () => {
     if (d.state === 'stopped') throw new DomainStopped(`domain ${d.name} was stopped`);
   };
-  const bulk = (len: number) => {
+  const single = (what: string, va: unknown, size: number): number => {
     live();
-    if (!Number.isSafeInteger(len) || len < 0 || len > MAX_BULK) throw new RangeError(`bad length ${len}`);
+    checkRange(what, va, size, 4);
+    return va;
+  };
+  const value = (what: string, v: unknown): number => {
+    if (typeof v !== 'number') throw new BadAccess(`${what}: value must be a number, got ${show(v)}`);
+    return v;
   };
 
   function* enter<T>(fn: () => Result<T> | typeof BLOCKED): GuestCode<Result<T>> {
     live();
-    const r = cpu.kernelEntry(fn);
+    // One system call at a time: a domain waiting in the kernel, or inside it, cannot enter
+    // again (it would wait in two queues at once, and only one would be left when it stops).
+    if (d.inKernel || d.state === 'waiting') throw new KernelReentry(`domain ${d.name} is already ${d.inKernel ? 'in' : 'waiting in'} the kernel: one system call at a time`);
+    d.inKernel = true;
+    let r: Result<T> | typeof BLOCKED;
+    try {
+      r = cpu.kernelEntry(fn);
+    } finally {
+      d.inKernel = false;
+    }
     // A domain that just rescinded itself (or its space) never runs again.
     while (d.state === 'stopped') yield BLOCK;
     if (r === BLOCKED) return (yield BLOCK) as Result<T>;
@@ -48,30 +115,37 @@ export function makeContext(k: KernelState, d: Domain): DomainContext {
     compute: (units) => {
       if (Number.isFinite(units) && units > 0) cpu.compute(Math.min(units, MAX_BULK));
     },
-    load8: (va) => (live(), cpu.load8(va)),
-    load16: (va) => (live(), cpu.load16(va)),
-    load32: (va) => (live(), cpu.load32(va)),
-    store8: (va, v) => (live(), cpu.store8(va, v)),
-    store16: (va, v) => (live(), cpu.store16(va, v)),
-    store32: (va, v) => (live(), cpu.store32(va, v)),
+    load8: (va) => cpu.load8(single('load8', va, 1)),
+    load16: (va) => cpu.load16(single('load16', va, 2)),
+    load32: (va) => cpu.load32(single('load32', va, 4)),
+    store8: (va, v) => cpu.store8(single('store8', va, 1), value('store8', v)),
+    store16: (va, v) => cpu.store16(single('store16', va, 2), value('store16', v)),
+    store32: (va, v) => cpu.store32(single('store32', va, 4), value('store32', v)),
     *read(va, len) {
-      bulk(len);
+      live();
+      checkRange('read', va, len);
       return yield* cpu.read(va, len);
     },
     *write(va, data) {
-      bulk(data.length);
-      yield* cpu.write(va, data);
+      live();
+      const own = privateCopy(data);
+      checkRange('write', va, own.length);
+      yield* cpu.write(va, own);
     },
     *copy(dst, src, len) {
-      bulk(len);
+      live();
+      checkRange('copy', dst, len);
+      checkRange('copy', src, len);
       yield* cpu.copy(dst, src, len);
     },
     *checksum(va, len) {
-      bulk(len);
+      live();
+      checkRange('checksum', va, len);
       return yield* cpu.checksum(va, len);
     },
     *zero(va, len) {
-      bulk(len);
+      live();
+      checkRange('zero', va, len);
       yield* cpu.zero(va, len);
     },
     isFault: (e): e is never => e instanceof PageFault,

@@ -47,4 +47,6 @@ export interface Domain extends ObjectHeader {
   timer: ScheduledEvent | undefined;
   /** The last fault, reported to the keeper if it ends the domain. */
   fault: { va: number; code: number } | undefined;
+  /** Inside a system call right now (context.ts refuses a second, nested entry). */
+  inKernel: boolean;
 }

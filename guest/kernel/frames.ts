@@ -4,9 +4,13 @@
 // so free frames are always zero and a frame's old contents are never visible to its next
 // owner (§6 item 7). The free list is a stack: a freed frame is the next one handed out,
 // which makes any reuse bug show at once.
+//
+// Every pinned frame that is still its page's frame holds a promise of one free frame (the
+// pin reserve, pin.ts): if its page is revoked, the page moves to that frame and the pinned
+// one goes to quarantine, so revocation never runs out of memory. Ordinary allocations leave
+// the promised frames on the free list.
 
 import type { Hardware } from './hardware.js';
-import { FRAME_LIST_STEP } from './costs.js';
 import type { KObject } from './objects.js';
 import type { Mapping } from './spaces.js';
 
@@ -23,6 +27,8 @@ export class FrameTable {
   private readonly freeList: number[] = [];
   /** Allocations so far: the epoch counter. */
   epochs = 0;
+  /** Free frames promised to pinned, not yet quarantined frames (see the top of the file). */
+  pinReserve = 0;
 
   constructor(
     private readonly hw: Hardware,
@@ -42,9 +48,18 @@ export class FrameTable {
     return this.freeList.length;
   }
 
-  /** Take a free (hence zero) frame for `owner`, or undefined when memory is exhausted. */
-  allocate(state: 'kernel' | 'allocated', owner?: KObject): number | undefined {
-    this.hw.compute(FRAME_LIST_STEP);
+  /** Free frames an ordinary allocation may take. */
+  get available(): number {
+    return this.freeList.length - this.pinReserve;
+  }
+
+  /**
+   * Take a free (hence zero) frame for `owner`, or undefined when memory is exhausted.
+   * Only the revocation of a pinned page (`fromReserve`) may take a promised frame.
+   */
+  allocate(state: 'kernel' | 'allocated', owner?: KObject, fromReserve = false): number | undefined {
+    this.hw.compute(this.hw.costs.frameListStep);
+    if (!fromReserve && this.available <= 0) return undefined;
     const f = this.freeList.pop();
     if (f === undefined) return undefined;
     this.state[f] = state;
@@ -59,15 +74,31 @@ export class FrameTable {
       throw new Error(`kernel bug: release of frame ${f} (${this.state[f]}, pins ${this.pins[f]}, mappings ${this.rmap[f]!.size})`);
     }
     this.hw.zeroFrame(f);
-    this.hw.compute(FRAME_LIST_STEP);
+    this.hw.compute(this.hw.costs.frameListStep);
     this.state[f] = 'free';
     this.owner[f] = undefined;
     this.freeList.push(f);
   }
 
-  /** A pinned frame whose page was revoked: held, owned by nobody, until its last unpin. */
+  /** Promise a free frame to a newly pinned frame; false when none is left to promise. */
+  reserve(): boolean {
+    if (this.available <= 0) return false;
+    this.pinReserve++;
+    return true;
+  }
+
+  /** A pinned frame was unpinned while still its page's: its promise is withdrawn. */
+  unreserve(): void {
+    this.pinReserve--;
+  }
+
+  /**
+   * A pinned frame whose page was revoked or freed: held, owned by nobody, until its last
+   * unpin. Its promise is spent: the frame held in quarantine is the one it stood for.
+   */
   quarantine(f: number): void {
     this.state[f] = 'quarantined';
     this.owner[f] = undefined;
+    this.pinReserve--;
   }
 }

@@ -7,6 +7,7 @@
 import type { Machine } from '../../emulator/machine/machine.js';
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 import { CR0_PG, CR0_WP } from '../../emulator/machine/paging.js';
+import { DEFAULT_KERNEL_COSTS, type KernelCosts } from './costs.js';
 
 /** Kernel events recorded in the machine's trace (and so in the run's hash). */
 export type KernelEvent = 'kernel.pin' | 'kernel.unpin' | 'kernel.quarantine' | 'kernel.revoke' | 'kernel.exchange' | 'kernel.fault';
@@ -14,7 +15,11 @@ export type KernelEvent = 'kernel.pin' | 'kernel.unpin' | 'kernel.quarantine' | 
 export class Hardware {
   private readonly kinds = new Map<KernelEvent, number>();
 
-  constructor(readonly machine: Machine) {}
+  constructor(
+    readonly machine: Machine,
+    /** The kernel's cost table (costs.ts), fixed at boot. */
+    readonly costs: KernelCosts = DEFAULT_KERNEL_COSTS,
+  ) {}
 
   /** Record a kernel event at the current cycle in the machine's trace. */
   record(event: KernelEvent, a = 0, b = 0, c = 0): void {
@@ -101,15 +106,13 @@ export class Hardware {
   }
 
   iommuMap(busPage: number, frame: number, writable: boolean): void {
-    this.machine.cpu.compute(IOMMU_ENTRY_WRITE);
+    this.machine.cpu.compute(this.costs.iommuEntryWrite);
     this.machine.iommu.map(busPage, frame, writable);
   }
 
   iommuUnmap(busPage: number): void {
-    this.machine.cpu.compute(IOMMU_ENTRY_WRITE);
+    this.machine.cpu.compute(this.costs.iommuEntryWrite);
     this.machine.iommu.unmap(busPage);
   }
 }
 
-/** ~ Writing one IOMMU table entry plus its invalidation: an uncached store and a register write. Estimate. */
-const IOMMU_ENTRY_WRITE = 40;

@@ -42,6 +42,7 @@ function checkDma(k: KernelState, bad: string[]): void {
 /** Item 2: a pinned frame is never free or reused; pin counts equal the live tokens. */
 function checkPins(k: KernelState, bad: string[]): void {
   const fr = k.frames;
+  let promised = 0;
   const count = new Map<number, number>();
   const writable = new Map<number, number>();
   for (const dp of k.devprivs) {
@@ -57,7 +58,12 @@ function checkPins(k: KernelState, bad: string[]): void {
     if (k.writablePins[f] !== (writable.get(f) ?? 0)) bad.push(`2 pin: frame ${f} writable count ${k.writablePins[f]}`);
     if (pins > 0 && fr.state[f] !== 'allocated' && fr.state[f] !== 'quarantined') bad.push(`2 pin: pinned frame ${f} is ${fr.state[f]}`);
     if (fr.state[f] === 'quarantined' && pins === 0) bad.push(`2 pin: quarantined frame ${f} has no pin`);
+    if ((pins > 0) !== (k.reserveBank[f] !== undefined)) bad.push(`2 pin: frame ${f} with ${pins} pins has ${k.reserveBank[f] ? 'a' : 'no'} reserve charge`);
+    if (pins > 0 && fr.state[f] === 'allocated') promised++;
   }
+  // Every pinned frame still in use has a free frame promised for its quarantine (pin.ts).
+  if (fr.pinReserve !== promised) bad.push(`2 pin: ${fr.pinReserve} frames promised for ${promised} pinned frames`);
+  if (fr.freeCount < fr.pinReserve) bad.push(`2 pin: ${fr.freeCount} free frames for ${fr.pinReserve} promised`);
 }
 
 /** Frames an object holds. */
@@ -80,12 +86,18 @@ function framesOf(o: KObject): number[] {
   }
 }
 
-/** Item 6: usage equals what was allocated, limits hold on every chain, frames have one owner. Returns the live spaces. */
+/**
+ * Item 6: usage equals what was allocated, reserved equals the pinned frames below the bank
+ * (pin.ts), usage + reserved stays within the limit on every chain, frames have one owner.
+ * Returns the live spaces.
+ */
 function checkAccounting(k: KernelState, bad: string[]): Space[] {
   const spaces: Space[] = [];
   const held = new Map<number, KObject>();
   const pinsBelow = new Map<Bank, number>();
   for (const dp of k.devprivs) for (const t of dp.tokens.values()) for (let b: Bank | undefined = t.bank; b; b = b.parent) pinsBelow.set(b, (pinsBelow.get(b) ?? 0) + 1);
+  const reservedBelow = new Map<Bank, number>();
+  for (const rb of k.reserveBank) for (let b = rb; b; b = b.parent) reservedBelow.set(b, (reservedBelow.get(b) ?? 0) + 1);
   const visit = (bank: Bank): number => {
     let usage = 0;
     for (const o of bank.objects) {
@@ -103,7 +115,8 @@ function checkAccounting(k: KernelState, bad: string[]): Space[] {
       if (o.kind === 'bank') usage += visit(o);
     }
     if (usage !== bank.usage) bad.push(`6 accounting: bank #${bank.id} usage ${bank.usage}, allocated ${usage}`);
-    if (bank.usage > bank.limit) bad.push(`6 accounting: bank #${bank.id} usage ${bank.usage} over limit ${bank.limit}`);
+    if (bank.reserved !== (reservedBelow.get(bank) ?? 0)) bad.push(`6 accounting: bank #${bank.id} reserved ${bank.reserved}, pinned frames below it ${reservedBelow.get(bank) ?? 0}`);
+    if (bank.usage + bank.reserved > bank.limit) bad.push(`6 accounting: bank #${bank.id} usage ${bank.usage} + reserved ${bank.reserved} over limit ${bank.limit}`);
     if (bank.pins !== (pinsBelow.get(bank) ?? 0)) bad.push(`6 accounting: bank #${bank.id} pins ${bank.pins}, tokens ${pinsBelow.get(bank) ?? 0}`);
     if (bank.pins > bank.pinLimit) bad.push(`6 accounting: bank #${bank.id} pins ${bank.pins} over limit ${bank.pinLimit}`);
     return usage;

@@ -16,6 +16,8 @@ import { exchange } from './exchange.js';
 import { onPageFault, onThreadExit } from './faults.js';
 import { FrameTable } from './frames.js';
 import { Hardware } from './hardware.js';
+import { kernelCosts, type KernelCosts } from './costs.js';
+import { timerReload } from '../../emulator/machine/pcinit.js';
 import { handleInterrupt, initInterrupts } from './interrupts.js';
 import { checkInvariants, type InvariantOptions } from './invariants.js';
 import { mapInSpace } from './map.js';
@@ -35,6 +37,8 @@ export interface KernelConfig {
   tickHz?: number;
   /** Low memory the kernel keeps for itself (default 1 MiB: the PC's real-mode area and the kernel image). */
   reservedBytes?: number;
+  /** Overrides of the kernel's cost table (costs.ts); unnamed figures keep their defaults. */
+  costs?: Partial<KernelCosts>;
 }
 
 export interface SpawnOptions {
@@ -168,11 +172,22 @@ export class Kernel {
   }
 }
 
+/** Run a boot computation, turning its RangeError into a clear KernelError. */
+function bootStep<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new KernelError(`bad ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel {
   const tickHz = config.tickHz ?? 1000;
   const reservedBytes = config.reservedBytes ?? 1 << 20;
   if (!(tickHz >= 19 && tickHz <= 100_000)) throw new KernelError(`tickHz must be between 19 and 100000, got ${tickHz}`);
-  const hw = new Hardware(machine);
+  const reload = bootStep('tickHz', () => timerReload(tickHz));
+  const costs = bootStep('costs', () => kernelCosts(config.costs));
+  const hw = new Hardware(machine, costs);
   const count = hw.frameCount;
   const reserved = Math.ceil(reservedBytes / FRAME_SIZE);
   if (!Number.isSafeInteger(reserved) || reserved < 0 || reserved + 16 > count) throw new KernelError(`reservedBytes ${reservedBytes} leaves fewer than 16 frames`);
@@ -181,11 +196,11 @@ export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel 
   const usable = frames.freeCount;
   const primeBank: Bank = {
     id: 0, version: 0, live: true, bank: undefined, kind: 'bank', parent: undefined, frame: undefined,
-    children: new Set(), objects: new Set(), usage: 0, limit: usable, pins: 0, pinLimit: usable,
+    children: new Set(), objects: new Set(), usage: 0, reserved: 0, limit: usable, pins: 0, pinLimit: usable,
   };
   const k: KernelState = {
     hw, frames, primeBank, kernelPd, domains: [], byThread: new Map(), devprivs: [], irqOwners: new Map(),
-    writablePins: new Int32Array(count), pinEpoch: new Float64Array(count),
+    writablePins: new Int32Array(count), pinEpoch: new Float64Array(count), reserveBank: new Array<Bank | undefined>(count).fill(undefined),
     timeouts: machine.eventSource('kernel-timeouts'), irqMask: 0xffff, tickPending: false, nextId: 1, nextToken: 1, counters: newCounters(), busViolations: [],
   };
   // Zero before reuse starts at boot: RAM handed over by another platform may hold anything.
@@ -197,6 +212,6 @@ export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel 
   cpu.onThreadExit = (t) => onThreadExit(k, t);
   cpu.onInterrupt = (vector) => handleInterrupt(k, vector);
   watchDma(k);
-  initInterrupts(k, tickHz);
+  initInterrupts(k, reload);
   return new Kernel(k);
 }

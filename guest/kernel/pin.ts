@@ -7,6 +7,14 @@
 // count 0 is zeroed and freed. Rule: a token is single-use; double unpin is an error, not a
 // crash."
 //
+// A pinned frame may cost one more frame: if its page is revoked, the page moves to a fresh
+// frame while the pinned one waits in quarantine. That frame is paid when the frame's pin
+// count rises from 0: one frame charged to the page's bank chain as `reserved` (counted
+// against the frame limits, banks.ts) and one free frame promised (frames.ts pinReserve).
+// So revocation never allocates, never fails for want of memory, and a client's pins never
+// hold frames beyond its limit. The charge is dropped when the count falls back to 0 (with
+// the quarantined frame, if any).
+//
 // The token remembers the frame, not the page: if the page is revoked or moves meanwhile,
 // the unpin still releases exactly the frame the device was given. Bus addresses are
 // physical addresses; with the IOMMU on, bus page n is mapped to frame n (writable only
@@ -14,9 +22,8 @@
 
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 import type { PinDirection, Result } from './api/context.js';
-import { chargePin, unchargePin, type Bank } from './banks.js';
+import { chargePin, chargeReserve, unchargePin, unchargeReserve, type Bank } from './banks.js';
 import { R_READ, R_WRITE } from './caps.js';
-import { PIN_STEP } from './costs.js';
 import type { DevPriv } from './devpriv.js';
 import type { Page } from './pages.js';
 import { err, ok } from './result.js';
@@ -36,10 +43,24 @@ export interface PinToken {
 export function pin(k: KernelState, dp: DevPriv, page: Page, pageRights: number, dir: PinDirection): Result<{ bus: number; token: number }> {
   const writable = dir === 'from-device';
   if ((pageRights & (writable ? R_WRITE : R_READ)) === 0) return err('no-rights');
-  if (!chargePin(k.hw, page.bank!)) return err('limit');
-  k.hw.compute(PIN_STEP);
+  const bank = page.bank!;
   const f = page.frame;
-  if (k.frames.pins[f] === 0) k.pinEpoch[f] = k.frames.epoch[f]!;
+  const first = k.frames.pins[f] === 0;
+  if (!chargePin(k.hw, bank)) return err('limit');
+  if (first && !chargeReserve(k.hw, bank)) {
+    unchargePin(k.hw, bank);
+    return err('limit');
+  }
+  if (first && !k.frames.reserve()) {
+    unchargeReserve(k.hw, bank);
+    unchargePin(k.hw, bank);
+    return err('no-memory');
+  }
+  k.hw.compute(k.hw.costs.pinStep);
+  if (first) {
+    k.pinEpoch[f] = k.frames.epoch[f]!;
+    k.reserveBank[f] = bank;
+  }
   k.frames.pins[f]!++;
   k.writablePins[f]! += writable ? 1 : 0;
   if (k.hw.iommuEnabled) k.hw.iommuMap(f, f, k.writablePins[f]! > 0);
@@ -54,7 +75,7 @@ export function unpin(k: KernelState, dp: DevPriv, tokenId: number): Result {
   const t = dp.tokens.get(tokenId);
   if (!t) return err('bad-token');
   dp.tokens.delete(tokenId);
-  k.hw.compute(PIN_STEP);
+  k.hw.compute(k.hw.costs.pinStep);
   const f = t.frame;
   const remaining = k.frames.pins[f]! - 1;
   k.writablePins[f]! -= t.writable ? 1 : 0;
@@ -67,6 +88,12 @@ export function unpin(k: KernelState, dp: DevPriv, tokenId: number): Result {
   unchargePin(k.hw, t.bank);
   k.counters.unpins++;
   k.hw.record('kernel.unpin', f, tokenId, remaining);
-  if (remaining === 0 && k.frames.state[f] === 'quarantined') k.frames.release(f);
+  if (remaining === 0) {
+    const reserveBank = k.reserveBank[f]!;
+    k.reserveBank[f] = undefined;
+    if (k.frames.state[f] === 'quarantined') k.frames.release(f);
+    else k.frames.unreserve();
+    unchargeReserve(k.hw, reserveBank);
+  }
   return ok();
 }

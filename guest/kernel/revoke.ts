@@ -11,8 +11,7 @@
 // CR3 reload when the current space itself goes away.
 
 import type { Result } from './api/context.js';
-import { uncharge, type Bank } from './banks.js';
-import { OBJECT_SETUP } from './costs.js';
+import { objectsUnder, uncharge, type Bank } from './banks.js';
 import type { Domain } from './domains.js';
 import { detachDomain, failEndpoint, failNotification } from './ipc.js';
 import type { KObject } from './objects.js';
@@ -44,7 +43,7 @@ export function retireFrame(k: KernelState, frame: number): void {
 
 /** Void every capability to `obj` and unlink it from its bank. */
 function retire(k: KernelState, obj: KObject): void {
-  k.hw.compute(OBJECT_SETUP);
+  k.hw.compute(k.hw.costs.objectSetup);
   obj.version++;
   obj.live = false;
   obj.bank?.objects.delete(obj);
@@ -91,7 +90,7 @@ function rescindPage(k: KernelState, page: Page): void {
 /** Stop a domain for good: it leaves the run queue and every rendezvous. */
 export function stopDomain(k: KernelState, d: Domain): void {
   if (d.state === 'stopped') return;
-  detachDomain(k, d);
+  detachDomain(k, d, objectsUnder(k.primeBank));
   d.state = 'stopped';
   if (d.thread && d.thread.state !== 'faulted') d.thread.state = 'done';
   const i = k.domains.indexOf(d);
@@ -150,14 +149,15 @@ export function freeObject(k: KernelState, bank: Bank, obj: KObject): Result {
  * `revoke` of a page by its bank: version bump (every capability to it is void, the caller
  * gets a fresh one), every mapping cleared. A pinned frame stays behind in quarantine and
  * the page moves to a fresh zeroed frame, so DMA still in flight never lands in the page.
+ * That frame was promised and paid for when the frame was pinned (pin.ts): revocation
+ * cannot fail, whatever the state of memory.
  */
 export function revokePage(k: KernelState, page: Page): Result {
-  if (k.frames.pins[page.frame]! > 0 && k.frames.freeCount === 0) return err('no-memory');
-  k.hw.compute(OBJECT_SETUP);
+  k.hw.compute(k.hw.costs.objectSetup);
   page.version++;
   revokeMappings(k, page.frame);
   if (k.frames.pins[page.frame]! > 0) {
-    const fresh = k.frames.allocate('allocated', page)!;
+    const fresh = k.frames.allocate('allocated', page, true)!;
     retireFrame(k, page.frame);
     page.frame = fresh;
   }

@@ -5,7 +5,6 @@
 // empty and the refills are real misses); the kernel charges the register save/restore.
 
 import type { Thread } from '../../emulator/machine/thread.js';
-import { CONTEXT_SWITCH } from './costs.js';
 import type { Domain } from './domains.js';
 import type { KernelState } from './state.js';
 
@@ -29,7 +28,7 @@ export function pick(k: KernelState): Thread | undefined {
     if (!runnable(d) || d.priority !== best) continue;
     if (d.thread !== cur) {
       k.counters.switches++;
-      k.hw.compute(CONTEXT_SWITCH);
+      k.hw.compute(k.hw.costs.contextSwitch);
     }
     return d.thread;
   }

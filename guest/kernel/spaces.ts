@@ -13,7 +13,6 @@
 
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 import { PTE_FRAME_MASK, PTE_P, PTE_RW, PTE_US } from '../../emulator/machine/paging.js';
-import { RMAP_STEP } from './costs.js';
 import type { FrameTable } from './frames.js';
 import type { Hardware } from './hardware.js';
 import type { ObjectHeader } from './objects.js';
@@ -75,7 +74,7 @@ export function writePde(hw: Hardware, table: PageTable): void {
 export function writeMapping(hw: Hardware, frames: FrameTable, table: PageTable, index: number, frame: number, writable: boolean): void {
   const m: Mapping = { table, index, frame, writable };
   hw.store32(pteAddress(table, index), frame * FRAME_SIZE | PTE_P | PTE_US | (writable ? PTE_RW : 0));
-  hw.compute(RMAP_STEP);
+  hw.compute(hw.costs.rmapStep);
   table.mappings.set(index, m);
   frames.rmap[frame]!.add(m);
 }
@@ -83,7 +82,7 @@ export function writeMapping(hw: Hardware, frames: FrameTable, table: PageTable,
 /** Clear a PTE, drop its reverse-map entry and any TLB entry for it (§6 item 3). */
 export function clearMapping(hw: Hardware, frames: FrameTable, m: Mapping): void {
   hw.store32(pteAddress(m.table, m.index), 0);
-  hw.compute(RMAP_STEP);
+  hw.compute(hw.costs.rmapStep);
   m.table.mappings.delete(m.index);
   frames.rmap[m.frame]!.delete(m);
   if (isCurrent(hw, m.table.space)) hw.invlpg(mappingVa(m));

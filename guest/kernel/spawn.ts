@@ -1,13 +1,12 @@
 // Creating a domain: its kernel state (one frame, charged to the bank), its capability
 // slots, and the CPU thread that runs its body in user mode with the space's page
 // directory as CR3. The body gets the domain's context (context.ts) and nothing else, and
-// every preemption point it reaches is charged (costs.ts PREEMPTION_POINT).
+// every preemption point it reaches is charged (costs.ts preemptionPoint).
 
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 import type { GuestCode } from '../../emulator/machine/thread.js';
 import type { DomainBody, Result } from './api/context.js';
 import { header, takeFrame } from './alloc.js';
-import { PREEMPTION_POINT } from './costs.js';
 import type { Bank } from './banks.js';
 import type { CapSlot, Capability } from './caps.js';
 import { makeContext } from './context.js';
@@ -34,7 +33,7 @@ export function allocDomain(k: KernelState, bank: Bank, spec: DomainSpec): Resul
   const d: Domain = {
     ...header(k, bank), kind: 'domain', name: spec.name, frame: f, space: spec.space, slots,
     priority: spec.priority, keeper: spec.keeper, thread: undefined, state: 'ready',
-    wait: undefined, replyTo: undefined, timer: undefined, fault: undefined,
+    wait: undefined, replyTo: undefined, timer: undefined, fault: undefined, inKernel: false,
   };
   k.frames.owner[f] = d;
   bank.objects.add(d);
@@ -46,7 +45,7 @@ export function allocDomain(k: KernelState, bank: Bank, spec: DomainSpec): Resul
     for (;;) {
       const r = body.next(input);
       if (r.done) return;
-      cpu.compute(PREEMPTION_POINT);
+      cpu.compute(k.hw.costs.preemptionPoint);
       input = yield r.value;
     }
   }

@@ -17,6 +17,11 @@ export interface KernelState {
   readonly writablePins: Int32Array;
   /** Per frame: its allocation epoch when its pin count last rose from 0. */
   readonly pinEpoch: Float64Array;
+  /**
+   * Per pinned frame: the bank charged (with its ancestors) for the frame its pins may
+   * cost, the promised replacement or, once quarantined, the frame itself (pin.ts).
+   */
+  readonly reserveBank: (Bank | undefined)[];
   /** The root of the bank tree: every frame not reserved at boot. */
   readonly primeBank: Bank;
   /** Page directory used when no domain's space is loaded (maps nothing). */

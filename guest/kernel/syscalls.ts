@@ -7,7 +7,6 @@
 import type { DomainBody, Message, Op, PinDirection, Result } from './api/context.js';
 import * as alloc from './alloc.js';
 import type { Bank } from './banks.js';
-import { CAP_LOOKUP, SYSCALL_DECODE } from './costs.js';
 import {
   FULL_RIGHTS, R_DESTROY, R_FREE, R_LIMITS, R_QUERY, R_READ, R_WRITE, capTo, diminish, isValid, lookup, rightsFromNames, rightsToNames,
   type CapSlot, type Capability,
@@ -16,10 +15,10 @@ import { portAllowed } from './devpriv.js';
 import { SLOT_COUNT, type Domain } from './domains.js';
 import { exchange } from './exchange.js';
 import { maskIrq } from './interrupts.js';
-import { MAX_CAPS, MAX_WORDS, armTimeout, recvFrom, replyTo, sendTo, signal, waitOn } from './ipc.js';
+import { MAX_CAPS, MAX_TIMEOUT, MAX_WORDS, recvFrom, replyTo, sendTo, signal, waitOn, type Deadline } from './ipc.js';
 import { isPageVa, mapInRegion, mapInSpace, spaceTable, unmapIn } from './map.js';
 import { pin, unpin } from './pin.js';
-import { BLOCKED, err, ok, type Blocked } from './result.js';
+import { err, ok, type Blocked } from './result.js';
 import { destroyBank, freeObject, revokePage } from './revoke.js';
 import { allocDomain } from './spawn.js';
 import type { KernelState } from './state.js';
@@ -61,7 +60,7 @@ const TARGET: Record<Op | 'reply', string> = {
 
 export function syscall(k: KernelState, d: Domain, slot: unknown, op: unknown, rawArgs: unknown): Out {
   k.counters.syscalls++;
-  k.hw.compute(SYSCALL_DECODE);
+  k.hw.compute(k.hw.costs.syscallDecode);
   if (typeof op !== 'string' || !Object.hasOwn(TARGET, op)) return err('bad-arg');
   // Read every argument exactly once, into kernel memory, before checking any of them.
   const a = (typeof rawArgs === 'object' && rawArgs !== null ? { ...rawArgs } : {}) as Args;
@@ -148,13 +147,13 @@ function bankOp(k: KernelState, d: Domain, cap: Capability, bank: Bank, op: Op, 
     case 'setLimit':
     case 'setPinLimit': {
       if (!isCount(a.limit)) return err('bad-arg');
-      if (a.limit < (op === 'setLimit' ? bank.usage : bank.pins)) return err('limit');
+      if (a.limit < (op === 'setLimit' ? bank.usage + bank.reserved : bank.pins)) return err('limit');
       if (op === 'setLimit') bank.limit = a.limit;
       else bank.pinLimit = a.limit;
       return ok();
     }
     case 'query':
-      return ok({ usage: bank.usage, limit: bank.limit, pins: bank.pins, pinLimit: bank.pinLimit });
+      return ok({ usage: bank.usage, reserved: bank.reserved, limit: bank.limit, pins: bank.pins, pinLimit: bank.pinLimit });
     case 'revokePage': {
       if (!isSlot(a.target)) return err('bad-arg');
       const t = d.slots[a.target] ?? null;
@@ -177,7 +176,7 @@ function allocDomainOp(k: KernelState, d: Domain, bank: Bank, a: Args): Out {
   // A domain cannot create one that outranks it: hostile code cannot starve its betters.
   if (!Number.isInteger(priority) || (priority as number) < 0 || (priority as number) > d.priority) return err('bad-arg');
   if (a.keeper !== undefined && !isSlot(a.keeper)) return err('bad-arg');
-  k.hw.compute(CAP_LOOKUP);
+  k.hw.compute(k.hw.costs.capLookup);
   const spaceCap = d.slots[a.space] ?? null;
   const space = lookup(spaceCap, 'space');
   if (!space) return err('invalid-cap');
@@ -198,7 +197,7 @@ function spaceOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: Args): O
   const obj = cap.obj;
   if (op === 'delegate') {
     if (obj.kind !== 'space' || a.va % (1 << 22) !== 0 || !isSlot(a.bank) || !isSlot(a.dst)) return err('bad-arg');
-    k.hw.compute(CAP_LOOKUP);
+    k.hw.compute(k.hw.costs.capLookup);
     const bank = lookup(d.slots[a.bank], 'bank');
     if (!bank) return err('invalid-cap');
     const r = alloc.delegateRegion(k, obj, a.va >>> 22, bank);
@@ -215,7 +214,7 @@ function spaceOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: Args): O
   if (!isSlot(a.page)) return err('bad-arg');
   const ask = rightsFromNames(a.rights);
   if (ask === undefined || (ask & R_READ) === 0 || (ask & ~FULL_RIGHTS.page) !== 0) return err('bad-arg');
-  k.hw.compute(CAP_LOOKUP);
+  k.hw.compute(k.hw.costs.capLookup);
   const pageCap = d.slots[a.page] ?? null;
   const page = lookup(pageCap, 'page');
   if (!page) return err('invalid-cap');
@@ -225,7 +224,7 @@ function spaceOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: Args): O
 
 function exchangeOp(k: KernelState, d: Domain, cap: Capability, a: Args): Out {
   if (!isSlot(a.other)) return err('bad-arg');
-  k.hw.compute(CAP_LOOKUP);
+  k.hw.compute(k.hw.costs.capLookup);
   const otherCap = d.slots[a.other] ?? null;
   const b = lookup(otherCap, 'page');
   if (!b) return err('invalid-cap');
@@ -241,13 +240,13 @@ function endpointOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: Args)
     if (!slots || !isTimeout(a.timeout) || (a.notification !== undefined && !isSlot(a.notification))) return err('bad-arg');
     let n;
     if (a.notification !== undefined) {
-      k.hw.compute(CAP_LOOKUP);
+      k.hw.compute(k.hw.costs.capLookup);
       const nCap = d.slots[a.notification] ?? null;
       n = lookup(nCap, 'notification');
       if (!n) return err('invalid-cap');
       if ((nCap!.rights & R_READ) === 0) return err('no-rights');
     }
-    return withTimeout(k, d, recvFrom(k, d, ep, slots, n), a.timeout, err('timeout'));
+    return recvFrom(k, d, ep, slots, n, deadline(a.timeout, err('timeout')));
   }
   if ((cap.rights & R_WRITE) === 0) return err('no-rights');
   const m = takeMessage(d, a);
@@ -265,16 +264,13 @@ function notificationOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: A
   }
   if ((cap.rights & R_READ) === 0) return err('no-rights');
   if (!isTimeout(a.timeout)) return err('bad-arg');
-  return withTimeout(k, d, waitOn(k, d, n, op === 'wait'), a.timeout, ok(0));
+  return waitOn(k, d, n, op === 'wait', deadline(a.timeout, ok(0)));
 }
 
-const isTimeout = (x: unknown): x is number | undefined => x === undefined || (Number.isSafeInteger(x) && (x as number) > 0);
+/** A wait timeout: absent, or 1 .. MAX_TIMEOUT cycles (ipc.ts). */
+const isTimeout = (x: unknown): x is number | undefined => x === undefined || (Number.isSafeInteger(x) && (x as number) > 0 && (x as number) <= MAX_TIMEOUT);
 
-/** Arm the timeout of a wait that blocked. */
-function withTimeout(k: KernelState, d: Domain, r: Out, timeout: number | undefined, onExpiry: Result<unknown>): Out {
-  if (r === BLOCKED && timeout !== undefined) armTimeout(k, d, timeout, onExpiry);
-  return r;
-}
+const deadline = (timeout: number | undefined, result: Result<unknown>): Deadline | undefined => (timeout === undefined ? undefined : { cycles: timeout, result });
 
 function devprivOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: Args): Out {
   if ((cap.rights & R_WRITE) === 0) return err('no-rights');
@@ -292,7 +288,7 @@ function devprivOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: Args):
     }
     case 'bindIrq': {
       if (dp.irq < 0 || !isSlot(a.notification) || !isU32(a.bits)) return err('bad-arg');
-      k.hw.compute(CAP_LOOKUP);
+      k.hw.compute(k.hw.costs.capLookup);
       const nCap = d.slots[a.notification] ?? null;
       const n = lookup(nCap, 'notification');
       if (!n) return err('invalid-cap');
@@ -307,7 +303,7 @@ function devprivOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: Args):
       return ok();
     case 'pin': {
       if (!isSlot(a.page) || (a.dir !== 'to-device' && a.dir !== 'from-device')) return err('bad-arg');
-      k.hw.compute(CAP_LOOKUP);
+      k.hw.compute(k.hw.costs.capLookup);
       const pageCap = d.slots[a.page] ?? null;
       const page = lookup(pageCap, 'page');
       if (!page) return err('invalid-cap');

@@ -133,7 +133,7 @@ describe('space banks', () => {
       got.push(errorOf(yield* ctx.invoke(0, 'allocPage', { dst: 20 })));
       got.push(JSON.stringify(value(yield* ctx.invoke(1, 'query', {}))));
     });
-    expect(got).toEqual(['limit', 'limit', 'limit', 'limit', 'limit', JSON.stringify({ usage: 6, limit: 6, pins: 0, pinLimit: 100 })]);
+    expect(got).toEqual(['limit', 'limit', 'limit', 'limit', 'limit', JSON.stringify({ usage: 6, reserved: 0, limit: 6, pins: 0, pinLimit: 100 })]);
     expect([a.usage, b.usage, c.usage]).toEqual([7, 6, 5]);
     kernel.assertInvariants();
   });

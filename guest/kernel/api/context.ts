@@ -13,6 +13,12 @@
 //   operation, always the same way. Operations that wait (call, recv, wait) block the domain.
 // - IPC: call/send/recv/reply carry a label, up to MAX_WORDS words and MAX_CAPS capabilities;
 //   a received message carries the badge of the endpoint capability it was sent through.
+// - One system call at a time: invoking while a call of this domain is still in the kernel
+//   or waiting there (a hand-stepped invoke generator, an invoke from a getter of the
+//   arguments) throws a KernelReentry error into the domain code.
+// - A memory operation with a malformed operand (an address or length that is not an
+//   integer, negative, or running past 2^32; write data that is not a Uint8Array) throws a
+//   BadAccess error (a RangeError) before touching any byte. Write data is copied first.
 
 import type { GuestCode } from '../../../emulator/machine/thread.js';
 
@@ -64,7 +70,10 @@ export interface Received {
 }
 
 export interface BankUsage {
+  /** Frames held by objects allocated from the bank and its sub-banks. */
   readonly usage: number;
+  /** Frames held for pinned pages below the bank (one per pinned frame); usage + reserved <= limit. */
+  readonly reserved: number;
   readonly limit: number;
   readonly pins: number;
   readonly pinLimit: number;
@@ -143,6 +152,8 @@ export interface KernelConstants {
   readonly notifyLabel: number;
   /** Highest priority a domain can have (0 is the lowest). */
   readonly maxPriority: number;
+  /** Longest timeout `recv` and `wait` accept, in cycles (2^40); a longer one is 'bad-arg'. */
+  readonly maxTimeout: number;
 }
 
 export interface DomainContext {
