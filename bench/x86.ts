@@ -2,10 +2,12 @@
 // code on v86) echoing full-size frames in classic mode, measured in one run on our card
 // (with our wire and echo peer, at 100 Mbit/s) and on v86's built-in NE2000 (whose frames go
 // to a JavaScript echo on v86's bus, with no wire time). Frames per host second, and for our
-// card the ratio of emulated to host time.
+// card the ratio of emulated to host time. Both run with v86's JIT on (speed, not
+// reproducibility, is measured here; see emulator/platforms/v86/README.md).
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { swapAddresses } from '../devices/frame.js';
 import { assembleX86 } from '../emulator/cli/x86.js';
 import { V86Platform } from '../emulator/platforms/v86/platform.js';
 import type { BenchResult } from './report.js';
@@ -22,7 +24,7 @@ function framesOf(serial: string): number {
 }
 
 async function ourCard(image: Uint8Array): Promise<BenchResult[]> {
-  const session = await assembleX86({ image, echo: true, maxCycles: MAX_CYCLES });
+  const session = await assembleX86({ image, echo: true, maxCycles: MAX_CYCLES, jit: true });
   const start = performance.now();
   const run = await session.run();
   const ms = performance.now() - start;
@@ -36,18 +38,13 @@ async function ourCard(image: Uint8Array): Promise<BenchResult[]> {
 }
 
 async function v86Card(image: Uint8Array): Promise<BenchResult[]> {
-  const platform = await V86Platform.boot(image, { builtinNe2k: true });
+  const platform = await V86Platform.boot(image, { builtinNe2k: true, jit: true });
   let serial = '';
   platform.onSerial = (b) => (serial += String.fromCharCode(b));
   // v86's NE2000 hands transmitted frames to its bus ('net0-send') and takes received ones
   // from it ('net0-receive'): echo there, addresses swapped.
   const bus = (platform.v86.emulator as unknown as { bus: { send(name: string, data: Uint8Array): void } }).bus;
-  platform.v86.emulator.add_listener('net0-send', (data: Uint8Array) => {
-    const echo = Uint8Array.from(data);
-    echo.set(data.subarray(6, 12), 0);
-    echo.set(data.subarray(0, 6), 6);
-    bus.send('net0-receive', echo);
-  });
+  platform.v86.emulator.add_listener('net0-send', (data: Uint8Array) => bus.send('net0-receive', swapAddresses(data)));
   const start = performance.now();
   const result = await platform.run({ maxCycles: MAX_CYCLES });
   const ms = performance.now() - start;

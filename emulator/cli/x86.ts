@@ -4,7 +4,7 @@
 // guest wrote to port 0xF4. This file is the composition root for that run: the platform
 // (emulator/platforms/v86) knows no device, the devices know no platform, and they meet here.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_IO_BASE, DEFAULT_IRQ, Ne2kCard } from '../../devices/ne2k/card.js';
 import { PcapWriter } from '../../devices/pcap/writer.js';
@@ -33,6 +33,8 @@ export interface X86RunOptions {
   timeoutMs?: number;
   maxCycles?: number;
   seed?: number;
+  /** Let v86's JIT compile hot code: faster, but the run is then not reproducible cycle for cycle. */
+  jit?: boolean;
   /** COM1 output, byte by byte. */
   onSerial?: (byte: number) => void;
   /** Attach more endpoints (a test's TypeScript peer) to the wire before the guest starts. */
@@ -58,7 +60,7 @@ export interface X86Session {
 
 /** Assemble platform, card, wire and peers, ready to run. */
 export async function assembleX86(opts: X86RunOptions): Promise<X86Session> {
-  const platform = await V86Platform.boot(opts.image, { seed: opts.seed ?? 1 });
+  const platform = await V86Platform.boot(opts.image, { seed: opts.seed ?? 1, jit: opts.jit ?? false });
   let serial = '';
   platform.onSerial = (b) => {
     serial += String.fromCharCode(b);
@@ -111,7 +113,8 @@ export function x86Command(): Command {
     .addOption(new Option('--mbit <n>', 'wire speed in Mbit/s').choices(['10', '100']).default('100'))
     .option('--timeout-ms <n>', 'give up after this much wall-clock time', integer(1), 60_000)
     .option('--seed <n>', 'run seed (v86 entropy and wire fault streams)', integer(0), 1)
-    .action(async (o: { image: string; peer?: 'echo'; wire?: UdpTarget; pcap?: string; mbit: string; timeoutMs: number; seed: number }) => {
+    .option('--jit', "let v86 compile hot code (faster; the run is then not reproducible cycle for cycle)", false)
+    .action(async (o: { image: string; peer?: 'echo'; wire?: UdpTarget; pcap?: string; mbit: string; timeoutMs: number; seed: number; jit: boolean }) => {
       let image: Uint8Array;
       try {
         image = readFileSync(o.image);
@@ -119,20 +122,32 @@ export function x86Command(): Command {
         console.error(`reloaded x86: cannot read --image ${o.image}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
         process.exit(2);
       }
+      // Open the capture file now: a path we cannot write must fail before the guest runs,
+      // not after, when its exit code would be lost.
+      let pcapFd: number | undefined;
+      if (o.pcap !== undefined) {
+        try {
+          pcapFd = openSync(o.pcap, 'w');
+        } catch (e) {
+          console.error(`reloaded x86: cannot write --pcap ${o.pcap}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+          process.exit(1);
+        }
+      }
       let run: X86RunResult;
       try {
         run = await runX86({
-          image, echo: o.peer === 'echo', udp: o.wire, pcap: o.pcap !== undefined, bitRate: o.mbit === '10' ? MBIT_10 : MBIT_100,
-          timeoutMs: o.timeoutMs, seed: o.seed, onSerial: (b) => process.stdout.write(String.fromCharCode(b)),
+          image, echo: o.peer === 'echo', udp: o.wire, pcap: pcapFd !== undefined, bitRate: o.mbit === '10' ? MBIT_10 : MBIT_100,
+          timeoutMs: o.timeoutMs, seed: o.seed, jit: o.jit, onSerial: (b) => process.stdout.write(String.fromCharCode(b)),
         });
       } catch (e) {
-        if (e instanceof MultibootError) {
-          console.error(`reloaded x86: ${o.image} is not a bootable multiboot image: ${e.message}`);
-          process.exit(2);
-        }
-        throw e;
+        if (e instanceof MultibootError) console.error(`reloaded x86: ${o.image} is not a bootable multiboot image: ${e.message}`);
+        else console.error(`reloaded x86: cannot run ${o.image}: ${e instanceof Error ? e.message : String(e)}`);
+        process.exit(2);
       }
-      if (o.pcap && run.pcap) writeFileSync(o.pcap, run.pcap);
+      if (pcapFd !== undefined) {
+        if (run.pcap) writeSync(pcapFd, run.pcap);
+        closeSync(pcapFd);
+      }
       const r = run.result;
       if (r.kind === 'exit') process.exit(r.code);
       console.error(`reloaded x86: ${r.reason} (after ${r.cycles.toLocaleString('en-US')} emulated cycles)`);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MultibootError } from '../../emulator/platforms/v86/multiboot.js';
 import { V86Platform } from '../../emulator/platforms/v86/platform.js';
 import type { PortWidth } from '../../emulator/machine/ports.js';
-import { exitCode, HALT_WITH_INTERRUPTS_OFF, HALT_WITH_INTERRUPTS_ON, printCode, SPIN_FOREVER, tinyGuest } from './guests.js';
+import { elfGuest, exitCode, HALT_WITH_INTERRUPTS_OFF, HALT_WITH_INTERRUPTS_ON, printCode, spin, SPIN_FOREVER, tinyGuest } from './guests.js';
 
 let platform: V86Platform | undefined;
 afterEach(async () => {
@@ -131,5 +131,46 @@ describe('v86 platform harness', () => {
     expect(tscs).toHaveLength(2);
     expect(tscs[0]).toBeGreaterThan(0);
     expect(tscs[1]).toBe(tscs[0]);
+  });
+
+  it('boots an ELF multiboot image that the validator accepts (v86 loads its program headers)', async () => {
+    platform = await V86Platform.boot(elfGuest([...printCode('elf\n'), ...exitCode(7)]));
+    let out = '';
+    platform.onSerial = (b) => (out += String.fromCharCode(b));
+    expect(await platform.run({ maxCycles: 1_000_000 })).toMatchObject({ kind: 'exit', code: 7 });
+    expect(out).toBe('elf\n');
+  });
+
+  it('paced to the wall clock, emulated time never gets ahead of it', async () => {
+    let p: V86Platform | undefined;
+    // A fake wall clock that moves 0.25 ms each time it is read: the platform must keep
+    // waiting until it has caught up with emulated time before it runs the next slice.
+    let wall = 0;
+    let first: number | undefined;
+    p = platform = await V86Platform.boot(tinyGuest([...spin(3_000_000), ...exitCode(0)]), {
+      wallClock: () => {
+        wall += 0.25;
+        first ??= wall;
+        return wall;
+      },
+    });
+    const cpu = p.v86.cpu;
+    const mainLoop = cpu.main_loop.bind(cpu);
+    const startCycle = p.now;
+    let slices = 0;
+    let worstLeadMs = -Infinity;
+    cpu.main_loop = () => {
+      slices++;
+      const emulatedMs = (p!.now - startCycle) / (p!.cpuHz / 1000);
+      worstLeadMs = Math.max(worstLeadMs, emulatedMs - (wall - first!));
+      return mainLoop();
+    };
+    const r = await p.run({ paceToWallClock: true, maxCycles: 10_000_000 });
+    expect(r).toMatchObject({ kind: 'exit', code: 0 });
+    expect(slices).toBeGreaterThan(10); // ~3 M instructions: many slices, each paced
+    expect(worstLeadMs).toBeLessThanOrEqual(0);
+    // It did wait: the fake wall clock was read until it reached the guest's emulated run
+    // time, less the last slice (about 0.75 ms), after which the guest exited.
+    expect(wall - first!).toBeGreaterThan((r.cycles - startCycle) / (p.cpuHz / 1000) - 1);
   });
 });

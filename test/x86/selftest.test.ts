@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { swapAddresses } from '../../devices/frame.js';
 import { runX86 } from '../../emulator/cli/x86.js';
 import { has } from '../support/tools.js';
 import { exitCode, tinyGuest } from './guests.js';
@@ -120,11 +121,7 @@ describe('the x86 NE2000 self-test on v86 (issue 6)', () => {
     let datagrams = 0;
     peer.on('message', (msg, from) => {
       datagrams++;
-      const f = Uint8Array.from(msg);
-      const swapped = Uint8Array.from(f);
-      swapped.set(f.subarray(6, 12), 0);
-      swapped.set(f.subarray(0, 6), 6);
-      peer.send(swapped, from.port, from.address);
+      peer.send(swapAddresses(Uint8Array.from(msg)), from.port, from.address);
     });
     try {
       const run = await runX86({ image: readFileSync(SELFTEST), udp: { host: '127.0.0.1', port: peer.address().port }, timeoutMs: 60_000 });
@@ -187,5 +184,20 @@ describe('reloaded x86 (the command)', () => {
       expect(r.stderr, args.join(' ')).toMatch(msg);
       expect(r.status, args.join(' ')).toBe(status);
     }
+  });
+
+  it('refuses an unwritable --pcap path before the guest runs (exit 1, one clear line)', () => {
+    const r = reloaded('--image', SELFTEST, '--peer', 'echo', '--pcap', join(dir, 'no-such-dir', 'run.pcap'));
+    expect(r.stderr).toMatch(/^reloaded x86: cannot write --pcap .*no-such-dir\/run.pcap: ENOENT\n$/);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe(''); // the guest never started
+  });
+
+  it('turns any other boot failure into one clear line and exit code 2, not a stack trace', () => {
+    // Make wasm instantiation fail as it does when the host cannot allocate the guest's memory.
+    const failWasm = 'data:text/javascript,WebAssembly.instantiate=async()=>{throw new RangeError("Out of memory: Cannot allocate Wasm memory for new instance")}';
+    const r = spawnSync('node', ['--import', failWasm, bin, 'x86', '--image', SELFTEST], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RELOADED_LOG: 'warn' } });
+    expect(r.stderr).toMatch(/^reloaded x86: cannot run .*ne2k-selftest.img: Out of memory: Cannot allocate Wasm memory for new instance\n$/);
+    expect(r.status).toBe(2);
   });
 });

@@ -6,7 +6,8 @@
 // checksum is 0 mod 2^32, honours flag bits 0, 1 and 16 only, and loads either the region
 // the header's address fields describe (flag 16, the "a.out kludge") or the image's ELF
 // program headers. It puts the multiboot info at 0x7C00, so the kernel must load at or
-// above 1 MiB and end inside RAM.
+// above 1 MiB and end inside RAM. ELF images get their headers and PT_LOAD segments checked
+// the same way (elfSegments), since v86's loader only logs or throws on bad ones.
 // Source of the format: the Multiboot Specification 0.6.96, §3.1.
 
 /** The header magic (spec §3.1.2). */
@@ -24,6 +25,35 @@ const SUPPORTED_FLAGS = MB_FLAG_PAGE_ALIGN | MB_FLAG_MEMORY_INFO | MB_FLAG_ADDRE
 /** Lowest load address: v86 keeps the multiboot info below it, and 640 KiB–1 MiB is the VGA/ROM hole. */
 export const MIN_LOAD_ADDRESS = 0x100000;
 const ELF_MAGIC = 0x464c457f; // "\x7fELF" read little-endian
+/**
+ * ELF32 layout (System V ABI, "ELF" chapter; the i386 supplement): header fields by
+ * offset, the sizes v86's loader insists on, and the values an i386 executable has.
+ */
+const ELF_HEADER_BYTES = 52;
+const ELF_PHDR_BYTES = 32;
+const ELF_SHDR_BYTES = 40;
+const EI_CLASS = 4;
+const EI_DATA = 5;
+const ELFCLASS32 = 1;
+const ELFDATA2LSB = 1;
+const E_TYPE = 16;
+const E_MACHINE = 18;
+const E_ENTRY = 24;
+const E_PHOFF = 28;
+const E_SHOFF = 32;
+const E_EHSIZE = 40;
+const E_PHENTSIZE = 42;
+const E_PHNUM = 44;
+const E_SHENTSIZE = 46;
+const E_SHNUM = 48;
+const ET_EXEC = 2;
+const EM_386 = 3;
+const PT_LOAD = 1;
+const P_OFFSET = 4;
+const P_VADDR = 8;
+const P_PADDR = 12;
+const P_FILESZ = 16;
+const P_MEMSZ = 20;
 
 export class MultibootError extends Error {
   override readonly name = 'MultibootError';
@@ -35,7 +65,10 @@ export interface MultibootImage {
   readonly flags: number;
   /** 'address-fields' (flag 16) or 'elf' (v86 reads the program headers). */
   readonly format: 'address-fields' | 'elf';
-  /** For address-fields images: where the file's bytes go, where they end, where BSS ends, the entry point. */
+  /**
+   * Where the file's bytes go, where they end, where BSS ends, the entry point (physical).
+   * For ELF: the lowest segment start, the highest end of file bytes and of memory.
+   */
   readonly loadAddr?: number;
   readonly loadEnd?: number;
   readonly bssEnd?: number;
@@ -70,7 +103,7 @@ export function checkMultiboot(image: Uint8Array, memoryBytes: number): Multiboo
       if (image.length < 4 || u32(0) !== ELF_MAGIC) {
         throw new MultibootError('the multiboot header has no address fields (flag 16 clear) and the image is not ELF, so there is nothing v86 can load');
       }
-      return { headerOffset: off, flags, format: 'elf' };
+      return { headerOffset: off, flags, format: 'elf', ...elfSegments(image, dv, memoryBytes) };
     }
     return { headerOffset: off, flags, format: 'address-fields', ...addressFields(image, off, u32, memoryBytes) };
   }
@@ -100,5 +133,59 @@ function addressFields(image: Uint8Array, off: number, u32: (o: number) => numbe
   if (bssEnd < loadEnd) throw new MultibootError(`bss_end_addr ${hex(bssEnd)} is below load_end_addr ${hex(loadEnd)}`);
   if (bssEnd > memoryBytes) throw new MultibootError(`the image is too large: it ends at ${hex(bssEnd)}, beyond the guest's ${memoryBytes} bytes of RAM`);
   if (entry < loadAddr || entry >= loadEnd) throw new MultibootError(`entry_addr ${hex(entry)} is outside the loaded bytes [${hex(loadAddr)}, ${hex(loadEnd)})`);
+  return { loadAddr, loadEnd, bssEnd, entry };
+}
+
+/**
+ * Check an ELF32 executable's headers the way v86's loader reads them (src/cpu.js: it loads
+ * each PT_LOAD segment at p_paddr if it ends inside RAM, silently skips it otherwise, and
+ * translates the entry point through the segment whose p_vaddr range holds it), so that a
+ * malformed file is refused here rather than failing inside v86 or booting nothing.
+ */
+function elfSegments(image: Uint8Array, dv: DataView, memoryBytes: number) {
+  if (image.length < ELF_HEADER_BYTES) throw new MultibootError(`the ELF header is truncated: the file has ${image.length} bytes, the header needs ${ELF_HEADER_BYTES}`);
+  const u16 = (o: number) => dv.getUint16(o, true);
+  const u32 = (o: number) => dv.getUint32(o, true);
+  if (image[EI_CLASS] !== ELFCLASS32 || image[EI_DATA] !== ELFDATA2LSB) throw new MultibootError('the ELF image is not 32-bit little-endian (v86 loads only ELF32 i386)');
+  if (u16(E_TYPE) !== ET_EXEC) throw new MultibootError(`the ELF image is not an executable (e_type ${u16(E_TYPE)}, want ${ET_EXEC})`);
+  if (u16(E_MACHINE) !== EM_386) throw new MultibootError(`the ELF image is not for i386 (e_machine ${u16(E_MACHINE)}, want ${EM_386})`);
+  if (u16(E_EHSIZE) !== ELF_HEADER_BYTES || u16(E_PHENTSIZE) !== ELF_PHDR_BYTES) {
+    throw new MultibootError(`unexpected ELF header sizes (e_ehsize ${u16(E_EHSIZE)}, e_phentsize ${u16(E_PHENTSIZE)}; v86 needs ${ELF_HEADER_BYTES} and ${ELF_PHDR_BYTES})`);
+  }
+  const phoff = u32(E_PHOFF);
+  const phnum = u16(E_PHNUM);
+  if (phnum === 0) throw new MultibootError('the ELF image has no program headers, so there is nothing to load');
+  if (phoff + phnum * ELF_PHDR_BYTES > image.length) {
+    throw new MultibootError(`the ELF program headers (e_phoff ${phoff}, ${phnum} of ${ELF_PHDR_BYTES} bytes) lie beyond the end of the ${image.length}-byte file`);
+  }
+  // v86 also reads the section header table (and throws if it lies outside the file).
+  const shoff = u32(E_SHOFF);
+  const shnum = u16(E_SHNUM);
+  if (shnum > 0 && u16(E_SHENTSIZE) !== ELF_SHDR_BYTES) throw new MultibootError(`unexpected ELF e_shentsize ${u16(E_SHENTSIZE)} (v86 needs ${ELF_SHDR_BYTES})`);
+  if (shoff + shnum * ELF_SHDR_BYTES > image.length) {
+    throw new MultibootError(`the ELF section headers (e_shoff ${shoff}, ${shnum} entries) lie beyond the end of the ${image.length}-byte file`);
+  }
+  const entryVirtual = u32(E_ENTRY);
+  let loadAddr = Infinity;
+  let loadEnd = 0;
+  let bssEnd = 0;
+  let entry: number | undefined;
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * ELF_PHDR_BYTES;
+    if (u32(ph) !== PT_LOAD) continue;
+    const [offset, vaddr, paddr, filesz, memsz] = [u32(ph + P_OFFSET), u32(ph + P_VADDR), u32(ph + P_PADDR), u32(ph + P_FILESZ), u32(ph + P_MEMSZ)];
+    const which = `ELF segment ${i} (p_paddr ${hex(paddr)}, ${memsz} bytes)`;
+    if (filesz > memsz) throw new MultibootError(`${which}: p_filesz ${filesz} exceeds p_memsz`);
+    if (offset + filesz > image.length) throw new MultibootError(`${which}: its ${filesz} file bytes at offset ${offset} lie beyond the end of the ${image.length}-byte file`);
+    if (paddr < MIN_LOAD_ADDRESS) throw new MultibootError(`${which} loads below 1 MiB, where v86 keeps the multiboot info and the VGA/ROM hole lies`);
+    // v86 loads a segment only if p_paddr + p_memsz < its memory size.
+    if (paddr + memsz >= memoryBytes) throw new MultibootError(`${which} ends at ${hex(paddr + memsz)}, beyond the guest's ${memoryBytes} bytes of RAM`);
+    loadAddr = Math.min(loadAddr, paddr);
+    loadEnd = Math.max(loadEnd, paddr + filesz);
+    bssEnd = Math.max(bssEnd, paddr + memsz);
+    if (entry === undefined && entryVirtual >= vaddr && entryVirtual - vaddr < memsz) entry = entryVirtual - vaddr + paddr;
+  }
+  if (loadAddr === Infinity) throw new MultibootError('the ELF image has no loadable (PT_LOAD) segment');
+  if (entry === undefined) throw new MultibootError(`the ELF entry point ${hex(entryVirtual)} lies outside every loaded segment`);
   return { loadAddr, loadEnd, bssEnd, entry };
 }

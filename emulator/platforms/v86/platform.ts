@@ -41,6 +41,10 @@ export interface V86PlatformOptions {
   traceKeep?: number;
   /** Keep v86's own NE2000 at 0x300 instead of leaving the slot to ours (for comparisons). */
   builtinNe2k?: boolean;
+  /** Let v86's JIT compile hot code: faster, but not reproducible cycle for cycle (start.ts). */
+  jit?: boolean;
+  /** The host's clock in milliseconds, for --timeout-ms and pacing (tests inject a fake one). */
+  wallClock?: () => number;
 }
 
 export interface RunLimits {
@@ -57,6 +61,7 @@ export interface RunLimits {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const hostClock = () => performance.now(); // wall-clock ok: --timeout-ms and pacing only
 
 export type RunResult =
   | { readonly kind: 'exit'; readonly code: number; readonly cycles: number }
@@ -78,12 +83,14 @@ export class V86Platform {
   /** COM1 bytes as the guest writes them. */
   onSerial: (byte: number) => void = () => {};
   private exitCode: number | undefined;
+  private readonly wallClock: () => number;
 
   private constructor(
     readonly v86: V86Instance,
     opts: V86PlatformOptions,
   ) {
     this.cpuHz = opts.cpuHz ?? DEFAULT_CPU_HZ;
+    this.wallClock = opts.wallClock ?? hostClock;
     this.trace = new Trace(opts.traceKeep ?? 0);
     this.random = new PrngFactory(opts.seed ?? 1);
     const ram = v86.ram();
@@ -109,7 +116,7 @@ export class V86Platform {
   static async boot(image: Uint8Array, opts: V86PlatformOptions = {}): Promise<V86Platform> {
     const memoryBytes = opts.memoryBytes ?? DEFAULT_V86_MEMORY;
     checkMultiboot(image, memoryBytes);
-    const v86 = await startV86({ memoryBytes, multiboot: image, builtinNe2k: opts.builtinNe2k ?? false, cpuHz: opts.cpuHz ?? DEFAULT_CPU_HZ, seed: opts.seed ?? 1 });
+    const v86 = await startV86({ memoryBytes, multiboot: image, builtinNe2k: opts.builtinNe2k ?? false, jit: opts.jit ?? false, cpuHz: opts.cpuHz ?? DEFAULT_CPU_HZ, seed: opts.seed ?? 1 });
     return new V86Platform(v86, opts);
   }
 
@@ -140,7 +147,7 @@ export class V86Platform {
   async run(limits: RunLimits = {}): Promise<RunResult> {
     const cpu = this.v86.cpu;
     const maxCycles = limits.maxCycles ?? Infinity;
-    const startWall = Date.now(); // wall-clock ok: --timeout-ms and pacing
+    const startWall = this.wallClock();
     const deadline = limits.timeoutMs === undefined ? Infinity : startWall + limits.timeoutMs;
     const startCycle = this.now;
     for (;;) {
@@ -167,15 +174,22 @@ export class V86Platform {
         }
       }
       if (this.now >= maxCycles) return { kind: 'timeout', cycles: this.now, reason: `no exit within ${maxCycles} emulated cycles` };
-      if (Date.now() > deadline) return { kind: 'timeout', cycles: this.now, reason: `no exit within ${limits.timeoutMs} ms` }; // wall-clock ok
+      if (this.wallClock() > deadline) return { kind: 'timeout', cycles: this.now, reason: `no exit within ${limits.timeoutMs} ms` };
       if (limits.paceToWallClock) {
-        const ahead = (this.now - startCycle) / (this.cpuHz / 1000) - (Date.now() - startWall); // wall-clock ok: pacing
-        if (ahead >= 1) await sleep(Math.min(ahead, 10));
+        // Wait until the wall clock has caught up with emulated time (in steps, so that a
+        // datagram arriving meanwhile is handled).
+        for (let ahead = this.emulatedMs(startCycle) - (this.wallClock() - startWall); ahead > 0; ahead = this.emulatedMs(startCycle) - (this.wallClock() - startWall)) {
+          await sleep(Math.min(Math.ceil(ahead), 10));
+        }
       }
       // v86's JIT compiles hot code into wasm modules asynchronously: without a turn of the
       // event loop now and then, the guest would stay in the interpreter.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+
+  private emulatedMs(fromCycle: number): number {
+    return (this.now - fromCycle) / (this.cpuHz / 1000);
   }
 
   destroy(): Promise<void> {

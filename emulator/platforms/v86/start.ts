@@ -7,9 +7,14 @@
 // we drive ourselves (the MMU oracle does that).
 //
 // Determinism: v86 asks the host for time through the wasm import `microtick` (its main
-// loop slices, the PIT and RTC timers, RDTSC) and the same-named static of its JS class,
-// and for entropy through `get_rand_int`. We supply all three: time is the count of retired
-// instructions (plus cycles spent idle in HLT) at a fixed rate, entropy a seeded PRNG.
+// loop slices, the PIT timers, RDTSC) and the same-named static of its JS class, and for
+// entropy through `get_rand_int`. We supply all three: time is the count of retired
+// instructions (plus cycles spent idle in HLT) at a fixed rate, entropy a seeded PRNG. Its
+// RTC reads Date.now() directly (CMOS date and time, IRQ 8 periodic/alarm/update
+// interrupts): rtc.ts puts it on a fixed epoch plus that virtual time. Its JIT compiles hot
+// code asynchronously, on the host's schedule, and compiled code ends main_loop slices at
+// other instruction counts than the interpreter; devices catch up at slice ends, so the JIT
+// is off unless the caller asks for speed over reproducibility (`jit: true`).
 // (v86's own NE2000, used only by the benchmark, draws its MAC from Math.random.) The emulator is never
 // `run()`: the caller steps it with `cpu.main_loop()`, so no host timer drives it.
 
@@ -19,6 +24,7 @@ import { dirname, join } from 'node:path';
 import { V86 } from 'v86';
 import { Prng } from '../../machine/prng.js';
 import type { V86Cpu } from './internals.js';
+import { DEFAULT_RTC_EPOCH_MS, virtualizeRtc } from './rtc.js';
 
 /** RAM when the caller does not say: 32 MiB, the machine's default (HARDWARE.md §1). */
 export const DEFAULT_V86_MEMORY = 32 * 1024 * 1024;
@@ -36,6 +42,14 @@ export interface V86StartOptions {
   cpuHz?: number;
   /** Seed of the entropy v86 asks for. */
   seed?: number;
+  /**
+   * Let v86 compile hot code to wasm (several times faster). Compilation finishes on the
+   * host's schedule, which moves where slices end and so when devices catch up: runs are
+   * then not reproducible cycle for cycle. Default false.
+   */
+  jit?: boolean;
+  /** The CMOS date and time at cycle 0, in Unix milliseconds (default 2000-01-01 00:00:00 UTC). */
+  rtcEpochMs?: number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -117,13 +131,22 @@ export async function startV86(opts: V86StartOptions = {}): Promise<V86Instance>
   }
   const time = new InstructionTime(opts.cpuHz ?? DEFAULT_CPU_HZ);
   const entropy = new Prng(opts.seed ?? 0, 'v86.entropy');
+  // v86 swallows a failure of its wasm set-up (it never emits 'emulator-loaded'): catch it
+  // here so that the caller gets the error instead of waiting forever.
+  let failed: (e: unknown) => void = () => {};
+  const failure = new Promise<never>((_, reject) => (failed = reject));
   const options = {
     wasm_fn: async (imports: WebAssembly.Imports) => {
       const env = imports.env as Record<string, unknown>;
       env.microtick = () => time.milliseconds();
       env.get_rand_int = () => entropy.nextU32() | 0;
-      const instance = await WebAssembly.instantiate(v86Wasm(), imports);
-      return instance.exports;
+      try {
+        const instance = await WebAssembly.instantiate(v86Wasm(), imports);
+        return instance.exports;
+      } catch (e) {
+        failed(e);
+        throw e;
+      }
     },
     memory_size: memoryBytes,
     vga_memory_size: 1 << 20,
@@ -131,11 +154,12 @@ export async function startV86(opts: V86StartOptions = {}): Promise<V86Instance>
     disable_keyboard: true,
     disable_mouse: true,
     disable_speaker: true,
+    disable_jit: !opts.jit,
     net_device: { type: opts.builtinNe2k ? 'ne2k' : 'none' },
     ...(opts.multiboot ? { multiboot: { buffer: opts.multiboot.slice().buffer } } : {}),
   };
   const emulator = new V86(options as ConstructorParameters<typeof V86>[0]);
-  await new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
+  await Promise.race([new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve())), failure]);
   const inner = (emulator as unknown as { v86: { cpu: V86Cpu; constructor: { microtick: () => number } } }).v86;
   const cpu = inner.cpu;
   time.attach(cpu); // counting starts from the instructions retired so far (none)
@@ -143,6 +167,7 @@ export async function startV86(opts: V86StartOptions = {}): Promise<V86Instance>
   // static `microtick`, the host's clock by default: point it at virtual time too. It is
   // process-wide, so it follows the most recently started instance (runs are sequential).
   inner.constructor.microtick = () => time.milliseconds();
+  virtualizeRtc(cpu, () => time.milliseconds(), opts.rtcEpochMs ?? DEFAULT_RTC_EPOCH_MS);
   let ram = new Uint8Array(0);
   return {
     emulator,
