@@ -89,9 +89,12 @@ export function isBroadcast(frame: Uint8Array): boolean {
   return true;
 }
 
+/** The I/G bit of the first destination byte: set for multicast (and broadcast), IEEE 802.3 §3.2.3. */
+export const MULTICAST_BIT = 0x01;
+
 /** The I/G bit of the destination: set for multicast (and broadcast). */
 export function isMulticast(frame: Uint8Array): boolean {
-  return (frame[0]! & 1) === 1;
+  return (frame[0]! & MULTICAST_BIT) !== 0;
 }
 
 export function macEquals(a: Uint8Array, aOff: number, b: Uint8Array, bOff = 0): boolean {

@@ -9,23 +9,45 @@
 // frame, as in the DP8390 ring, and counted in the length.
 //
 // Transmit: a frame is the run of descriptors from start-of-frame to end-of-frame; the
-// card reads the fragments by DMA in bursts while the wire sends, starting the frame once
-// its first burst is in the FIFO; a burst that lands after its bytes were due is a FIFO
-// underrun (TSR.FU, the frame goes out with a bad FCS).
+// card reads the fragments by DMA in bursts through a small FIFO (TX_FIFO_BYTES) as the
+// wire consumes them: the next burst is read only once the wire has drained room for it.
+// The frame starts once its first burst is in the FIFO; a burst that lands after its bytes
+// were due is a FIFO underrun (TSR.FU, the frame goes out with a bad FCS).
 //
 // A master abort or IOMMU fault on a data buffer ends that frame with the error bit in its
 // descriptor and BMSR.BE; one on a descriptor is fatal: the engine stops (BMCR enable bits
 // clear) until the driver re-enables it. Writing RDLEN / TDLEN resets RDH / TDH to 0.
+//
+// Ring registers the driver got wrong: bits 3:0 of RDBA / TDBA are hardwired to zero (the
+// rings are 16-byte aligned, HARDWARE.md §3.2; writes ignore those bits and reads return
+// 0, as Tulip-class cards ignore the low bits of their list base registers). An RDLEN or
+// TDLEN that is not a power of two in 1–128 when the card must advance RDH / TDH (the driver
+// rewrote it mid-frame) is treated like a fatal descriptor error: that engine stops with
+// BMSR.BE, and the frame in progress is abandoned without a status write (its descriptors
+// keep OWN).
 
 import type { DmaResult } from '../../emulator/machine/dma.js';
 import type { ScheduledEvent } from '../../emulator/machine/clock.js';
-import { ETH_MAX_FRAME, ETH_MIN_FRAME, FCS_BYTES, fcsOk, isMulticast, putFcs } from '../frame.js';
+import { ETH_MAX_FRAME, ETH_MIN_FRAME, FCS_BYTES, MULTICAST_BIT, putFcs } from '../frame.js';
 import { Reception, type ReceptionState } from '../wire/reception.js';
 import type { Ne2kCard } from './card.js';
 import * as R from './registers.js';
 
 /** Bytes per DMA burst: 16 data phases of 4 bytes (HARDWARE.md §3.2). */
 export const BURST_BYTES = 64;
+
+/**
+ * The transmit FIFO between the DMA reads and the wire: two bursts. That is the smallest
+ * FIFO in which the next burst can be fetched while the previous one drains to the wire;
+ * with one burst of room a read could start only when the FIFO ran empty, an underrun every
+ * time. (The DP8390's own FIFO is 16 bytes, but it is fed from on-board buffer memory, not
+ * across a shared PCI bus.) The card reads chunk k+1 only when the wire has drained enough
+ * of the FIFO for it to fit, so what leaves is memory as it was shortly before it is sent.
+ */
+export const TX_FIFO_BYTES = 2 * BURST_BYTES;
+
+/** Descriptor rings are 16-byte aligned (HARDWARE.md §3.2): bits 3:0 of RDBA / TDBA read as 0. */
+const RING_BASE_MASK = ~(R.DESC_BYTES - 1);
 
 export interface BmRegs {
   rdba: number;
@@ -51,6 +73,9 @@ interface RxProgress {
   finished: boolean;
   failed: boolean;
   event: ScheduledEvent | undefined;
+  /** Callbacks made once per frame (not per burst). */
+  onChunk: () => void;
+  onWritten: (res: DmaResult) => void;
 }
 
 export interface BusMasterState {
@@ -63,6 +88,36 @@ interface TxFragment {
   addr: number;
   length: number;
 }
+
+/** A bus-master transmission: its descriptors, then the frame streamed through the FIFO. */
+interface TxProgress {
+  fragments: TxFragment[];
+  /** Frame bytes the fragments hold. */
+  total: number;
+  /** The frame as it goes on the wire (padded, FCS at frameLen), filled as chunks land. */
+  bytes: Uint8Array;
+  frameLen: number;
+  /** The next byte to read: fragment index and offset in it. */
+  frag: number;
+  fragOff: number;
+  /** Frame bytes read into the FIFO so far. */
+  read: number;
+  /** A chunk read is in flight (of chunkLen bytes). */
+  reading: boolean;
+  chunkLen: number;
+  /** The event that issues the next read when the FIFO has room. */
+  wake: ScheduledEvent | undefined;
+  /** The frame's timing on the wire, once its preamble has started. */
+  wireRx: Reception | undefined;
+  onWire: boolean;
+  underrun: boolean;
+  failed: boolean;
+  /** Callbacks made once per frame (not per chunk). */
+  landed: (res: DmaResult) => void;
+  woken: () => void;
+}
+
+const EMPTY = new Uint8Array(0);
 
 function validLength(n: number): boolean {
   return n >= 1 && n <= R.MAX_DESCRIPTORS && (n & (n - 1)) === 0;
@@ -79,8 +134,7 @@ function bytes32(v: number): Uint8Array {
 export class BusMaster {
   regs: BmRegs = { rdba: 0, rdlen: 0, tdba: 0, tdlen: 0, bmcr: 0, bmsr: 0, rdh: 0, tdh: 0 };
   private rx: RxProgress | undefined;
-  private tx: { fragments: TxFragment[]; total: number } | undefined;
-  private txBusy = false;
+  private tx: TxProgress | undefined;
   private readonly kinds;
 
   constructor(private readonly card: Ne2kCard) {
@@ -131,12 +185,12 @@ export class BusMaster {
     const r = this.regs;
     if (off >= R.P3_RDBA0 && off < R.P3_RDBA0 + 4) {
       const sh = 8 * (off - R.P3_RDBA0);
-      r.rdba = ((r.rdba & ~(0xff << sh)) | (v << sh)) >>> 0;
+      r.rdba = (((r.rdba & ~(0xff << sh)) | (v << sh)) & RING_BASE_MASK) >>> 0;
       return;
     }
     if (off >= R.P3_TDBA0 && off < R.P3_TDBA0 + 4) {
       const sh = 8 * (off - R.P3_TDBA0);
-      r.tdba = ((r.tdba & ~(0xff << sh)) | (v << sh)) >>> 0;
+      r.tdba = (((r.tdba & ~(0xff << sh)) | (v << sh)) & RING_BASE_MASK) >>> 0;
       return;
     }
     switch (off) {
@@ -165,6 +219,13 @@ export class BusMaster {
     this.card.updateIrq();
   }
 
+  /** RDLEN / TDLEN was made invalid while the card was using the ring: that engine stops with BE. */
+  private ringLengthError(what: 'rx' | 'tx'): void {
+    this.card.host.trace.record(this.card.now, this.kinds.err, 1, 0, what === 'rx' ? 0 : 1);
+    this.regs.bmcr &= ~(what === 'rx' ? R.BMCR_RXEN : R.BMCR_TXEN);
+    this.raise(R.BMSR_BE);
+  }
+
   /** A bus error; on a descriptor it is fatal and stops the engine. */
   private busError(fatal: boolean, what: string, r: DmaResult): void {
     this.card.host.trace.record(this.card.now, this.kinds.err, fatal ? 1 : 0, r.transferred, what === 'rx' ? 0 : 1);
@@ -179,7 +240,7 @@ export class BusMaster {
     const r = this.regs;
     if (!validLength(r.rdlen)) return this.unavailable(rx);
     const desc = (r.rdba + r.rdh * R.DESC_BYTES) >>> 0;
-    const p: RxProgress = { reception: rx, phase: 'desc', desc, buf: 0, cap: 0, sent: 0, tooLong: false, inflight: 0, finished: false, failed: false, event: undefined };
+    const p = this.newRx(rx, desc);
     this.rx = p;
     this.card.host.dma.read(this.master, desc, R.DESC_BYTES, (res) => {
       if (this.rx !== p) return;
@@ -206,23 +267,47 @@ export class BusMaster {
     this.card.updateIrq();
   }
 
-  private scheduleChunk(p: RxProgress): void {
-    const end = Math.min(p.sent + BURST_BYTES, p.reception.length);
-    const at = Math.max(this.card.now, p.reception.arrival(end - 1));
-    p.event = this.card.host.events.at(at, () => this.chunk(p, end));
-  }
-
-  /** The FIFO holds bytes [p.sent, end): burst them into the buffer. */
-  private chunk(p: RxProgress, end: number): void {
-    p.event = undefined;
-    const n = Math.min(end, p.cap) - p.sent;
-    if (n > 0) {
-      p.inflight++;
-      this.card.host.dma.write(this.master, (p.buf + p.sent) >>> 0, p.reception.read(p.sent, p.sent + n), (res) => {
+  private newRx(reception: Reception, desc: number): RxProgress {
+    const p: RxProgress = {
+      reception,
+      phase: 'desc',
+      desc,
+      buf: 0,
+      cap: 0,
+      sent: 0,
+      tooLong: false,
+      inflight: 0,
+      finished: false,
+      failed: false,
+      event: undefined,
+      onChunk: () => this.chunk(p),
+      onWritten: (res) => {
         p.inflight--;
         if (!res.ok) this.dataError(p, res);
         else this.maybeFinish(p);
-      });
+      },
+    };
+    return p;
+  }
+
+  /** The end of the burst after p.sent: a FIFO's worth, or the end of the frame. */
+  private chunkEnd(p: RxProgress): number {
+    return Math.min(p.sent + BURST_BYTES, p.reception.length);
+  }
+
+  private scheduleChunk(p: RxProgress): void {
+    const at = Math.max(this.card.now, p.reception.arrival(this.chunkEnd(p) - 1));
+    p.event = this.card.host.events.at(at, p.onChunk);
+  }
+
+  /** The FIFO holds bytes [p.sent, end): burst them into the buffer. */
+  private chunk(p: RxProgress): void {
+    p.event = undefined;
+    const end = this.chunkEnd(p);
+    const n = Math.min(end, p.cap) - p.sent;
+    if (n > 0) {
+      p.inflight++;
+      this.card.host.dma.write(this.master, (p.buf + p.sent) >>> 0, p.reception.view(p.sent, p.sent + n), p.onWritten);
     }
     if (end > p.cap) p.tooLong = true;
     p.sent = end;
@@ -237,16 +322,15 @@ export class BusMaster {
     if (!p.finished || p.inflight > 0 || p.failed || this.rx !== p) return;
     this.rx = undefined;
     const rx = p.reception;
-    const data = rx.read(0, rx.length);
-    let rsr = isMulticast(data) ? R.RSR_PHY : 0;
-    if (!fcsOk(data)) {
+    let rsr = rx.byte(0) & MULTICAST_BIT ? R.RSR_PHY : 0;
+    if (!rx.fcsOk()) {
       this.card.count(1);
       this.card.setIsr(R.ISR_RXE);
       if (!(this.card.regs.rcr & R.RCR_SEP)) return; // dropped; the descriptor stays the card's
       rsr |= R.RSR_CRC;
     } else rsr |= R.RSR_PRX;
     const len = Math.min(rx.length, p.cap);
-    this.complete(p.desc, len | (rsr << R.STATUS_RSR_SHIFT) | (p.tooLong ? R.STATUS_ERR : 0), R.BMSR_RD);
+    if (!this.complete(p.desc, len | (rsr << R.STATUS_RSR_SHIFT) | (p.tooLong ? R.STATUS_ERR : 0), R.BMSR_RD)) return;
     this.card.totals.received++;
     this.card.host.trace.record(this.card.now, this.kinds.rx, rx.length, rsr, p.desc);
   }
@@ -261,13 +345,18 @@ export class BusMaster {
   }
 
   /** Hand a receive descriptor back: status with OWN clear, advance RDH, then report `bits`. */
-  private complete(desc: number, status: number, bits: number): void {
+  private complete(desc: number, status: number, bits: number): boolean {
     const r = this.regs;
+    if (!validLength(r.rdlen)) {
+      this.ringLengthError('rx');
+      return false;
+    }
     r.rdh = (r.rdh + 1) % r.rdlen;
     this.card.host.dma.write(this.master, desc + R.DESC_STATUS, bytes32(status & ~R.STATUS_OWN), (res) => {
       if (!res.ok) this.busError(true, 'rx', res);
       else if (bits) this.raise(bits);
     });
+    return true;
   }
 
   abortReception(): void {
@@ -277,98 +366,160 @@ export class BusMaster {
 
   reset(): void {
     this.abortReception();
-    this.tx = undefined;
-    this.txBusy = false;
+    this.abortTransmit();
     this.regs = { rdba: 0, rdlen: 0, tdba: 0, tdlen: 0, bmcr: 0, bmsr: 0, rdh: 0, tdh: 0 };
   }
 
   // ---------------------------------------------------------------- transmit
 
   private txPoll(): void {
-    if (this.txBusy || !(this.regs.bmcr & R.BMCR_TXEN) || !validLength(this.regs.tdlen) || !this.card.started) return;
-    this.txBusy = true;
-    this.tx = { fragments: [], total: 0 };
-    this.readTxDescriptor(this.regs.tdh);
+    if (this.tx || !(this.regs.bmcr & R.BMCR_TXEN) || !validLength(this.regs.tdlen) || !this.card.started) return;
+    const tx: TxProgress = {
+      fragments: [],
+      total: 0,
+      bytes: EMPTY,
+      frameLen: 0,
+      frag: 0,
+      fragOff: 0,
+      read: 0,
+      reading: false,
+      chunkLen: 0,
+      wake: undefined,
+      wireRx: undefined,
+      onWire: false,
+      underrun: false,
+      failed: false,
+      landed: (res) => this.chunkLanded(tx, res),
+      woken: () => {
+        tx.wake = undefined;
+        this.pump(tx);
+      },
+    };
+    this.tx = tx;
+    this.readTxDescriptor(tx, this.regs.tdh);
   }
 
-  private readTxDescriptor(index: number): void {
-    const tx = this.tx!;
+  private readTxDescriptor(tx: TxProgress, index: number): void {
     const addr = (this.regs.tdba + index * R.DESC_BYTES) >>> 0;
     this.card.host.dma.read(this.master, addr, R.DESC_BYTES, (res) => {
       if (this.tx !== tx) return;
       if (!res.ok) {
         this.tx = undefined;
-        this.txBusy = false;
         return this.busError(true, 'tx', res);
       }
       const ctrl = le32(res.data, R.DESC_CTRL);
       if (!(le32(res.data, R.DESC_STATUS) & R.STATUS_OWN)) {
         // Nothing (more) to send: an incomplete frame waits for its remaining descriptors.
         this.tx = undefined;
-        this.txBusy = false;
         return;
+      }
+      if (!validLength(this.regs.tdlen)) {
+        this.tx = undefined;
+        return this.ringLengthError('tx');
       }
       tx.fragments.push({ index, addr: le32(res.data, R.DESC_ADDR), length: ctrl & R.CTRL_LEN_MASK });
       tx.total += ctrl & R.CTRL_LEN_MASK;
-      if (ctrl & R.CTRL_EOF || tx.fragments.length >= this.regs.tdlen) this.sendFrame(tx.fragments, tx.total);
-      else this.readTxDescriptor((index + 1) % this.regs.tdlen);
+      if (ctrl & R.CTRL_EOF || tx.fragments.length >= this.regs.tdlen) this.sendFrame(tx);
+      else this.readTxDescriptor(tx, (index + 1) % this.regs.tdlen);
     });
   }
 
-  private sendFrame(fragments: TxFragment[], total: number): void {
-    if (total === 0 || total > ETH_MAX_FRAME) return this.txDone(fragments, R.TSR_ABT, true, false);
-    const frameLen = Math.max(ETH_MIN_FRAME, total);
-    const bytes = new Uint8Array(frameLen + FCS_BYTES);
-    // The reads: each fragment cut into bursts that never cross a burst boundary of the frame.
-    const chunks: { addr: number; dst: number; n: number }[] = [];
-    let dst = 0;
-    for (const f of fragments) {
-      for (let o = 0; o < f.length; ) {
-        const n = Math.min(f.length - o, BURST_BYTES - (dst % BURST_BYTES));
-        chunks.push({ addr: (f.addr + o) >>> 0, dst, n });
-        o += n;
-        dst += n;
+  private sendFrame(tx: TxProgress): void {
+    if (tx.total === 0 || tx.total > ETH_MAX_FRAME) return this.txDone(tx, R.TSR_ABT, true, false);
+    tx.frameLen = Math.max(ETH_MIN_FRAME, tx.total);
+    tx.bytes = new Uint8Array(tx.frameLen + FCS_BYTES);
+    this.pump(tx);
+  }
+
+  /**
+   * The next chunk of the frame: the rest of the current fragment, cut so that no chunk
+   * crosses a burst boundary of the frame. Returns its length (0: every byte was read).
+   */
+  private nextChunk(tx: TxProgress): number {
+    while (tx.frag < tx.fragments.length && tx.fragOff >= tx.fragments[tx.frag]!.length) {
+      tx.frag++;
+      tx.fragOff = 0;
+    }
+    if (tx.frag >= tx.fragments.length) return 0;
+    return Math.min(tx.fragments[tx.frag]!.length - tx.fragOff, BURST_BYTES - (tx.read % BURST_BYTES));
+  }
+
+  /** Issue the next chunk's read once the FIFO has room for it (the wire drained enough). */
+  private pump(tx: TxProgress): void {
+    if (this.tx !== tx || tx.failed || tx.reading || tx.wake) return;
+    const n = this.nextChunk(tx);
+    if (n === 0) return;
+    // Bytes that must have left the FIFO before this chunk fits in it.
+    const drained = tx.read + n - TX_FIFO_BYTES;
+    if (drained > 0) {
+      if (!tx.wireRx) return; // the preamble has not started: `started` pumps again
+      const at = tx.wireRx.arrival(drained - 1);
+      if (at > this.card.now) {
+        tx.wake = this.card.host.events.at(at, tx.woken);
+        return;
       }
     }
-    let wireRx: Reception | undefined;
-    let onWire = false;
-    let underrun = false;
-    let failed = false;
-    const inhibitCrc = (this.card.regs.tcr & R.TCR_CRC) !== 0;
-    const finishFcs = () => {
-      if (inhibitCrc) return;
-      putFcs(bytes, frameLen);
-      if (underrun || failed) bytes[frameLen]! ^= 0xff; // a broken frame leaves with a bad FCS
-    };
-    const start = () => {
-      onWire = true;
-      this.card.sendBytes(bytes, frameLen, () => this.txDone(fragments, failed ? R.TSR_ABT : underrun ? R.TSR_PTX | R.TSR_FU : R.TSR_PTX, failed || underrun, failed), {
-        started: (rx) => void (wireRx = rx),
-      });
-    };
-    const readChunk = (k: number) => {
-      const c = chunks[k]!;
-      this.card.host.dma.read(this.master, c.addr, c.n, (res) => {
-        if (!res.ok) {
-          failed = true;
-          this.busError(false, 'tx', res);
-          if (!onWire) return this.txDone(fragments, R.TSR_ABT, true, true);
-          return finishFcs();
-        }
-        // The byte at c.dst starts leaving at arrival(c.dst - 1): it must be in the FIFO by then.
-        if (wireRx && this.card.now > wireRx.arrival(c.dst - 1)) underrun = true;
-        bytes.set(res.data.subarray(0, c.n), c.dst);
-        if (k + 1 < chunks.length) readChunk(k + 1);
-        else finishFcs();
-        if (!onWire) start();
-      });
-    };
-    readChunk(0);
+    tx.reading = true;
+    tx.chunkLen = n;
+    this.card.host.dma.read(this.master, (tx.fragments[tx.frag]!.addr + tx.fragOff) >>> 0, n, tx.landed);
+  }
+
+  /** A chunk's read completed: its bytes, as memory held them at each beat, enter the FIFO. */
+  private chunkLanded(tx: TxProgress, res: DmaResult): void {
+    if (this.tx !== tx) return;
+    tx.reading = false;
+    if (!res.ok) {
+      tx.failed = true;
+      this.busError(false, 'tx', res);
+      if (!tx.onWire) return this.txDone(tx, R.TSR_ABT, true, true);
+      return this.finishFcs(tx);
+    }
+    const dst = tx.read;
+    const n = tx.chunkLen;
+    // Byte `dst` starts leaving once byte dst-1 has left: it must be in the FIFO by then.
+    if (tx.wireRx && dst > 0 && this.card.now > tx.wireRx.arrival(dst - 1)) tx.underrun = true;
+    tx.bytes.set(n === res.data.length ? res.data : res.data.subarray(0, n), dst);
+    tx.read += n;
+    tx.fragOff += n;
+    if (tx.read === tx.total) this.finishFcs(tx);
+    if (!tx.onWire) this.startWire(tx);
+    this.pump(tx);
+  }
+
+  private finishFcs(tx: TxProgress): void {
+    if (this.card.regs.tcr & R.TCR_CRC) return;
+    putFcs(tx.bytes, tx.frameLen);
+    if (tx.underrun || tx.failed) tx.bytes[tx.frameLen]! ^= 0xff; // a broken frame leaves with a bad FCS
+  }
+
+  /** The first chunk is in the FIFO: the frame goes on the wire. */
+  private startWire(tx: TxProgress): void {
+    tx.onWire = true;
+    this.card.sendBytes(
+      tx.bytes,
+      tx.frameLen,
+      () => {
+        if (this.tx !== tx) return;
+        const tsr = tx.failed ? R.TSR_ABT : tx.underrun ? R.TSR_PTX | R.TSR_FU : R.TSR_PTX;
+        this.txDone(tx, tsr, tx.failed || tx.underrun, tx.failed);
+      },
+      {
+        started: (rx) => {
+          tx.wireRx = rx;
+          this.pump(tx);
+        },
+      },
+    );
   }
 
   /** The frame has left the wire (or was aborted): return its descriptors with status. */
-  private txDone(fragments: TxFragment[], tsr: number, error: boolean, busError: boolean): void {
+  private txDone(tx: TxProgress, tsr: number, error: boolean, busError: boolean): void {
     const r = this.regs;
+    if (!validLength(r.tdlen)) {
+      this.tx = undefined;
+      return this.ringLengthError('tx');
+    }
+    const fragments = tx.fragments;
     const last = fragments[fragments.length - 1]!;
     r.tdh = (last.index + 1) % r.tdlen;
     this.card.regs.tsr = tsr;
@@ -377,9 +528,8 @@ export class BusMaster {
     for (const f of fragments) {
       this.card.host.dma.write(this.master, (r.tdba + f.index * R.DESC_BYTES + R.DESC_STATUS) >>> 0, bytes32((status | (f.length & R.STATUS_LEN_MASK)) & ~R.STATUS_OWN), (res) => {
         if (!res.ok) this.busError(true, 'tx', res);
-        if (--pending > 0) return;
+        if (--pending > 0 || this.tx !== tx) return;
         this.tx = undefined;
-        this.txBusy = false;
         if (!error) this.card.totals.transmitted++;
         this.card.host.trace.record(this.card.now, this.kinds.tx, fragments.length, tsr);
         this.raise(R.BMSR_TD | (busError ? R.BMSR_BE : 0));
@@ -388,10 +538,15 @@ export class BusMaster {
     }
   }
 
+  private abortTransmit(): void {
+    if (this.tx?.wake) this.tx.wake.cancelled = true;
+    this.tx = undefined;
+  }
+
   // ---------------------------------------------------------------- snapshot
 
   saveState(): BusMasterState {
-    if (this.txBusy) throw new Error(`${this.card.name}: cannot save state while a bus-master transmission is in progress`);
+    if (this.tx) throw new Error(`${this.card.name}: cannot save state while a bus-master transmission is in progress`);
     const p = this.rx;
     if (p && (p.phase !== 'stream' || p.inflight > 0)) throw new Error(`${this.card.name}: cannot save state while a DMA transfer is in flight (save between bursts)`);
     return {
@@ -402,11 +557,11 @@ export class BusMaster {
 
   restoreState(s: BusMasterState): void {
     this.abortReception();
-    this.tx = undefined;
-    this.txBusy = false;
+    this.abortTransmit();
     this.regs = { ...s.regs };
     if (s.rx) {
-      const p: RxProgress = { ...s.rx, reception: Reception.fromState(s.rx.reception), phase: 'stream', inflight: 0, finished: false, failed: false, event: undefined };
+      const p = this.newRx(Reception.fromState(s.rx.reception), s.rx.desc);
+      Object.assign(p, { phase: 'stream', buf: s.rx.buf, cap: s.rx.cap, sent: s.rx.sent, tooLong: s.rx.tooLong });
       this.rx = p;
       this.scheduleChunk(p);
     }

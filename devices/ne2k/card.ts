@@ -12,7 +12,7 @@ import type { DmaEngine } from '../../emulator/machine/dma.js';
 import type { IrqLine } from '../../emulator/machine/irq.js';
 import type { PortDevice, PortWidth } from '../../emulator/machine/ports.js';
 import type { Trace } from '../../emulator/machine/trace.js';
-import { ETH_MAX_FRAME, ETH_MIN_FRAME, FCS_BYTES, fcsOk, isMulticast, MAC_BYTES, parseMac, putFcs } from '../frame.js';
+import { ETH_MAX_FRAME, ETH_MIN_FRAME, FCS_BYTES, isMulticast, MAC_BYTES, parseMac, putFcs } from '../frame.js';
 import { Reception, type ReceptionState } from '../wire/reception.js';
 import { WireTiming } from '../wire/timing.js';
 import { MBIT_10, type Wire, type WireEndpoint, type WirePort } from '../wire/wire.js';
@@ -37,8 +37,8 @@ export interface CardOptions {
   /** MAC address (default 02:52:4c:00:00:01, locally administered). */
   mac?: Uint8Array | string;
   name?: string;
-  /** CPU clock, for timing a looped-back frame when no wire is attached (default 133 MHz). */
-  cpuHz?: number;
+  /** CPU clock in Hz, for timing a looped-back frame when no wire is attached (required: it must match the machine's). */
+  cpuHz: number;
 }
 
 export const DEFAULT_IO_BASE = 0x300;
@@ -127,7 +127,7 @@ export class Ne2kCard implements PortDevice, WireEndpoint {
 
   constructor(
     readonly host: CardHost,
-    opts: CardOptions = {},
+    opts: CardOptions,
   ) {
     this.name = opts.name ?? 'ne2k';
     this.ioBase = opts.ioBase ?? DEFAULT_IO_BASE;
@@ -135,7 +135,7 @@ export class Ne2kCard implements PortDevice, WireEndpoint {
     this.mac = typeof mac === 'string' ? parseMac(mac) : Uint8Array.from(mac);
     if (this.mac.length !== MAC_BYTES) throw new RangeError(`${this.name}: MAC must have 6 bytes`);
     this.prom = promImage(this.mac);
-    this.loopTiming = new WireTiming(opts.cpuHz ?? 133_000_000, MBIT_10);
+    this.loopTiming = new WireTiming(opts.cpuHz, MBIT_10);
     this.bm = new BusMaster(this);
     this.kinds = {
       rx: host.trace.kind('ne2k.rx'),
@@ -476,16 +476,18 @@ export class Ne2kCard implements PortDevice, WireEndpoint {
   /** Put frame bytes (FCS appended here) on the wire, or complete at once when looped back or unconnected. */
   sendBytes(bytes: Uint8Array, frameLen: number, done: () => void, streaming?: { started(rx: Reception): void }): void {
     this.host.trace.record(this.now, this.kinds.tx, frameLen);
-    if (!streaming) fcsInto(bytes, frameLen, (this.regs.tcr & R.TCR_CRC) !== 0);
+    const inhibit = (this.regs.tcr & R.TCR_CRC) !== 0;
+    if (!streaming) fcsInto(bytes, frameLen, inhibit);
+    const fcsGood = !streaming && !inhibit;
     if (!this.wirePort || this.regs.tcr & R.TCR_LB_MASK) {
       // Loopback, or no wire: nothing leaves the card; it takes the frame's time on the wire
       // it would use (10 Mbit/s, the NE2000's, when unconnected).
-      const rx = new Reception(bytes, frameLen + FCS_BYTES, this.wirePort?.wire.timing ?? this.loopTiming, this.now, 0);
+      const rx = new Reception(bytes, frameLen + FCS_BYTES, this.wirePort?.wire.timing ?? this.loopTiming, this.now, 0, -1, 0, fcsGood);
       streaming?.started(rx);
       this.host.events.at(rx.end, done);
       return;
     }
-    this.wirePort.transmit(bytes, frameLen + FCS_BYTES, { started: streaming?.started, done: () => done() });
+    this.wirePort.transmit(bytes, frameLen + FCS_BYTES, { started: streaming?.started, done: () => done(), fcsGood });
   }
 
   private transmitDone(tsr: number, isr: number): void {
@@ -533,7 +535,7 @@ export class Ne2kCard implements PortDevice, WireEndpoint {
     const r = this.regs;
     const data = rx.read(0, rx.length);
     let rsr = isMulticast(data) ? R.RSR_PHY : 0;
-    if (!fcsOk(data)) {
+    if (!rx.fcsOk()) {
       this.count(1);
       this.setIsr(R.ISR_RXE);
       if (!(r.rcr & R.RCR_SEP)) return this.drop(rx, R.RSR_CRC | rsr);

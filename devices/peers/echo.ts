@@ -2,7 +2,8 @@
 // source and destination addresses swapped. Frames with a bad FCS are dropped, as any
 // receiving NIC would.
 
-import { FCS_BYTES, fcsOk, swapAddresses } from '../frame.js';
+import { FCS_BYTES, swapAddresses } from '../frame.js';
+import type { Reception } from '../wire/reception.js';
 import type { Wire, WireEndpoint, WirePort } from '../wire/wire.js';
 
 export class EchoPeer implements WireEndpoint {
@@ -17,8 +18,8 @@ export class EchoPeer implements WireEndpoint {
     this.port = wire.attach(this);
   }
 
-  frame(bytes: Uint8Array): void {
-    if (!fcsOk(bytes)) {
+  frame(bytes: Uint8Array, rx: Reception): void {
+    if (!rx.fcsOk()) {
       this.dropped++;
       return;
     }

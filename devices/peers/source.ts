@@ -2,7 +2,7 @@
 // to back at line rate (the next frame is queued as each one starts, so the transmitter
 // never idles), and records every good frame it hears.
 
-import { checkFrame, FCS_BYTES, fcsOk, putFcs } from '../frame.js';
+import { checkFrame, FCS_BYTES, putFcs } from '../frame.js';
 import type { Reception } from '../wire/reception.js';
 import type { Wire, WireEndpoint, WirePort } from '../wire/wire.js';
 
@@ -38,14 +38,14 @@ export class FrameSource implements WireEndpoint {
       if (i >= count) return;
       const frame = make(i++);
       this.streamed++;
-      this.port.transmit(withFcsCopy(frame), frame.length + FCS_BYTES, { started: next });
+      this.port.transmit(withFcsCopy(frame), frame.length + FCS_BYTES, { started: next, fcsGood: true });
     };
     next();
     next(); // one on the wire, one queued behind it
   }
 
   frame(bytes: Uint8Array, rx: Reception): void {
-    if (!fcsOk(bytes)) {
+    if (!rx.fcsOk()) {
       this.badFcs++;
       return;
     }

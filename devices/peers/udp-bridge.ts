@@ -8,7 +8,8 @@
 // clock. This is the one place in devices/ that reads the host's time.
 
 import dgram from 'node:dgram';
-import { FCS_BYTES, FrameError, checkFrame, fcsOk } from '../frame.js';
+import { FCS_BYTES, FrameError, checkFrame } from '../frame.js';
+import type { Reception } from '../wire/reception.js';
 import type { Wire, WireEndpoint, WirePort } from '../wire/wire.js';
 
 export interface UdpBridgeOptions {
@@ -58,8 +59,8 @@ export class UdpBridge implements WireEndpoint {
   }
 
   /** A frame heard on the wire: forward it if its FCS is good. */
-  frame(bytes: Uint8Array): void {
-    if (!fcsOk(bytes)) return;
+  frame(bytes: Uint8Array, rx: Reception): void {
+    if (!rx.fcsOk()) return;
     this.sentDatagrams++;
     this.socket.send(bytes.subarray(0, bytes.length - FCS_BYTES), this.opts.remotePort, this.opts.remoteAddress ?? '127.0.0.1');
   }

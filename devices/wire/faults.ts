@@ -1,6 +1,7 @@
 // Fault injection on the wire: loss, duplication, reordering and bit corruption, each with
 // its own rate and its own seeded random stream (so changing one rate never shifts another
-// fault's sequence). A decision is made once per frame handed to the wire.
+// fault's sequence). A decision is made once per frame handed to the wire. A stream is
+// created only for a non-zero rate, so a wire without faults needs no random source.
 
 import type { Prng } from '../../emulator/machine/prng.js';
 
@@ -40,23 +41,29 @@ const NO_FAULT: FaultDecision = Object.freeze({ lose: false, duplicate: false, r
 
 export class Faults {
   readonly counts = new FaultCounters();
-  private readonly loss: Prng;
-  private readonly dup: Prng;
-  private readonly reorder: Prng;
-  private readonly corrupt: Prng;
+  private readonly loss: Prng | undefined;
+  private readonly dup: Prng | undefined;
+  private readonly reorder: Prng | undefined;
+  private readonly corrupt: Prng | undefined;
 
   constructor(
     readonly rates: Readonly<FaultRates>,
-    random: RandomStreams,
+    random: RandomStreams | undefined,
     name: string,
   ) {
     for (const [k, v] of Object.entries(rates)) {
+      if (v === undefined) continue;
       if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`${name}: fault rate '${k}' must be a number in [0, 1], got ${v}`);
     }
-    this.loss = random.stream(`${name}.loss`);
-    this.dup = random.stream(`${name}.duplicate`);
-    this.reorder = random.stream(`${name}.reorder`);
-    this.corrupt = random.stream(`${name}.corrupt`);
+    const stream = (rate: number | undefined, purpose: string): Prng | undefined => {
+      if (!rate) return undefined;
+      if (!random) throw new Error(`${name}: fault injection needs a seeded random source (opts.random)`);
+      return random.stream(`${name}.${purpose}`);
+    };
+    this.loss = stream(rates.loss, 'loss');
+    this.dup = stream(rates.duplicate, 'duplicate');
+    this.reorder = stream(rates.reorder, 'reorder');
+    this.corrupt = stream(rates.corrupt, 'corrupt');
   }
 
   get active(): boolean {
@@ -69,15 +76,16 @@ export class Faults {
     if (!this.active) return NO_FAULT;
     const r = this.rates;
     const d: FaultDecision = {
-      lose: this.loss.chance(r.loss ?? 0),
-      duplicate: this.dup.chance(r.duplicate ?? 0),
-      reorder: this.reorder.chance(r.reorder ?? 0),
+      lose: this.loss?.chance(r.loss!) ?? false,
+      duplicate: this.dup?.chance(r.duplicate!) ?? false,
+      reorder: this.reorder?.chance(r.reorder!) ?? false,
       flipAt: -1,
       flipMask: 0,
     };
-    if (this.corrupt.chance(r.corrupt ?? 0)) {
-      d.flipAt = this.corrupt.below(length);
-      d.flipMask = 1 << this.corrupt.below(8);
+    const corrupt = this.corrupt;
+    if (corrupt?.chance(r.corrupt!)) {
+      d.flipAt = corrupt.below(length);
+      d.flipMask = 1 << corrupt.below(8);
       this.counts.corrupted++;
     }
     if (d.lose) this.counts.lost++;

@@ -3,6 +3,7 @@
 // is due), and when each byte arrives. A corrupted frame carries one flipped bit that
 // every read applies. It is plain data, so a card can save and restore it mid-reception.
 
+import { fcsOk } from '../frame.js';
 import { PREAMBLE_BYTES, WireTiming } from './timing.js';
 
 export interface ReceptionState {
@@ -14,6 +15,7 @@ export interface ReceptionState {
   bitRate: number;
   flipAt: number;
   flipMask: number;
+  fcsVouched?: boolean;
 }
 
 export class Reception {
@@ -29,7 +31,20 @@ export class Reception {
     /** Corruption: the byte index whose bits `flipMask` are inverted (-1: none). */
     readonly flipAt = -1,
     readonly flipMask = 0,
+    /** The sender computed the FCS over these final bytes (which it will not change). */
+    readonly fcsVouched = false,
   ) {}
+
+  private fcsMemo: boolean | undefined;
+
+  /**
+   * Whether the frame arrived with a correct FCS. Computed once per frame however many
+   * receivers ask, and not at all when the sender vouched for it and nothing was corrupted.
+   */
+  fcsOk(): boolean {
+    if (this.fcsMemo === undefined) this.fcsMemo = (this.fcsVouched && this.flipAt < 0) || fcsOk(this.read(0, this.length));
+    return this.fcsMemo;
+  }
 
   /** Cycle at which the preamble starts. */
   get start(): number {
@@ -64,6 +79,16 @@ export class Reception {
     return out;
   }
 
+  /**
+   * Bytes [from, to) as received, for a reader that may look at them a little later (a DMA
+   * engine reads its source as each beat lands): the sender's buffer itself, whose arrived
+   * bytes never change, unless the corrupted byte is in the range (then a corrected copy).
+   */
+  view(from: number, to: number): Uint8Array {
+    if (this.flipAt >= from && this.flipAt < to) return this.read(from, to);
+    return this.bytes.subarray(from, to);
+  }
+
   saveState(): ReceptionState {
     return {
       bytes: Array.from(this.bytes.subarray(0, this.length)),
@@ -74,11 +99,12 @@ export class Reception {
       bitRate: this.timing.bitRate,
       flipAt: this.flipAt,
       flipMask: this.flipMask,
+      fcsVouched: this.fcsVouched,
     };
   }
 
   static fromState(s: ReceptionState): Reception {
     const bytes = Uint8Array.from(s.bytes);
-    return new Reception(bytes, s.length, new WireTiming(s.cpuHz, s.bitRate), s.origin, s.pos, s.flipAt, s.flipMask);
+    return new Reception(bytes, s.length, new WireTiming(s.cpuHz, s.bitRate), s.origin, s.pos, s.flipAt, s.flipMask, s.fcsVouched ?? false);
   }
 }

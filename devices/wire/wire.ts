@@ -15,8 +15,12 @@ import { IFG_BYTES, PREAMBLE_BYTES, WireTiming } from './timing.js';
 export const MBIT_10 = 10_000_000;
 export const MBIT_100 = 100_000_000;
 
-/** How long a reordered frame waits for the sender's next frame before it goes anyway: 1 ms at 133 MHz. */
-const REORDER_HOLD_CYCLES = 133_000;
+/**
+ * How long a reordered frame waits for the sender's next frame before it goes anyway: 1 ms,
+ * long enough for any sender that streams to queue its next frame (a chosen figure, not a
+ * hardware one), converted to cycles at the wire's configured CPU clock.
+ */
+const REORDER_HOLD_MICROS = 1000;
 
 export interface WireEndpoint {
   readonly name: string;
@@ -41,6 +45,8 @@ export interface TransmitHooks {
   started?(rx: Reception): void;
   /** The last FCS byte has left the wire. */
   done?(rx: Reception): void;
+  /** The sender computed the FCS over the final bytes: receivers need not check it again. */
+  fcsGood?: boolean;
 }
 
 interface Pending {
@@ -48,6 +54,7 @@ interface Pending {
   length: number;
   hooks: TransmitHooks | undefined;
   fault: FaultDecision;
+  fcsGood: boolean;
 }
 
 /** An endpoint's attachment: its transmitter. */
@@ -71,7 +78,7 @@ export class WirePort {
     const bytes = new Uint8Array(frame.length + FCS_BYTES);
     bytes.set(frame);
     putFcs(bytes, frame.length);
-    this.transmit(bytes, bytes.length);
+    this.transmit(bytes, bytes.length, { fcsGood: true });
   }
 
   /**
@@ -84,10 +91,10 @@ export class WirePort {
     if (!Number.isInteger(length) || frameLen < 60 || frameLen > 1514 || length > bytes.length) {
       throw new FrameError(`${this.endpoint.name}: transmit of ${length} wire bytes: a frame is 64–1518 bytes including the FCS`);
     }
-    const p: Pending = { bytes, length, hooks, fault: this.wire.faults.decide(length) };
+    const p: Pending = { bytes, length, hooks, fault: this.wire.faults.decide(length), fcsGood: hooks?.fcsGood === true };
     if (p.fault.reorder && !this.held) {
       this.held = p;
-      this.wire.events.after(REORDER_HOLD_CYCLES, () => this.release(p));
+      this.wire.events.after(this.wire.reorderHoldCycles, () => this.release(p));
       return;
     }
     this.enqueue(p);
@@ -126,7 +133,7 @@ export class WirePort {
       this.origin = now;
       this.pos = 0;
     }
-    const rx = new Reception(p.bytes, p.length, wire.timing, this.origin, this.pos, p.fault.flipAt, p.fault.flipMask);
+    const rx = new Reception(p.bytes, p.length, wire.timing, this.origin, this.pos, p.fault.flipAt, p.fault.flipMask, p.fcsGood);
     this.pos += PREAMBLE_BYTES + p.length + IFG_BYTES;
     this.active = true;
     wire.events.at(rx.start, () => {
@@ -147,15 +154,16 @@ export class Wire {
   readonly timing: WireTiming;
   readonly events: EventSource;
   readonly faults: Faults;
+  /** REORDER_HOLD_MICROS in cycles at this wire's CPU clock. */
+  readonly reorderHoldCycles: number;
   private readonly ports: WirePort[] = [];
 
   constructor(opts: WireOptions) {
     const bitRate = opts.bitRate ?? MBIT_100;
     this.timing = new WireTiming(opts.cpuHz, bitRate);
     this.events = opts.events;
-    const rates = opts.faults ?? {};
-    if (Object.values(rates).some((r) => r) && !opts.random) throw new Error('wire: fault injection needs a seeded random source (opts.random)');
-    this.faults = new Faults(rates, opts.random ?? { stream: () => { throw new Error('unreachable'); } }, 'wire');
+    this.faults = new Faults(opts.faults ?? {}, opts.random, 'wire');
+    this.reorderHoldCycles = Math.floor((opts.cpuHz * REORDER_HOLD_MICROS) / 1_000_000);
   }
 
   get bitRate(): number {

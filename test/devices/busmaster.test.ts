@@ -11,7 +11,7 @@ import * as R from '../../devices/ne2k/registers.js';
 import { FrameSource } from '../../devices/peers/source.js';
 import { WireTiming, PREAMBLE_BYTES } from '../../devices/wire/timing.js';
 import { MBIT_10, MBIT_100 } from '../../devices/wire/wire.js';
-import { EventDriver, readReg, startBusMaster, writeReg } from './bm-harness.js';
+import { busMasterRig, readReg, startBusMaster, writeReg } from '../support/bm-driver.js';
 import { CARD_MAC, PEER_MAC, rig, testFrame } from './rig.js';
 
 const RING = 0x10000;
@@ -19,15 +19,12 @@ const BUFS = 0x20000;
 const CPU_HZ = 133_000_000;
 
 function lineRate(bitRate: number, own: boolean) {
-  const r = rig({ bitRate });
-  const ring = { ringBase: RING, bufBase: BUFS, count: 16, bufSize: 2048, own };
-  startBusMaster(r.machine, ring);
-  const drv = new EventDriver(r.machine, r.card, ring);
+  const r = busMasterRig({ bitRate, ring: { ringBase: RING, bufBase: BUFS, count: 16, bufSize: 2048, own } });
   const frame = testFrame(CARD_MAC, 1514);
   r.source.sendAtLineRate(1_000_000, () => frame);
   r.machine.runUntil(CPU_HZ); // one emulated second
-  drv.readCounters();
-  return { ...r, drv };
+  r.driver.readCounters();
+  return { ...r, drv: r.driver };
 }
 
 describe('bus-master receive at line rate', () => {

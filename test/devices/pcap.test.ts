@@ -12,6 +12,7 @@ import { createWire } from '../../devices/attach.js';
 import { buildFrame, parseMac } from '../../devices/frame.js';
 import { PcapWriter } from '../../devices/pcap/writer.js';
 import { FrameSource } from '../../devices/peers/source.js';
+import { parsePcap } from '../support/pcap.js';
 import { has } from '../support/tools.js';
 
 const A_MAC = parseMac('02:00:00:00:00:0a');
@@ -60,8 +61,10 @@ function frames(): Uint8Array[] {
   ];
 }
 
+const CPU_HZ = 133_000_000;
+
 function capture(): Uint8Array {
-  const m = new Machine();
+  const m = new Machine({ cpuHz: CPU_HZ });
   const wire = createWire(m);
   const src = new FrameSource(wire, 'a');
   const writer = PcapWriter.on(wire, m.config.cpuHz);
@@ -73,23 +76,25 @@ function capture(): Uint8Array {
 
 describe('pcap writer', () => {
   it('writes the classic header and one record per frame, stamped in emulated microseconds', () => {
-    const pcap = capture();
-    const v = new DataView(pcap.buffer, pcap.byteOffset, pcap.length);
-    expect(v.getUint32(0, true)).toBe(0xa1b2c3d4);
-    expect([v.getUint16(4, true), v.getUint16(6, true), v.getUint32(20, true)]).toEqual([2, 4, 1]);
+    const pcap = parsePcap(capture());
+    expect([pcap.versionMajor, pcap.versionMinor, pcap.snaplen, pcap.linkType]).toEqual([2, 4, 65535, 1]);
     const fs = frames();
-    let off = 24;
-    for (let i = 0; i < fs.length; i++) {
-      const len = v.getUint32(off + 8, true);
-      expect(len).toBe(fs[i]!.length);
+    expect(pcap.records.length).toBe(fs.length);
+    pcap.records.forEach((r, i) => {
       // Frame i is sent at 200,000 * i cycles and ends (8 + len + 4) byte-times later.
-      const endCycle = 200_000 * i + Math.floor(((8 + len + 4) * 1064) / 100);
-      const micros = Math.floor((endCycle * 1e6) / 133_000_000);
-      expect(v.getUint32(off, true) * 1e6 + v.getUint32(off + 4, true)).toBe(micros);
-      expect(Array.from(pcap.subarray(off + 16, off + 16 + len))).toEqual(Array.from(fs[i]!));
-      off += 16 + len;
-    }
-    expect(off).toBe(pcap.length);
+      const endCycle = 200_000 * i + Math.floor(((8 + fs[i]!.length + 4) * 1064) / 100);
+      expect(r.micros).toBe(Math.floor((endCycle * 1e6) / CPU_HZ));
+      expect(Array.from(r.frame)).toEqual(Array.from(fs[i]!));
+    });
+  });
+
+  it('the reader rejects what is not a classic pcap', () => {
+    const good = capture();
+    expect(() => parsePcap(good.slice(0, 10))).toThrow(/shorter than the global header/);
+    const bad = good.slice();
+    bad[0] = 0;
+    expect(() => parsePcap(bad)).toThrow(/magic/);
+    expect(() => parsePcap(good.slice(0, good.length - 1))).toThrow(/runs past the end/);
   });
 
   it.skipIf(!has('tshark'))('tshark reads the capture: no malformed frames, the expected protocols', () => {

@@ -8,7 +8,7 @@ import { Trace } from '../../emulator/machine/trace.js';
 import { attachCard, createWire } from '../../devices/attach.js';
 import { FrameSource } from '../../devices/peers/source.js';
 import { PREAMBLE_BYTES } from '../../devices/wire/timing.js';
-import { startBusMaster } from './bm-harness.js';
+import { startBusMaster } from '../support/bm-driver.js';
 import { CARD_MAC, testFrame } from './rig.js';
 
 function build() {
