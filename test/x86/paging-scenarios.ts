@@ -27,6 +27,8 @@ export interface Scenario {
   readonly cr3: number;
   readonly cr4: number;
   readonly accesses: readonly Access[];
+  /** Indices of the directory entries that were filled in (present or not). */
+  readonly pdes: readonly number[];
 }
 
 /** Random R/W, U/S, A and D bits (A and D sometimes already set, so walks that leave them alone are tested too). */
@@ -81,5 +83,57 @@ export function randomScenario(rng: Prng, ram: Uint8Array, accessCount: number, 
     const page = rng.chance(0.1) ? rng.below(1 << 20) << 12 : hotPages[rng.below(hotPages.length)]![rng.below(6)]!;
     accesses.push({ va: (page | rng.below(0x1000)) >>> 0, write: rng.chance(0.5), user: rng.chance(0.5) });
   }
-  return { cr0, cr3, cr4, accesses };
+  return { cr0, cr3, cr4, accesses, pdes };
+}
+
+/** Where a mutation wrote and what: one paging entry, changed in memory without INVLPG. */
+export interface Mutation {
+  readonly addr: number;
+  readonly value: number;
+}
+
+/**
+ * Change one paging entry that translates `va` (its PTE, or its PDE), as a kernel revoking
+ * or granting access would, but without invalidating the TLB: clear or set P, flip R/W or
+ * U/S, move the page to another frame, or clear A/D. Never produces a reserved bit or a
+ * present entry pointing outside RAM (the oracle compares only RAM-backed translations).
+ */
+export function mutateEntry(rng: Prng, ram: Uint8Array, s: Scenario, va: number): Mutation {
+  const dv = new DataView(ram.buffer, ram.byteOffset, ram.length);
+  const pdeAddr = s.cr3 + (va >>> 22) * 4;
+  const pde = dv.getUint32(pdeAddr, true);
+  const large = (pde & PDE_PS) !== 0 && (s.cr4 & CR4_PSE) !== 0;
+  const dataFrame = () => DATA_REGION + rng.below((ram.length - DATA_REGION) / 0x1000) * 0x1000;
+  let addr: number;
+  let old: number;
+  if ((pde & PTE_P) !== 0 && !large && rng.chance(0.7)) {
+    addr = (pde & 0xfffff000) + ((va >>> 12) & 0x3ff) * 4;
+    old = dv.getUint32(addr, true);
+    const choice = rng.below(6);
+    let value: number;
+    if (choice === 0) value = (old & PTE_P) !== 0 ? old & ~PTE_P : ((dataFrame() | (old & 0xfff)) | PTE_P);
+    else if (choice === 1) value = old ^ PTE_RW;
+    else if (choice === 2) value = old ^ PTE_US;
+    else if (choice === 3) value = (old & PTE_P) !== 0 ? dataFrame() | (old & 0xfff) : old;
+    else if (choice === 4) value = old & ~(PTE_A | PTE_D);
+    else value = (old & PTE_P) !== 0 ? old & ~PTE_P : old ^ PTE_RW;
+    dv.setUint32(addr, value >>> 0, true);
+    return { addr, value: value >>> 0 };
+  }
+  addr = pdeAddr;
+  old = pde;
+  // Only a PDE that maps something valid may be made present: a 4 MiB page at a known base
+  // without reserved bits, or a page table in the table region.
+  const validIfPresent = large
+    ? LARGE_BASES.includes((old & 0xffc00000) >>> 0) && (old & PDE_4M_RESERVED_MASK) === 0
+    : (old & 0xfffff000) >= TABLE_REGION && (old & 0xfffff000) < DATA_REGION;
+  const choice = rng.below(5);
+  let value: number;
+  if (choice === 0) value = (old & PTE_P) !== 0 ? old & ~PTE_P : validIfPresent ? old | PTE_P : old;
+  else if (choice === 1) value = old ^ PTE_RW;
+  else if (choice === 2) value = old ^ PTE_US;
+  else if (choice === 3) value = large ? (LARGE_BASES[rng.below(LARGE_BASES.length)]! | (old & 0x3fffff)) : old & ~PTE_A;
+  else value = old & ~(PTE_A | PTE_D);
+  dv.setUint32(addr, value >>> 0, true);
+  return { addr, value: value >>> 0 };
 }

@@ -8,6 +8,10 @@
 export interface V86Exports {
   /** Drop every TLB entry, global ones included (cpu.rs `full_clear_tlb`). */
   full_clear_tlb(): void;
+  /** Drop the TLB entries that are not global, as a CR3 write does (cpu.rs `clear_tlb`). */
+  clear_tlb(): void;
+  /** INVLPG with effective address `addr` (instructions.rs `instr32_0F01_7_mem`; #GP unless CPL 0). */
+  instr32_0F01_7_mem(addr: number): void;
   /**
    * The JIT's probe for a read of `size` bytes at a linear address: walks the page tables
    * (setting A bits) and returns 0, or records a page fault (CR2, error code) and returns 1.

@@ -60,6 +60,17 @@ export class V86PagingProbe {
     this.exports.full_clear_tlb();
   }
 
+  /** INVLPG `va`, at CPL 0 (v86 drops the one 4 KiB entry for `va`). */
+  invlpg(va: number): void {
+    this.v86.cpu.cpl[0] = 0;
+    this.exports.instr32_0F01_7_mem(va | 0);
+  }
+
+  /** Reload CR3 with its current value: v86 drops every non-global TLB entry. */
+  reloadCr3(): void {
+    this.exports.clear_tlb();
+  }
+
   /** One access of one byte at linear address `va`, through v86's TLB and page walk. */
   access(va: number, write: boolean, user: boolean): ProbeResult {
     const cpu = this.v86.cpu;
