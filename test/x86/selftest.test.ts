@@ -14,6 +14,7 @@ import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { swapAddresses } from '../../devices/frame.js';
 import { runX86 } from '../../emulator/cli/x86.js';
+import { parsePcap } from '../support/pcap.js';
 import { has } from '../support/tools.js';
 import { exitCode, tinyGuest } from './guests.js';
 
@@ -39,29 +40,6 @@ const REPORT = [
   'busmaster: frame 3 len 1514 echoed ok',
   'self-test passed',
 ];
-
-interface PcapRecord {
-  micros: number;
-  frame: Uint8Array;
-}
-
-/** Parse a classic little-endian libpcap file (the format devices/pcap/writer.ts writes). */
-function parsePcap(bytes: Uint8Array): { linkType: number; records: PcapRecord[] } {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  expect(dv.getUint32(0, true)).toBe(0xa1b2c3d4);
-  expect([dv.getUint16(4, true), dv.getUint16(6, true)]).toEqual([2, 4]);
-  const records: PcapRecord[] = [];
-  let o = 24;
-  while (o < bytes.length) {
-    const micros = dv.getUint32(o, true) * 1e6 + dv.getUint32(o + 4, true);
-    const captured = dv.getUint32(o + 8, true);
-    expect(dv.getUint32(o + 12, true)).toBe(captured);
-    records.push({ micros, frame: bytes.slice(o + 16, o + 16 + captured) });
-    o += 16 + captured;
-  }
-  expect(o).toBe(bytes.length);
-  return { linkType: dv.getUint32(20, true), records };
-}
 
 const mac = (f: Uint8Array, at: number) => [...f.subarray(at, at + 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
 
@@ -93,8 +71,8 @@ describe('the x86 NE2000 self-test on v86 (issue 6)', () => {
   it('acceptance 3: the x86 guest and the TypeScript echo peer exchange frames on one wire, all in one pcap', async () => {
     const run = await runX86({ image: readFileSync(SELFTEST), echo: true, pcap: true, maxCycles: 50_000_000 });
     expect(run.result).toMatchObject({ kind: 'exit', code: 0 });
-    const { linkType, records } = parsePcap(run.pcap!);
-    expect(linkType).toBe(1); // Ethernet
+    const { linkType, versionMajor, versionMinor, records } = parsePcap(run.pcap!);
+    expect([linkType, versionMajor, versionMinor]).toEqual([1, 2, 4]); // Ethernet, pcap 2.4
     const lengths = [60, 600, 1514, 60, 60, 1000, 1514];
     expect(records).toHaveLength(2 * lengths.length);
     for (let i = 0; i < lengths.length; i++) {
