@@ -20,3 +20,12 @@ export function positiveNumber(max = Number.MAX_VALUE) {
     return n;
   };
 }
+
+/** A cycle number (an integer ≥ 0), or the word `none`. */
+export function cycleOrNone(value: string): number | 'none' {
+  if (value.trim() === 'none') return 'none';
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a cycle number or 'none', got '${value}'`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a cycle number or 'none', got ${value}`);
+  return n;
+}

@@ -1,25 +1,158 @@
 // The `reloaded` command as a user runs it: built with the project's own build script,
-// started with node, judged by its output and exit code.
+// started with node, judged by its output and exit code. `run` is the boot scenario (the
+// default command); `machine` is the machine alone.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(__dirname, '../..');
 const BIN = resolve(ROOT, 'dist/reloaded.mjs');
+const CPU_HZ = 133_000_000;
 
 function reloaded(...args: string[]) {
   return spawnSync('node', [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RELOADED_LOG: 'warn' } });
+}
+
+function runJson(...args: string[]) {
+  const r = reloaded('run', '--json', ...args);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout);
 }
 
 beforeAll(() => {
   execFileSync('node', ['emulator/cli/build.mjs'], { cwd: ROOT });
 });
 
-describe('reloaded run', () => {
+describe('reloaded run (the boot scenario)', () => {
+  it('is deterministic: same options, same trace hash; another seed, another run', () => {
+    const a = runJson('--millis', '8', '--seed', '3');
+    const b = runJson('--millis', '8', '--seed', '3');
+    const c = runJson('--millis', '8', '--seed', '4');
+    expect(a.trace.hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(b).toEqual(a);
+    expect(c.trace.hash).not.toBe(a.trace.hash);
+    // 8 ms at 133 MHz; the CPU stops at its first preemption point past that.
+    expect(a.cycles).toBeGreaterThanOrEqual(8e-3 * CPU_HZ);
+    expect(a.cycles).toBeLessThan(8e-3 * CPU_HZ + 100_000);
+  });
+
+  it("client 1 revokes mid-run: the driver survives and client 2's traffic keeps flowing", () => {
+    const r = runJson('--millis', '12');
+    expect([r.mode, r.strategy, r.clients]).toEqual(['busmaster', 'flip', 2]);
+    const [one, two] = r.sessions;
+    const mid = Math.floor((12e-3 * CPU_HZ) / 2);
+    expect(r.revocation.requestedCycle).toBe(mid);
+    expect(r.revocation.cycle).toBeGreaterThanOrEqual(mid);
+    expect(r.revocation.cycle).toBeLessThan(mid + 50_000);
+    expect(r.revocation.sessionOpen).toBe(true);
+    expect(r.revocation.framesReleased).toBeGreaterThan(0);
+    expect(r.revocation.violationsRightAfter).toBe(0);
+    expect(r.revocation.sessionClosedBy).toBeGreaterThan(r.revocation.cycle);
+    expect(one.status).toBe('revoked');
+    expect(one.echoedAfterRevocation).toBe(0);
+    expect(one.stack.echoed).toBeGreaterThan(0); // it had traffic before
+    expect(two.status).toBe('open');
+    expect(two.echoedAfterRevocation).toBeGreaterThan(10);
+    expect(r.revocation.othersEchoedAfter).toBe(two.echoedAfterRevocation);
+    // The driver kept serving and paid for nothing of the clients'.
+    expect(r.driver.alive).toBe(true);
+    expect(r.revocation.driverAlive).toBe(true);
+    expect(r.driver.bank.usageEnd).toBe(r.driver.bank.usageReady);
+    expect(r.driver.bank.pinsEnd).toBe(r.driver.bank.pinsReady);
+    expect(r.driver.sessionsClosed).toBe(1);
+    // Flip delivers in place or by exchange; every echo came back intact.
+    for (const s of r.sessions) {
+      expect(s.delivered).toBe(s.copied + s.flipped + s.exchanged);
+      expect(s.stack.mismatched).toBe(0);
+    }
+    expect(one.flipped + two.flipped).toBeGreaterThan(0);
+    expect(one.exchanged + two.exchanged).toBeGreaterThan(0);
+    // Invariants were checked all along, with no violation.
+    expect(r.invariants.checks).toBeGreaterThan((12e-3 * CPU_HZ) / 40_000); // one every 20,000 cycles, past the CPU's last preemption point
+    expect(r.invariants.violations).toBe(0);
+    expect(r.invariants.dmaBeatsChecked).toBeGreaterThan(0);
+    expect(r.wire.frames).toBe(r.wire.fromCard + r.wire.fromEcho);
+    expect(r.wire.fromCard).toBe(r.driver.transmitted);
+    expect(r.cyclesPerDelivered).toBe(Math.round(r.cycles / r.driver.delivered));
+    expect(r.problems).toEqual([]);
+  });
+
+  it('takes the strategy, card mode, client count and revocation cycle it is given', () => {
+    const r = runJson('--millis', '20', '--strategy', 'copy', '--mode', 'classic', '--clients', '3', '--revoke-at', 'none');
+    expect([r.mode, r.strategy, r.clients, r.revocation]).toEqual(['classic', 'copy', 3, undefined]);
+    expect(r.sessions.map((s: { status: string }) => s.status)).toEqual(['open', 'open', 'open']);
+    // Copy delivers only by copying; classic mode pins nothing (the CPU moves every byte through the data port).
+    for (const s of r.sessions) expect([s.delivered, s.flipped, s.exchanged, s.pinnedPeak]).toEqual([s.copied, 0, 0, 0]);
+    expect(r.sessions.map((s: { stack: { echoed: number } }) => s.stack.echoed > 0)).toEqual([true, true, true]);
+    expect(r.invariants.dmaBeatsChecked).toBe(0);
+    const early = runJson('--millis', '6', '--revoke-at', '1000');
+    expect(early.revocation.cycle).toBeGreaterThanOrEqual(1000);
+    expect(early.revocation.sessionOpen).toBe(false); // before client 1's session existed
+    expect(early.sessions[0].stack.sent).toBe(0);
+    expect(early.sessions[1].stack.echoed).toBeGreaterThan(0);
+  });
+
+  it('is the default command and prints a readable report', () => {
+    const r = reloaded('--millis', '8');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^reloaded boot scenario: seed 1, 8 ms emulated/);
+    expect(r.stdout).toMatch(/card in busmaster mode, receive strategy flip, 2 client stacks/);
+    expect(r.stdout).toMatch(/\n {2}1 +10\.0\.0\.10 +revoked +\d+/);
+    expect(r.stdout).toMatch(/\n {2}2 +10\.0\.0\.11 +open +\d+/);
+    expect(r.stdout).toMatch(/revocation +client 1 destroyed its bank at cycle [\d,]+ .*the driver kept serving; the other clients got \d+ echoes back after it/);
+    expect(r.stdout).toMatch(/invariants +\d+ checks of the kernel invariants, [\d,]+ DMA beats checked as they landed, no violation/);
+    expect(r.stdout).toMatch(/trace +[\d,]+ records, hash [0-9a-f]{16}/);
+    expect(r.stdout).toMatch(/result +ok/);
+  });
+
+  it('writes every frame on the wire to --pcap without changing the run', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'reloaded-')), 'run.pcap');
+    const plain = runJson('--millis', '6');
+    const r = runJson('--millis', '6', '--pcap', file);
+    expect(r.trace.hash).toBe(plain.trace.hash);
+    const bytes = readFileSync(file);
+    expect(bytes.readUInt32LE(0)).toBe(0xa1b2c3d4);
+    let records = 0;
+    for (let off = 24; off < bytes.length; off += 16 + bytes.readUInt32LE(off + 8)) records++;
+    expect(records).toBe(r.wire.frames);
+  });
+
+  it('rejects bad flags with a clear message and exit code 1', () => {
+    for (const [args, msg] of [
+      [['run', '--seed', 'abc'], /--seed .* expected an integer, got 'abc'/],
+      [['run', '--millis', '-3'], /expected a positive number/],
+      [['run', '--millis', '1e12'], /expected at most 60000/],
+      [['run', '--strategy', 'zap'], /--strategy .* Allowed choices are copy, flip, hybrid/],
+      [['run', '--mode', 'pci'], /--mode .* Allowed choices are busmaster, classic/],
+      [['run', '--clients', '0'], /--clients .* expected an integer from 1 to 16, got 0/],
+      [['run', '--clients', '17'], /expected an integer from 1 to 16, got 17/],
+      [['run', '--revoke-at', 'soon'], /--revoke-at .* expected a cycle number or 'none', got 'soon'/],
+      [['run', '--millis', '1', '--revoke-at', '999999999'], /^reloaded: --revoke-at: cycle 999999999 is after the end of the run \(133000 cycles in 1 ms\)$/m],
+      [['run', '--millis', '1', '--pcap', '/nonexistent/dir/x.pcap'], /^reloaded: --pcap \/nonexistent\/dir\/x.pcap: cannot write: ENOENT$/m],
+      [['run', '--frobnicate'], /unknown option '--frobnicate'/],
+    ] as const) {
+      const r = reloaded(...args);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('a bad log level is one clear line, not a stack trace', () => {
+    const r = spawnSync('node', [BIN, 'run', '--millis', '1'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RELOADED_LOG: 'loud' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe('reloaded: RELOADED_LOG=loud: expected one of fatal, error, warn, info, debug, trace, silent');
+  });
+});
+
+describe('reloaded machine (the machine alone)', () => {
   it('prints a deterministic report: same seed, same trace hash', () => {
-    const a = reloaded('run', '--millis', '5.5', '--seed', '3', '--json');
-    const b = reloaded('run', '--millis', '5.5', '--seed', '3', '--json');
+    const a = reloaded('machine', '--millis', '5.5', '--seed', '3', '--json');
+    const b = reloaded('machine', '--millis', '5.5', '--seed', '3', '--json');
     expect(a.status).toBe(0);
     const ra = JSON.parse(a.stdout);
     // 5.5 ms at 133 MHz; the CPU stops at its first preemption point past that.
@@ -33,8 +166,8 @@ describe('reloaded run', () => {
     expect(JSON.parse(b.stdout).traceHash).toBe(ra.traceHash);
   });
 
-  it('is the default command and prints a human report', () => {
-    const r = reloaded('--millis', '2');
+  it('prints a human report', () => {
+    const r = reloaded('machine', '--millis', '2');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/reloaded machine demo: seed 1, 2 ms emulated/);
     expect(r.stdout).toMatch(/trace +\d[\d,]* records, hash [0-9a-f]{16}/);
@@ -42,20 +175,13 @@ describe('reloaded run', () => {
 
   it('rejects bad flags with a clear message and exit code 1', () => {
     for (const [args, msg] of [
-      [['run', '--seed', 'abc'], /--seed .* expected an integer, got 'abc'/],
-      [['run', '--millis', '-3'], /expected a positive number/],
-      [['run', '--millis', '1e12'], /expected at most 60000/],
-      [['run', '--frobnicate'], /unknown option '--frobnicate'/],
+      [['machine', '--seed', 'abc'], /--seed .* expected an integer, got 'abc'/],
+      [['machine', '--millis', '1e12'], /expected at most 60000/],
+      [['machine', '--clients', '2'], /unknown option '--clients'/],
     ] as const) {
       const r = reloaded(...args);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(msg);
     }
-  });
-
-  it('a bad log level is one clear line, not a stack trace', () => {
-    const r = spawnSync('node', [BIN, 'run', '--millis', '1'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RELOADED_LOG: 'loud' } });
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe('reloaded: RELOADED_LOG=loud: expected one of fatal, error, warn, info, debug, trace, silent');
   });
 });

@@ -15,7 +15,10 @@ import { destinationOf } from '../../guest/net/demux.js';
 import type { CardMode, Strategy } from '../../guest/netdriver/config.js';
 import type { ClientSession } from '../../guest/session/client.js';
 import { ENTRY_BYTES, RX_DELIVER, RX_FILL, TX_DONE, TX_SUBMIT, type RingLayout } from '../../guest/session/layout.js';
-import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, REGION_VA, runChecked, runUntilOpen, world } from './world.js';
+import { runChecked } from '../../emulator/cli/scenario/checks.js';
+import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
+import { REGION_VA } from '../../emulator/cli/scenario/stack.js';
+import { world } from './world.js';
 
 type Op =
   | { k: 'poke'; off: number; v: number }

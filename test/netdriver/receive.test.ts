@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { arpFrame, ipv4Frame } from '../../guest/net/build.js';
 import type { CardMode, Strategy } from '../../guest/netdriver/config.js';
 import { DELIVER_COPIED, DELIVER_EXCHANGED, DELIVER_FLIPPED } from '../../guest/session/layout.js';
-import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runChecked, runUntilOpen, sendSpaced, world } from './world.js';
+import { runChecked } from '../../emulator/cli/scenario/checks.js';
+import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
+import { sendSpaced, world } from './world.js';
 
 const STACKS = 3;
 

@@ -10,7 +10,10 @@ import { describe, expect, it } from 'vitest';
 import type { Bank } from '../../guest/kernel/banks.js';
 import { ipv4Frame } from '../../guest/net/build.js';
 import type { Strategy } from '../../guest/netdriver/config.js';
-import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runChecked, world, type StackOptions, type World } from './world.js';
+import { runChecked } from '../../emulator/cli/scenario/checks.js';
+import { CARD_MAC, ipOf, PEER_IP, PEER_MAC } from '../../emulator/cli/scenario/net.js';
+import type { StackOptions } from '../../emulator/cli/scenario/stack.js';
+import { world, type World } from './world.js';
 
 const TRAFFIC_AT = 4_000_000; // sessions are open well before (checked in the observing run)
 const SURVIVOR_AT = 7_000_000;

@@ -8,7 +8,9 @@ import { ipv4Frame } from '../../guest/net/build.js';
 import { TX_HEADER_COPY } from '../../guest/net/txcheck.js';
 import { TX_SENT } from '../../guest/session/layout.js';
 import { reasonOfTxStatus } from '../../guest/session/reasons.js';
-import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runChecked, runUntilOpen, world } from './world.js';
+import { runChecked } from '../../emulator/cli/scenario/checks.js';
+import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
+import { world } from './world.js';
 
 const frameFrom = (i: number, size: number, src = ipOf(i), srcMac = CARD_MAC) =>
   ipv4Frame({ dstMac: PEER_MAC, srcMac, src, dst: PEER_IP, payload: new Uint8Array(size).map((_, b) => (b * 5 + i) & 0xff) });

@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { ipv4Frame } from '../../guest/net/build.js';
 import type { CardMode, Strategy } from '../../guest/netdriver/config.js';
-import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runChecked, runUntilOpen, sendSpaced, world } from './world.js';
+import { runChecked } from '../../emulator/cli/scenario/checks.js';
+import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
+import { sendSpaced, world } from './world.js';
 
 function measure(mode: CardMode, strategy: Strategy, stacks: number) {
   const w = world({

@@ -1,12 +1,13 @@
-// The page in a real headless Chromium: it runs the same scenario in the tab and must reach
-// the same trace hash as node for the same seed. Needs Debian's chromium (CI installs it).
+// The page in a real headless Chromium: it runs the boot scenario (the one `reloaded run`
+// runs) in the tab and must produce the same report, trace hash included, as node for the
+// same options. Needs Debian's chromium (CI installs it).
 
 import { execFileSync } from 'node:child_process';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMachineDemo } from '../../emulator/cli/machine-demo.js';
+import { BOOT_DEFAULTS, runBootScenario } from '../../emulator/cli/scenario/boot.js';
 import { servePage } from '../../emulator/cli/serve.js';
 import { has } from '../support/tools.js';
 
@@ -32,23 +33,43 @@ describe.skipIf(!haveChromium)('the page in headless Chromium', () => {
     server?.close();
   });
 
-  it('same seed, same trace hash as node', async () => {
+  async function pageReport(query: string) {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${url}?seed=5&millis=10`);
+    await page.goto(`${url}?${query}`);
     await page.waitForFunction(() => window.reloadedReport !== undefined);
     const report = await page.evaluate(() => window.reloadedReport);
     expect(errors).toEqual([]);
-    const node = runMachineDemo({ seed: 5, millis: 10 });
-    expect(report).toEqual(node);
-    expect(await page.textContent('#hash')).toBe(node.traceHash);
+    return { page, report };
+  }
+
+  it('runs the boot scenario: the same report and trace hash as node', async () => {
+    const { page, report } = await pageReport('seed=5&millis=8');
+    const node = runBootScenario({ ...BOOT_DEFAULTS, seed: 5, millis: 8 });
+    expect(node.revocation?.othersEchoedAfter).toBeGreaterThan(0); // the run shows the revocation and the survivor
+    expect(report).toEqual(JSON.parse(JSON.stringify(node)));
+    expect(await page.textContent('#hash')).toBe(node.trace.hash);
+    expect(await page.textContent('#report')).toMatch(/revocation +client 1 destroyed its bank/);
+    expect(await page.textContent('#status')).toBe('done');
+  });
+
+  it('takes strategy, mode and clients from the URL', async () => {
+    const { report } = await pageReport('seed=2&millis=6&strategy=hybrid&mode=classic&clients=3');
+    const node = runBootScenario({ seed: 2, millis: 6, strategy: 'hybrid', mode: 'classic', clients: 3 });
+    expect(report).toEqual(JSON.parse(JSON.stringify(node)));
+    expect(node.sessions).toHaveLength(3);
   });
 
   it('a bad URL parameter shows a clear error instead of running', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${url}?seed=minus`);
-    await page.waitForFunction(() => window.reloadedReport !== undefined);
-    expect(await page.textContent('#status')).toBe('error: URL parameter seed=minus: expected an integer ≥ 0');
+    for (const [query, message] of [
+      ['seed=minus', 'URL parameter seed=minus: expected an integer ≥ 0'],
+      ['strategy=zap', 'URL parameter strategy=zap: expected one of copy, flip, hybrid'],
+      ['clients=17', 'URL parameter clients=17: expected an integer from 1 to 16'],
+      ['millis=0', 'URL parameter millis=0: expected a number of milliseconds in (0, 60000]'],
+    ]) {
+      const { page } = await pageReport(query!);
+      expect(await page.textContent('#status')).toBe(`error: ${message}`);
+    }
   });
 });

@@ -1,0 +1,34 @@
+// Invariant checks on a running composition (DESIGN.md §6): the kernel's own check (items 1,
+// 2, 3, 5, 6, 7) plus item 5 as the stacks see it, that no stack maps a receive buffer
+// of its session writable. Used between strides of a run by the tests and the boot scenario.
+
+import type { Net } from './net.js';
+import { REGION_VA } from './stack.js';
+
+/** Every receive buffer page of every open session is mapped read-only in its stack (DESIGN.md §6 item 5). */
+export function rxWritableMappings(w: Net): string[] {
+  const bad: string[] = [];
+  for (const [i, c] of w.clients.entries()) {
+    const g = c.probe.session?.geometry;
+    if (!g) continue;
+    const lo = REGION_VA + (1 + g.txPages) * 4096;
+    const hi = lo + g.rxBuffers * 4096;
+    for (const m of w.kernel.mappings(c.space)) if (m.va >= lo && m.va < hi && m.writable) bad.push(`stack${i} va 0x${m.va.toString(16)} writable`);
+  }
+  return bad;
+}
+
+/** All violations now: the kernel invariants (without the free-frame zero scan unless asked) and read-only receive buffers. */
+export function violations(w: Net, zeroScan = false): string[] {
+  return [...w.kernel.checkInvariants({ zeroScan }), ...rxWritableMappings(w)];
+}
+
+/** Run `cycles` in strides, checking the invariants after each; throws at the first violation. */
+export function runChecked(w: Net, cycles: number, stride = 20_000): void {
+  const end = w.machine.now + cycles;
+  while (w.machine.now < end) {
+    w.machine.runUntil(Math.min(end, w.machine.now + stride));
+    const bad = violations(w);
+    if (bad.length > 0) throw new Error(`at cycle ${w.machine.now}:\n  ${bad.join('\n  ')}`);
+  }
+}
