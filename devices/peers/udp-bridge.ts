@@ -5,7 +5,8 @@
 //
 // While a bridge is attached the emulated clock must follow the wall clock (a real peer
 // answers in real time): runPaced() runs the machine in slices never ahead of the wall
-// clock. This is the one place in devices/ that reads the host's time.
+// clock. This is the one place in devices/ that reads the host's time (through an
+// injectable clock, so tests can drive it).
 
 import dgram from 'node:dgram';
 import { FCS_BYTES, FrameError, checkFrame } from '../frame.js';
@@ -19,7 +20,11 @@ export interface UdpBridgeOptions {
   /** Where frames from the wire are sent. */
   remoteAddress?: string;
   remotePort: number;
+  /** The wall clock runPaced follows, in milliseconds (default performance.now; tests pass a fake). */
+  wallClockMs?: () => number;
 }
+
+const hostClockMs = () => performance.now(); // wall-clock ok: pacing to real time is the bridge's job
 
 export class UdpBridge implements WireEndpoint {
   readonly name: string;
@@ -82,11 +87,12 @@ export class UdpBridge implements WireEndpoint {
    * delivers datagrams.
    */
   async runPaced(run: (cycle: number) => void, now: () => number, untilCycle: number, cpuHz: number, sliceMs = 1): Promise<void> {
+    const wallMs = this.opts.wallClockMs ?? hostClockMs;
     const startCycle = now();
     let reached = startCycle;
-    const startWall = performance.now(); // wall-clock ok: pacing to real time is the bridge's job
+    const startWall = wallMs();
     while (reached < untilCycle) {
-      const elapsed = performance.now() - startWall; // wall-clock ok
+      const elapsed = wallMs() - startWall;
       const target = Math.min(untilCycle, startCycle + Math.floor((elapsed * cpuHz) / 1000));
       if (target > reached) {
         run(target);

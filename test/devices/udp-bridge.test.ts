@@ -51,6 +51,55 @@ describe('UDP frame-socket bridge', () => {
     }
   });
 
+  it('runPaced never runs emulated time ahead of the wall clock, and catches up when it advances', async () => {
+    const m = new Machine();
+    const wire = createWire(m);
+    const source = new FrameSource(wire, 'host');
+    source.sendAtLineRate(1_000_000, (i) => testFrame(PEER_MAC, 100, i)); // keep the machine busy
+    let wall = 5_000; // a fake wall clock, in ms
+    const bridge = new UdpBridge(wire, { remotePort: 9, wallClockMs: () => wall });
+    const hz = m.config.cpuHz;
+    const msToCycles = (ms: number) => Math.floor((ms * hz) / 1000);
+    const targets: { cycle: number; allowed: number }[] = [];
+    const run = (c: number) => {
+      targets.push({ cycle: c, allowed: msToCycles(wall - 5_000) });
+      m.runUntil(c);
+    };
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    // The machine runs to its last event at or before the target: within one frame slot of it, never past it.
+    const expectNear = (cycle: number) => {
+      expect(m.now).toBeLessThanOrEqual(cycle);
+      expect(m.now).toBeGreaterThan(cycle - wire.frameSlot(100));
+    };
+    const settle = async (cycle: number) => {
+      for (let i = 0; i < 200 && targets.at(-1)?.cycle !== cycle; i++) await tick();
+    };
+    try {
+      let finished = false;
+      const paced = bridge.runPaced(run, () => m.now, msToCycles(50), hz).then(() => void (finished = true));
+      for (let i = 0; i < 4; i++) await tick();
+      expect(targets).toEqual([]); // the wall clock has not moved: no emulated time either
+      expect(m.now).toBe(0);
+      wall += 10;
+      await settle(msToCycles(10));
+      expect(targets.at(-1)!.cycle).toBe(msToCycles(10)); // caught up with the 10 ms that passed
+      expectNear(msToCycles(10));
+      for (let i = 0; i < 4; i++) await tick();
+      expect(targets.at(-1)!.cycle).toBe(msToCycles(10)); // and no further while the wall stands still
+      expect(finished).toBe(false);
+      wall += 25;
+      await settle(msToCycles(35));
+      expectNear(msToCycles(35));
+      wall += 1000; // far past the end: runs to untilCycle and returns
+      await paced;
+      expect(targets.at(-1)!.cycle).toBe(msToCycles(50));
+      expect(targets.every((t) => t.cycle <= t.allowed)).toBe(true);
+      expectNear(msToCycles(50));
+    } finally {
+      await bridge.close();
+    }
+  });
+
   it('checks its options', () => {
     const wire = createWire(new Machine());
     expect(() => new UdpBridge(wire, { remotePort: 70000 })).toThrow(/bad remote port/);

@@ -5,13 +5,14 @@
 // differences listed in KNOWN_DIFFERENCES, each justified by a datasheet rule (and each
 // asserted to still differ, so the list stays true).
 
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../emulator/machine/machine.js';
 import { attachCard, createWire } from '../../devices/attach.js';
 import { FrameSource } from '../../devices/peers/source.js';
 import { parseMac } from '../../devices/frame.js';
 import { multicastHashIndex } from '../../devices/ne2k/filter.js';
+import type { V86Io } from '../../emulator/platforms/v86/internals.js';
+import { startV86 } from '../../emulator/platforms/v86/start.js';
 import { E8390_NODMA, E8390_PAGE0, E8390_START, E8390_STOP, EN0_COUNTER2, EN0_ISR, LinuxNe } from './linux-ne.js';
 import { IO, PEER_MAC, testFrame, type PortIo } from './rig.js';
 
@@ -44,17 +45,37 @@ interface Side {
 
 type Log = Map<string, string>;
 
-async function v86Side(): Promise<{ side: Side; mac: Uint8Array; destroy(): void }> {
-  const { V86 } = await import('v86');
-  const wasm = fileURLToPath(new URL('../../node_modules/v86/build/v86.wasm', import.meta.url));
-  const e = new V86({ wasm_path: wasm, autostart: false, memory_size: 4 << 20, vga_memory_size: 256 << 10, net_device: { type: 'ne2k' }, disable_speaker: true });
-  await new Promise<void>((resolve) => e.add_listener('emulator-ready', () => resolve()));
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const v = (e as any).v86;
-  const io = v.cpu.io;
-  const net = v.cpu.devices.net;
+/** v86's NE2000 object (src/ne2k.js): the fields this test touches. internals.ts types only the CPU. */
+interface V86Ne2k {
+  /** The MAC, drawn from Math.random in the constructor. */
+  readonly mac: Uint8Array;
+  /** Buffer memory; bytes 0-11 are the PROM image (each MAC byte doubled). */
+  readonly memory: Uint8Array;
+  readonly pci_id: number;
+  readonly pci: { raise_irq(id: number): void; lower_irq(id: number): void };
+}
+
+/** Word-wide port access (src/io.js), which internals.ts's V86Io leaves out. */
+interface V86WordIo extends V86Io {
+  port_read16(port: number): number;
+  port_write16(port: number, value: number): void;
+}
+
+/** A fixed MAC for v86's card (v86's own OUI, 00:22:15), so every run drives it with the same input. */
+const V86_MAC = parseMac('00:22:15:5a:5a:01');
+
+async function v86Side(): Promise<{ side: Side; mac: Uint8Array; destroy(): Promise<void> }> {
+  const v = await startV86({ memoryBytes: 4 << 20, builtinNe2k: true });
+  const io = v.cpu.io as V86WordIo;
+  const net = v.cpu.devices.net as V86Ne2k | undefined;
+  if (!net) throw new Error('v86 started without its NE2000');
+  // v86 picks its MAC with Math.random when it builds the card and copies it into the PROM
+  // image: overwrite both through the card's own state, as its set_state would.
+  net.mac.set(V86_MAC);
+  for (let i = 0; i < V86_MAC.length; i++) net.memory[2 * i] = net.memory[2 * i + 1] = V86_MAC[i]!;
   const sent: Uint8Array[] = [];
-  e.add_listener('net0-send', (d: Uint8Array) => sent.push(Uint8Array.from(d)));
+  v.emulator.add_listener('net0-send', (d: Uint8Array) => sent.push(Uint8Array.from(d)));
+  // Observe v86's interrupt line for its card (wrapping its PCI raise/lower for this card's id).
   let level = false;
   const pci = net.pci;
   const raise = pci.raise_irq.bind(pci);
@@ -67,6 +88,7 @@ async function v86Side(): Promise<{ side: Side; mac: Uint8Array; destroy(): void
     if (id === net.pci_id) level = false;
     lower(id);
   };
+  const bus = (v.emulator as unknown as { bus: { send(event: string, data: Uint8Array): void } }).bus;
   const side: Side = {
     io: {
       inb: (p) => io.port_read8(p),
@@ -75,11 +97,11 @@ async function v86Side(): Promise<{ side: Side; mac: Uint8Array; destroy(): void
       outw: (p, x) => io.port_write16(p, x),
     },
     settle: () => {},
-    inject: (f) => void (e as unknown as { bus: { send(n: string, d: Uint8Array): void } }).bus.send('net0-receive', Uint8Array.from(f)),
+    inject: (f) => bus.send('net0-receive', Uint8Array.from(f)),
     sent,
     irq: () => level,
   };
-  return { side, mac: Uint8Array.from(net.mac), destroy: () => void e.destroy() };
+  return { side, mac: Uint8Array.from(net.mac), destroy: () => v.destroy() };
 }
 
 /** The scripts: every value a driver reads, labelled. */
@@ -164,7 +186,8 @@ describe('differential: our card vs v86 NE2000', () => {
   it('the same Linux sequences read the same values, except the listed, justified differences', async () => {
     const v = await v86Side();
     try {
-      const ours = ourSideWith(v.mac); // v86 picks a random MAC: give ours the same, so the PROMs compare
+      expect(Array.from(v.mac)).toEqual(Array.from(V86_MAC));
+      const ours = ourSideWith(v.mac); // the same MAC on both cards, so the PROMs compare
       const theirLog: Log = new Map();
       const ourLog: Log = new Map();
       runScripts(v.side, theirLog, PEER_MAC);
@@ -177,8 +200,12 @@ describe('differential: our card vs v86 NE2000', () => {
       expect(differing.sort()).toEqual(Object.keys(KNOWN_DIFFERENCES).sort());
       expect(ourLog.get('probe')).toBe('"ok"');
       expect(theirLog.get('probe')).toBe('"ok"');
+      // The input is the same every run: both PROMs hold the fixed MAC (each byte doubled, then 0x57 0x57).
+      const prom = JSON.parse(theirLog.get('probe: PROM')!) as number[];
+      expect(prom.slice(0, 6)).toEqual(Array.from(V86_MAC));
+      expect(ourLog.get('probe: PROM')).toBe(theirLog.get('probe: PROM'));
     } finally {
-      v.destroy();
+      await v.destroy();
     }
   });
 });
