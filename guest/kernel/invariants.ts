@@ -1,10 +1,10 @@
 // checkInvariants(): DESIGN.md §6 items 1, 2, 3, 5 (rights), 6 and 7, checked against the
 // kernel's records *and* against what the hardware would actually do: the page tables are
-// read from physical memory and the TLB's cached entries are compared with them. Reads are
-// host-side peeks and charge no cycles. Returns the violations (empty when all hold).
+// read from physical memory and the TLB's cached entries (frames and rights) are compared
+// with them. Reads are host-side peeks and charge no cycles. Returns the violations (empty when all hold).
 
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
-import { PTE_FRAME_MASK, PTE_P, PTE_RW } from '../../emulator/machine/paging.js';
+import { PTE_FRAME_MASK, PTE_P, PTE_RW, PTE_US } from '../../emulator/machine/paging.js';
 import type { Bank } from './banks.js';
 import type { KObject } from './objects.js';
 import { ENTRIES, isCurrent, mappingVa, type Space } from './spaces.js';
@@ -13,11 +13,22 @@ import type { KernelState } from './state.js';
 export interface InvariantOptions {
   /** Scan every free frame for non-zero bytes (item 7); on by default. */
   zeroScan?: boolean;
+  /**
+   * The check runs inside a kernel operation (a device event fired between two of its
+   * charged steps, DESIGN.md §3): only what must hold at every instant is checked, items 1
+   * and 2 (DMA lands in pinned frames; a pinned frame is never free or reallocated). The
+   * rest holds when the operation returns (§6 item 3: "when a revoking operation returns").
+   */
+  insideKernel?: boolean;
 }
 
 export function checkInvariants(k: KernelState, opts: InvariantOptions = {}): string[] {
   const bad: string[] = [];
   checkDma(k, bad);
+  if (opts.insideKernel) {
+    checkPinnedFrames(k, bad);
+    return bad;
+  }
   checkPins(k, bad);
   const spaces = checkAccounting(k, bad);
   for (const s of spaces) checkSpace(k, s, bad);
@@ -64,6 +75,16 @@ function checkPins(k: KernelState, bad: string[]): void {
   // Every pinned frame still in use has a free frame promised for its quarantine (pin.ts).
   if (fr.pinReserve !== promised) bad.push(`2 pin: ${fr.pinReserve} frames promised for ${promised} pinned frames`);
   if (fr.freeCount < fr.pinReserve) bad.push(`2 pin: ${fr.freeCount} free frames for ${fr.pinReserve} promised`);
+}
+
+/** Item 2 at any instant: every pinned frame is allocated or quarantined, and not reallocated since its pin. */
+function checkPinnedFrames(k: KernelState, bad: string[]): void {
+  const fr = k.frames;
+  for (let f = 0; f < fr.state.length; f++) {
+    if (fr.pins[f] === 0) continue;
+    if (fr.state[f] !== 'allocated' && fr.state[f] !== 'quarantined') bad.push(`2 pin: pinned frame ${f} is ${fr.state[f]}`);
+    if (k.pinEpoch[f] !== fr.epoch[f]) bad.push(`2 pin: pinned frame ${f} reallocated since its pin`);
+  }
 }
 
 /** Frames an object holds. */
@@ -165,14 +186,25 @@ function checkSpace(k: KernelState, s: Space, bad: string[]): void {
   }
 }
 
-/** Item 3 in the TLB: every cached translation agrees with a present PTE of the loaded space. */
+/**
+ * Items 3 and 5 in the TLB: every cached translation agrees with a present PTE of the loaded
+ * space (same frame), and grants no more than the page tables do now: a writable entry needs
+ * R/W in both the PDE and the PTE, a user entry needs U/S in both (the TLB caches their AND).
+ */
 function checkTlb(k: KernelState, spaces: Space[], bad: string[]): void {
   const cur = spaces.find((s) => isCurrent(k.hw, s));
   for (const e of k.hw.machine.mmu.tlb.cachedFrames()) {
-    const m = cur?.tables.get(e.va >>> 22)?.mappings.get((e.va >>> 12) & 0x3ff);
-    if (e.large || !m || m.frame * FRAME_SIZE !== e.base) {
+    const t = cur?.tables.get(e.va >>> 22);
+    const m = t?.mappings.get((e.va >>> 12) & 0x3ff);
+    if (e.large || !t || !m || m.frame * FRAME_SIZE !== e.base) {
       bad.push(`3 revocation: TLB entry va 0x${e.va.toString(16)} -> 0x${e.base.toString(16)} has no matching PTE in the loaded space`);
+      continue;
     }
+    const pde = k.hw.peek32(cur!.pd * FRAME_SIZE + (e.va >>> 22) * 4);
+    const pte = k.hw.peek32(t.frame * FRAME_SIZE + ((e.va >>> 12) & 0x3ff) * 4);
+    const rights = pde & pte;
+    if (e.writable && (rights & PTE_RW) === 0) bad.push(`5 rights: TLB entry va 0x${e.va.toString(16)} is writable over a read-only PTE`);
+    if (e.user && (rights & PTE_US) === 0) bad.push(`5 rights: TLB entry va 0x${e.va.toString(16)} is user-accessible over a supervisor PTE`);
   }
 }
 

@@ -10,6 +10,7 @@ import { DEFAULT_KERNEL_COSTS } from '../../guest/kernel/costs.js';
 import { initPics, programTimer, timerReload } from '../../emulator/machine/pcinit.js';
 import { Machine } from '../../emulator/machine/machine.js';
 import { bootKernel, KernelError } from '../../guest/kernel/kernel.js';
+import { PTE_RW, PTE_US } from '../../emulator/machine/paging.js';
 import { boot, errorOf, runDomain, value } from './helpers.js';
 
 const PAGE = 4096;
@@ -351,5 +352,34 @@ describe('the kernel cost table can be overridden at boot (finding 8)', () => {
     expect(() => boot({}, { costs: { bogus: 1 } as never })).toThrow(/unknown kernel cost 'bogus'/);
     expect(() => boot({}, { costs: { pinStep: -1 } })).toThrow(/pinStep must be a finite number/);
     expect(() => boot({}, { costs: { pinStep: NaN } })).toThrow(KernelError);
+  });
+});
+
+describe('stale TLB rights are reported (finding 4)', () => {
+  it('a writable or user TLB entry over a PTE that no longer grants it is a rights violation', () => {
+    const { kernel, machine } = boot();
+    const bank = kernel.createBank(kernel.primeBank, 20);
+    const space = kernel.allocSpace(bank);
+    const page = kernel.allocPage(bank);
+    kernel.map(space, 0x1000, page, true);
+    kernel.spawn({ name: 'writer', bank, space, priority: 1, *body(ctx) {
+      ctx.store32(0x1000, 1); // caches a writable user translation
+      for (;;) yield;
+    }});
+    machine.runFor(50_000);
+    expect(machine.mmu.tlb.holds(0x1000)).toBe(true);
+    expect(kernel.checkInvariants({ zeroScan: false })).toEqual([]);
+    // A kernel bug: the PTE (and its record) lose rights, but no INVLPG follows.
+    const table = space.tables.get(0)!;
+    const m = table.mappings.get(1)! as { writable: boolean };
+    const pte = table.frame * PAGE + 4;
+    m.writable = false;
+    machine.memory.write32(pte, machine.memory.read32(pte) & ~PTE_RW);
+    expect(kernel.checkInvariants({ zeroScan: false })).toEqual(['5 rights: TLB entry va 0x1000 is writable over a read-only PTE']);
+    machine.memory.write32(pte, machine.memory.read32(pte) & ~PTE_US);
+    expect(kernel.checkInvariants({ zeroScan: false })).toContain('5 rights: TLB entry va 0x1000 is user-accessible over a supervisor PTE');
+    machine.mmu.tlb.invalidatePage(0x1000);
+    machine.memory.write32(pte, machine.memory.read32(pte) | PTE_US);
+    expect(kernel.checkInvariants({ zeroScan: false })).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DmaBeat, DmaResult } from '../../emulator/machine/dma.js';
 import type { Domain } from '../../guest/kernel/domains.js';
-import { boot, value } from './helpers.js';
+import { afterEveryEvent, boot, value } from './helpers.js';
 
 describe('revocation of a page mapped in three address spaces', () => {
   it('leaves no PTE and no TLB entry: afterwards no domain can read or write it', () => {
@@ -192,3 +192,71 @@ describe('revocation of a pinned page during a DMA write', () => {
   });
 });
 
+
+describe('invariants after every clock event (DESIGN.md §7)', () => {
+  it('hold at every event of a long revocation from inside a domain, with DMA in flight, and of the bank\'s destruction', () => {
+    const { kernel, machine } = boot({ iommu: true });
+    const client = kernel.createBank(kernel.primeBank, 200, 8);
+    const dp = kernel.devicePrivilege('card', 0x300, 0x20, -1);
+    const page = kernel.allocPage(client);
+    const other = kernel.allocPage(client);
+    const space = kernel.allocSpace(client);
+    // 48 mappings of the page, in 48 page tables: a revocation of many steps.
+    const VAS = Array.from({ length: 48 }, (_, i) => 0x00400000 + i * 0x400000 + 0x1000);
+    for (const va of VAS) kernel.map(space, va, page, true);
+    kernel.map(space, 0x1000, other, true);
+    const pins = [value(kernel.pin(dp, page, 'from-device')), value(kernel.pin(dp, other, 'to-device'))];
+    let checks = 0;
+    let insideKernel = 0;
+    const violations: string[] = [];
+    afterEveryEvent(machine, () => {
+      const inside = machine.cpu.mode === 'supervisor';
+      checks++;
+      if (inside) insideKernel++;
+      for (const v of kernel.checkInvariants({ zeroScan: false, insideKernel: inside })) violations.push(`cycle ${machine.now}${inside ? ' (in the kernel)' : ''}: ${v}`);
+    });
+    const beats: DmaBeat[] = [];
+    machine.dma.observers.add((b) => beats.push(b));
+    let revokeStart = 0;
+    let revokeEnd = 0;
+    kernel.spawn({ name: 'client', bank: client, space, priority: 1, caps: [kernel.cap(client), kernel.cap(page)], *body(ctx) {
+      for (const va of VAS.slice(0, 8)) ctx.load32(va); // its TLB holds some of the translations
+      machine.dma.write('card', pins[0]!.bus, new Uint8Array(4096).fill(0x5a));
+      machine.dma.read('card', pins[1]!.bus, 2048, () => {});
+      ctx.compute(300);
+      yield;
+      revokeStart = ctx.now();
+      value(yield* ctx.invoke(0, 'revokePage', { target: 1 }));
+      revokeEnd = ctx.now();
+      for (;;) yield;
+    }});
+    machine.runFor(200_000);
+    expect(revokeEnd).toBeGreaterThan(revokeStart);
+    // DMA kept landing while the kernel revoked, and each of those events was checked.
+    expect(beats.filter((b) => b.cycle > revokeStart && b.cycle < revokeEnd).length).toBeGreaterThan(0);
+    machine.dma.write('card', pins[0]!.bus, new Uint8Array(4096).fill(0xa5));
+    machine.runFor(100);
+    kernel.destroy(client); // destruction too, with a DMA still in flight into the quarantined frame
+    machine.runFor(100_000);
+    for (const p of pins) value(kernel.unpin(dp, p.token));
+    machine.runFor(10_000);
+    expect(violations).toEqual([]);
+    expect(insideKernel).toBeGreaterThan(20);
+    expect(checks - insideKernel).toBeGreaterThan(20);
+    kernel.assertInvariants();
+  });
+
+  it('the per-event check notices a violation at the event where it happens', () => {
+    const { kernel, machine } = boot();
+    const page = kernel.allocPage(kernel.createBank(kernel.primeBank, 4));
+    const seenAt: number[] = [];
+    afterEveryEvent(machine, () => {
+      if (kernel.checkInvariants({ zeroScan: false, insideKernel: true }).length > 0 && seenAt.length === 0) seenAt.push(machine.now);
+    });
+    let firstBeat = -1;
+    machine.dma.observers.add(() => (firstBeat = firstBeat < 0 ? machine.now : firstBeat));
+    machine.dma.write('rogue', page.frame * 4096, new Uint8Array(64).fill(1));
+    machine.runFor(10_000);
+    expect(seenAt).toEqual([firstBeat]);
+  });
+});
