@@ -4,7 +4,8 @@
 // So a PTE cleared in memory stays usable through a stale entry until then: the heart of
 // the revocation races this machine exists to show.
 //
-// Replacement is deterministic: FIFO within a set (a round-robin victim pointer per set).
+// Replacement is deterministic: an empty way is filled first; when the set is full, FIFO
+// within the set (a round-robin victim pointer per set).
 // The instruction TLB is not modeled: guest code is not fetched from emulated memory.
 
 export const SMALL_SETS = 16;
@@ -43,6 +44,7 @@ class TlbArray {
 
   insert(vpn: number, base: number, flags: number): number {
     let i = this.find(vpn);
+    if (i < 0) i = this.freeWay(vpn % this.sets);
     if (i < 0) {
       const set = vpn % this.sets;
       i = set * WAYS + this.victim[set]!;
@@ -52,6 +54,12 @@ class TlbArray {
     this.base[i] = base;
     this.flags[i] = flags;
     return i;
+  }
+
+  /** An empty way of `set` (filled before anything is evicted), or -1. */
+  private freeWay(set: number): number {
+    for (let i = set * WAYS; i < (set + 1) * WAYS; i++) if (this.tag[i] === INVALID) return i;
+    return -1;
   }
 
   invalidate(vpn: number): void {

@@ -93,7 +93,9 @@ export class Driver {
     readonly ctx: DomainContext,
     readonly config: DriverConfig,
   ) {
-    const c = { ...DEFAULTS, ...config };
+    // An option given as undefined keeps its default (a plain spread would erase it).
+    const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+    const c = { ...DEFAULTS, ...given } as typeof DEFAULTS & DriverConfig;
     this.mac = Uint8Array.from(config.mac);
     this.strategy = c.strategy;
     this.hybridThreshold = c.hybridThreshold;

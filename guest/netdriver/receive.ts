@@ -23,7 +23,8 @@ export function* receive(d: Driver, done: RxDone): GuestCode {
   if (!t) return countDrop(d.counters, undefined, 'no-buffer');
   const owner = t.session;
   if (t.token !== undefined) yield* d.unpin(t.token, owner);
-  if (owner?.dead) return; // its storage is gone; the frame goes with it
+  // Its storage is gone, and the frame with it (whoever it was for): count it, never lose it silently.
+  if (owner?.dead) return countDrop(d.counters, owner, 'revoked');
   if (!done.ok) {
     countDrop(d.counters, owner, done.revoked ? 'revoked' : 'rx-error');
     if (done.revoked && owner) return d.kill(owner);

@@ -247,6 +247,16 @@ describe('TLB: stale entries and flushes', () => {
     expect(mmu.tlb.small.count()).toBe(64);
   });
 
+  it('fills an empty way before evicting anyone', () => {
+    const { mmu, pt, t } = setup();
+    const pages = [0, 1, 2, 3, 4].map((i) => 0x00403000 + i * 16 * 0x1000);
+    for (const va of pages) pt.map(va, PA, RW | US);
+    for (const va of pages.slice(0, 4)) t(va);
+    mmu.invalidatePage(pages[2]!); // frees a way in the middle
+    t(pages[4]!);
+    expect(pages.filter((va) => mmu.tlb.holds(va))).toEqual([pages[0], pages[1], pages[3], pages[4]]);
+  });
+
   it('keeps 8 entries for 4 MiB pages', () => {
     const { mmu, pt, t } = setup({ pse: true });
     for (let i = 0; i < 10; i++) {

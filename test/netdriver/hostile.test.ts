@@ -17,7 +17,7 @@ import type { ClientSession } from '../../guest/session/client.js';
 import { ENTRY_BYTES, RX_DELIVER, RX_FILL, TX_DONE, TX_SUBMIT, type RingLayout } from '../../guest/session/layout.js';
 import { runChecked } from '../../emulator/cli/scenario/checks.js';
 import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
-import { REGION_VA } from '../../emulator/cli/scenario/stack.js';
+import { REGION_VA } from '../../guest/apps/raw-stack.js';
 import { world } from './world.js';
 
 type Op =

@@ -12,7 +12,7 @@ import { ipv4Frame } from '../../guest/net/build.js';
 import type { Strategy } from '../../guest/netdriver/config.js';
 import { runChecked } from '../../emulator/cli/scenario/checks.js';
 import { CARD_MAC, ipOf, PEER_IP, PEER_MAC } from '../../emulator/cli/scenario/net.js';
-import type { StackOptions } from '../../emulator/cli/scenario/stack.js';
+import type { StackOptions } from '../../guest/apps/raw-stack.js';
 import { world, type World } from './world.js';
 
 const TRAFFIC_AT = 4_000_000; // sessions are open well before (checked in the observing run)

@@ -15,7 +15,7 @@ import type { CardMode, Strategy } from '../../../guest/netdriver/config.js';
 import { total, type Counters } from '../../../guest/netdriver/counters.js';
 import type { Session } from '../../../guest/netdriver/session.js';
 import { violations } from './checks.js';
-import { ECHO_TIMEOUT, echoClient, newEchoStats, type EchoStats } from './echo-client.js';
+import { ECHO_TIMEOUT, echoClient, newEchoStats, type EchoStats } from '../../../guest/apps/echo-client.js';
 import { CARD_MAC, composeNet, ipOf, MAX_CLIENTS, PEER_MAC, type Net } from './net.js';
 
 export const STRATEGIES: readonly Strategy[] = ['copy', 'flip', 'hybrid'];

@@ -3,7 +3,7 @@
 // of its session writable. Used between strides of a run by the tests and the boot scenario.
 
 import type { Net } from './net.js';
-import { REGION_VA } from './stack.js';
+import { REGION_VA } from '../../../guest/apps/raw-stack.js';
 
 /** Every receive buffer page of every open session is mapped read-only in its stack (DESIGN.md §6 item 5). */
 export function rxWritableMappings(w: Net): string[] {

@@ -16,7 +16,7 @@ import type { Space } from '../../../guest/kernel/spaces.js';
 import { parseIpv4, parseMac } from '../../../guest/net/bytes.js';
 import type { CardMode, DriverConfig, Strategy } from '../../../guest/netdriver/config.js';
 import { netDriver, type DeliveryEvent, type Driver } from '../../../guest/netdriver/driver.js';
-import { newProbe, stackBody, type Probe, type StackOptions } from './stack.js';
+import { newProbe, stackBody, type Probe, type StackOptions } from '../../../guest/apps/raw-stack.js';
 
 export const CARD_MAC = parseMac('02:52:4c:00:00:01')!;
 export const PEER_MAC = parseMac('02:00:00:00:00:99')!;

@@ -6,14 +6,14 @@
 // Every echo is compared byte for byte with what the client sent. Domain code: it uses only
 // its context and the session library.
 
-import type { DomainContext, GuestCode } from '../../../guest/kernel/api/context.js';
-import { get32, put32 } from '../../../guest/net/bytes.js';
-import { ipv4Frame } from '../../../guest/net/build.js';
-import { ETH_HEADER } from '../../../guest/net/ethernet.js';
-import { IPV4_MIN_HEADER } from '../../../guest/net/ipv4.js';
-import type { ClientSession } from '../../../guest/session/client.js';
-import { TX_SENT } from '../../../guest/session/layout.js';
-import type { Probe } from './stack.js';
+import type { DomainContext, GuestCode } from '../kernel/api/context.js';
+import { get32, put32 } from '../net/bytes.js';
+import { ipv4Frame } from '../net/build.js';
+import { ETH_HEADER } from '../net/ethernet.js';
+import { IPV4_MIN_HEADER } from '../net/ipv4.js';
+import type { ClientSession } from '../session/client.js';
+import { TX_SENT } from '../session/layout.js';
+import type { Probe } from './raw-stack.js';
 
 /** Datagrams in flight at once, each in its own half of the one transmit page (a frame is at most 1514 bytes). */
 export const WINDOW = 2;

@@ -1,12 +1,12 @@
-// A raw-frame stack domain written with the session client library (guest/session): it opens
+// A raw-frame stack domain (an application-level stack: guest/apps) written with the session client library (guest/session): it opens
 // a session from its own bank (an opaque sub-bank), posts its receive buffers, submits the
 // frames it was given, and then either records what it receives or runs a custom body. The
 // driver tests and the boot scenario both build their stacks with it. It is domain code: it
 // uses only its DomainContext and the session library, never the machine or the kernel.
 
-import type { DomainContext, GuestCode } from '../../../guest/kernel/api/context.js';
-import { openSession, type ClientSession } from '../../../guest/session/client.js';
-import type { Geometry } from '../../../guest/session/layout.js';
+import type { DomainContext, GuestCode } from '../kernel/api/context.js';
+import { openSession, type ClientSession } from '../session/client.js';
+import type { Geometry } from '../session/layout.js';
 
 /** Where every stack puts its session's 4 MiB region, and the session's default shape. */
 export const REGION_VA = 0x0800_0000;
