@@ -9,24 +9,14 @@ import { Command, Option } from 'commander';
 import { PcapWriter } from '../../devices/pcap/writer.js';
 import { createLogger } from './log.js';
 import { cycleOrNone, integer, positiveNumber } from './options.js';
-import { BOOT_DEFAULTS, BootOptionError, MAX_MILLIS, MODES, runBootScenario, STRATEGIES } from './scenario/boot.js';
+import { BOOT_DEFAULTS, BootOptionError, MAX_MILLIS, MODES, runBootScenario, STRATEGIES, type BootOptions } from './scenario/boot.js';
 import { MAX_CLIENTS } from './scenario/net.js';
 import { formatBootReport } from './scenario/text.js';
-import type { CardMode, Strategy } from '../../guest/netdriver/config.js';
 
 /** Exit code of a run that found a problem. */
 export const EXIT_PROBLEM = 2;
 
-interface RunOptions {
-  seed: number;
-  millis: number;
-  strategy: Strategy;
-  mode: CardMode;
-  clients: number;
-  revokeAt?: number | 'none';
-  pcap?: string;
-  json?: boolean;
-}
+type RunOptions = Omit<BootOptions, 'onWire'> & { pcap?: string; json?: boolean };
 
 export function runCommand(): Command {
   return new Command('run')
