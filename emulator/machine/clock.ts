@@ -88,6 +88,11 @@ export class Clock {
   nextAt = Infinity;
   /** Events fired so far (cancelled ones are not counted). */
   fired = 0;
+  /**
+   * Called after every event fires (DESIGN.md §7: invariants checked after every event).
+   * It must not change the machine's state; it costs nothing when unset.
+   */
+  afterEvent: ((cycle: number) => void) | undefined;
   private readonly heap: ScheduledEvent[] = [];
   /** Recycled records of fired pooled events. */
   readonly pool: ScheduledEvent[] = [];
@@ -136,6 +141,7 @@ export class Clock {
     const fire = ev.fire;
     if (ev.pooled) this.pool.push(ev);
     fire();
+    this.afterEvent?.(ev.at);
   }
 
   /** Insert into the binary heap (used by EventSource). */

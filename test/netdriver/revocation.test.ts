@@ -3,14 +3,15 @@
 // DMA from its pinned page, and during session setup. The cycles are picked from a first,
 // observing run of the same deterministic scenario (the middle of the observed window, and
 // for setup several points across it). Afterwards the driver is alive, the other session's
-// traffic still flows, and the kernel invariants hold after every stride of the run (the
-// kernel's bus observer checks every DMA beat as it lands).
+// traffic still flows, and the kernel invariants hold after every event from the revocation
+// until the driver has long dealt with it (and after every stride elsewhere); the kernel's
+// bus observer checks every DMA beat as it lands.
 
 import { describe, expect, it } from 'vitest';
 import type { Bank } from '../../guest/kernel/banks.js';
 import { ipv4Frame } from '../../guest/net/build.js';
 import type { Strategy } from '../../guest/netdriver/config.js';
-import { runChecked } from '../../emulator/cli/scenario/checks.js';
+import { runChecked, runCheckedEveryEvent } from '../../emulator/cli/scenario/checks.js';
 import { CARD_MAC, ipOf, PEER_IP, PEER_MAC } from '../../emulator/cli/scenario/net.js';
 import type { StackOptions } from '../../guest/apps/raw-stack.js';
 import { world, type World } from './world.js';
@@ -57,13 +58,25 @@ function observe(sc: Scenario, watch: (w: World, hit: (cycle: number) => void) =
   return cycles;
 }
 
-/** Run the scenario, destroying client 0's bank at `cycle`, with invariants after every stride. */
+/** Cycles after the revocation during which every event is checked (the driver notices and closes the session well within). */
+const EVERY_EVENT_WINDOW = 300_000;
+
+/** Run the scenario, destroying client 0's bank at `cycle`, with invariants after every event around it. */
 function revokeAt(sc: Scenario, cycle: number): World {
   const w = build(sc);
   runChecked(w, cycle - w.machine.now, 5_000);
   const usage = w.driverBank.usage;
-  w.kernel.destroy(w.clients[0]!.bank);
+  let checks = 0;
+  w.machine.clock.afterEvent = () => {
+    checks++;
+    const bad = w.kernel.checkInvariants({ zeroScan: false, insideKernel: true });
+    if (bad.length > 0) throw new Error(`during the destruction at cycle ${w.machine.now}: ${bad.join('; ')}`);
+  };
+  w.kernel.destroy(w.clients[0]!.bank); // events that fire while the kernel works are checked too
+  w.machine.clock.afterEvent = undefined;
   w.kernel.assertInvariants({ zeroScan: false });
+  checks += runCheckedEveryEvent(w, EVERY_EVENT_WINDOW);
+  expect(checks).toBeGreaterThan(0);
   runChecked(w, END - w.machine.now, 5_000);
   expect(w.driverBank.usage).toBe(usage); // the driver paid for nothing of the client's
   return w;
