@@ -4,10 +4,11 @@
 import { benchDevices } from './devices.js';
 import { benchKernel } from './kernel.js';
 import { benchMachine } from './machine.js';
+import { benchNetdriver } from './netdriver.js';
 import { printResults, type BenchResult } from './report.js';
 import { benchX86 } from './x86.js';
 
-const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86], ['kernel', benchKernel]];
+const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86], ['kernel', benchKernel], ['netdriver', benchNetdriver]];
 
 for (const [name, run] of sections) {
   console.log(`\n## ${name}`);
