@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { Bank } from '../../guest/kernel/banks.js';
 import { ipv4Frame } from '../../guest/net/build.js';
 import type { Strategy } from '../../guest/netdriver/config.js';
-import { runChecked, runCheckedEveryEvent } from '../../emulator/cli/scenario/checks.js';
+import { runChecked, runCheckedEveryEvent, withEveryEventChecked } from '../../emulator/cli/scenario/checks.js';
 import { CARD_MAC, ipOf, PEER_IP, PEER_MAC } from '../../emulator/cli/scenario/net.js';
 import type { StackOptions } from '../../guest/apps/raw-stack.js';
 import { world, type World } from './world.js';
@@ -66,14 +66,8 @@ function revokeAt(sc: Scenario, cycle: number): World {
   const w = build(sc);
   runChecked(w, cycle - w.machine.now, 5_000);
   const usage = w.driverBank.usage;
-  let checks = 0;
-  w.machine.clock.afterEvent = () => {
-    checks++;
-    const bad = w.kernel.checkInvariants({ zeroScan: false, insideKernel: true });
-    if (bad.length > 0) throw new Error(`during the destruction at cycle ${w.machine.now}: ${bad.join('; ')}`);
-  };
-  w.kernel.destroy(w.clients[0]!.bank); // events that fire while the kernel works are checked too
-  w.machine.clock.afterEvent = undefined;
+  // Events that fire while the kernel works are checked too (in supervisor mode: items 1 and 2).
+  let checks = withEveryEventChecked(w, () => w.kernel.destroy(w.clients[0]!.bank));
   w.kernel.assertInvariants({ zeroScan: false });
   checks += runCheckedEveryEvent(w, EVERY_EVENT_WINDOW);
   expect(checks).toBeGreaterThan(0);

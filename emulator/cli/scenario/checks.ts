@@ -28,8 +28,12 @@ export function violations(w: Net, zeroScan = false): string[] {
   return [...w.kernel.checkInvariants({ zeroScan }), ...rxWritableMappings(w)];
 }
 
-/** Run `cycles` checking the invariants after every single event; throws at the first violation. */
-export function runCheckedEveryEvent(w: Net, cycles: number): number {
+/**
+ * Run `body` (a stretch of the run, or a kernel operation that fires events while it works)
+ * checking the invariants after every single event; throws at the first violation. Returns
+ * how many checks ran.
+ */
+export function withEveryEventChecked(w: Net, body: () => void): number {
   let checks = 0;
   let bad: string[] = [];
   w.machine.clock.afterEvent = () => {
@@ -37,12 +41,17 @@ export function runCheckedEveryEvent(w: Net, cycles: number): number {
     if (bad.length === 0) bad = violations(w);
   };
   try {
-    w.machine.runUntil(w.machine.now + cycles);
+    body();
   } finally {
     w.machine.clock.afterEvent = undefined;
   }
-  if (bad.length > 0) throw new Error(`at cycle ${w.machine.now}:\n  ${bad.join('\n  ')}`);
+  throwIfAny(w, bad);
   return checks;
+}
+
+/** Run `cycles` checking the invariants after every single event. */
+export function runCheckedEveryEvent(w: Net, cycles: number): number {
+  return withEveryEventChecked(w, () => w.machine.runUntil(w.machine.now + cycles));
 }
 
 /** Run `cycles` in strides, checking the invariants after each; throws at the first violation. */
@@ -50,7 +59,10 @@ export function runChecked(w: Net, cycles: number, stride = 20_000): void {
   const end = w.machine.now + cycles;
   while (w.machine.now < end) {
     w.machine.runUntil(Math.min(end, w.machine.now + stride));
-    const bad = violations(w);
-    if (bad.length > 0) throw new Error(`at cycle ${w.machine.now}:\n  ${bad.join('\n  ')}`);
+    throwIfAny(w, violations(w));
   }
+}
+
+function throwIfAny(w: Net, bad: string[]): void {
+  if (bad.length > 0) throw new Error(`at cycle ${w.machine.now}:\n  ${bad.join('\n  ')}`);
 }
