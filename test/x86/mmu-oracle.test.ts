@@ -291,6 +291,32 @@ function expectBroadCoverage(t: Tally): void {
   expect(t.protection).toBeGreaterThan(1000);
 }
 
+/**
+ * The same page tables in our memory and v86's, and the same control registers, for the
+ * deviation-pinning tests. `poke` changes an entry in both (as a kernel would, without INVLPG).
+ */
+function pinningSetup(entries: [number, number][], cr0: number, cr4: number) {
+  const ram = probe.ram();
+  const mem = new PhysicalMemory(SCENARIO_RAM);
+  for (const [addr, value] of entries) mem.write32(addr, value);
+  ram.set(mem.bytes);
+  probe.setControl(cr0, PIN_DIR, cr4);
+  const mmu = new Mmu(mem, new DataCache(), DEFAULT_COSTS);
+  mmu.cr0 = cr0;
+  mmu.cr4 = cr4;
+  mmu.writeCr3(PIN_DIR);
+  const v86Word = (addr: number) => new DataView(ram.buffer, ram.byteOffset).getUint32(addr, true);
+  const poke = (addr: number, value: number) => {
+    mem.write32(addr, value);
+    new DataView(ram.buffer, ram.byteOffset).setUint32(addr, value, true);
+  };
+  return { mem, mmu, v86Word, poke };
+}
+
+const PIN_DIR = 0x100000;
+const PIN_TABLE = 0x101000;
+const PIN_PTE = PIN_TABLE + 5 * 4; // translates 0x405000
+
 describe('v86 as the MMU oracle (HARDWARE.md §2)', () => {
   it(`agrees with our MMU on ${SCENARIOS * ACCESSES_PER_SCENARIO} fresh walks (seed ${SEED})`, () => {
     const t = compare(SEED, true);
@@ -314,21 +340,12 @@ describe('v86 as the MMU oracle (HARDWARE.md §2)', () => {
   // one faults with error code RSVD|P (plus W/U of the access), before any rights check.
   // v86's do_page_walk never checks them: it maps the page or faults on the rights alone.
   it('pins v86 deviation 1: reserved bits 21:13 of a 4 MiB PDE are not checked', () => {
-    const ram = probe.ram();
-    const mem = new PhysicalMemory(SCENARIO_RAM);
-    const dir = 0x100000;
     const pde = 0x400000 | 0x2000 | PTE_P | PTE_RW | PDE_PS; // bit 13 set: reserved
-    mem.write32(dir + 1 * 4, pde);
-    ram.set(mem.bytes);
-    probe.setControl(CR0_PG | CR0_WP, dir, CR4_PSE);
-    const mmu = new Mmu(mem, new DataCache(), DEFAULT_COSTS);
-    mmu.cr0 = CR0_PG | CR0_WP;
-    mmu.cr4 = CR4_PSE;
-    mmu.writeCr3(dir);
+    const { mem, mmu, v86Word } = pinningSetup([[PIN_DIR + 1 * 4, pde]], CR0_PG | CR0_WP, CR4_PSE);
     expect(ours(mmu, 0x400010, false, false)).toEqual({ fault: true, code: PF_P | PF_RSVD, cr2: 0x400010 });
-    expect(mem.read32(dir + 4)).toBe(pde); // a fault sets no A bit
+    expect(mem.read32(PIN_DIR + 4)).toBe(pde); // a fault sets no A bit
     expect(probe.access(0x400010, false, false)).toEqual({ fault: false, phys: 0x400010 });
-    expect(new DataView(ram.buffer, ram.byteOffset).getUint32(dir + 4, true)).toBe(pde | 0x20); // v86 walked and set A
+    expect(v86Word(PIN_DIR + 4)).toBe(pde | 0x20); // v86 walked and set A
     // A user read of this supervisor page: ours reports the reserved bit, v86 the rights.
     expect(ours(mmu, 0x400010, false, true)).toEqual({ fault: true, code: PF_P | PF_RSVD | PF_U, cr2: 0x400010 });
     probe.flushTlb();
@@ -340,17 +357,11 @@ describe('v86 as the MMU oracle (HARDWARE.md §2)', () => {
   // page succeeds, but a later user write to that page must still fault (P|W|U). v86 caches
   // "writable" for any successful write walk, so the user write hits its TLB and succeeds.
   it('pins v86 deviation 2: after a supervisor write allowed by CR0.WP = 0, a user write hits the TLB', () => {
-    const ram = probe.ram();
-    const mem = new PhysicalMemory(SCENARIO_RAM);
-    const dir = 0x100000;
-    const table = 0x101000;
-    mem.write32(dir + 1 * 4, table | PTE_P | PTE_RW | PTE_US);
-    mem.write32(table + 5 * 4, 0x345000 | PTE_P | PTE_US); // user, read-only
-    ram.set(mem.bytes);
-    probe.setControl(CR0_PG, dir, 0);
-    const mmu = new Mmu(mem, new DataCache(), DEFAULT_COSTS);
-    mmu.cr0 = CR0_PG;
-    mmu.writeCr3(dir);
+    const { mmu } = pinningSetup(
+      [[PIN_DIR + 1 * 4, PIN_TABLE | PTE_P | PTE_RW | PTE_US], [PIN_PTE, 0x345000 | PTE_P | PTE_US]], // user, read-only
+      CR0_PG,
+      0,
+    );
     const va = 0x405abc;
     expect(ours(mmu, va, true, false)).toEqual({ fault: false, phys: 0x345abc });
     expect(probe.access(va, true, false)).toEqual({ fault: false, phys: 0x345abc });
@@ -379,32 +390,24 @@ describe('v86 as the MMU oracle (HARDWARE.md §2)', () => {
   // entry — at most once, since the fault drops the entry (§4.10.4.1) — or may walk again.
   // Ours faults (the Pentium's behaviour); v86 walks again on any TLB rights miss.
   it('pins deviation 3: a write through a stale read-only entry faults once in ours (then walks), v86 walks at once', () => {
-    const ram = probe.ram();
-    const mem = new PhysicalMemory(SCENARIO_RAM);
-    const dir = 0x100000;
-    const table = 0x101000;
-    const pteAddr = table + 5 * 4;
-    mem.write32(dir + 1 * 4, table | PTE_P | PTE_RW | PTE_US);
-    mem.write32(pteAddr, 0x345000 | PTE_P | PTE_US); // user, read-only
-    ram.set(mem.bytes);
-    probe.setControl(CR0_PG | CR0_WP, dir, 0);
-    const mmu = new Mmu(mem, new DataCache(), DEFAULT_COSTS);
-    mmu.cr0 = CR0_PG | CR0_WP;
-    mmu.writeCr3(dir);
+    const { mem, mmu, v86Word, poke } = pinningSetup(
+      [[PIN_DIR + 1 * 4, PIN_TABLE | PTE_P | PTE_RW | PTE_US], [PIN_PTE, 0x345000 | PTE_P | PTE_US]], // user, read-only
+      CR0_PG | CR0_WP,
+      0,
+    );
     const va = 0x405abc;
     expect(ours(mmu, va, false, true)).toEqual({ fault: false, phys: 0x345abc });
     expect(probe.access(va, false, true)).toEqual({ fault: false, phys: 0x345abc });
     // The kernel makes the page writable, without INVLPG.
     const writable = 0x345000 | PTE_P | PTE_US | PTE_RW | 0x20;
-    mem.write32(pteAddr, writable);
-    new DataView(ram.buffer, ram.byteOffset).setUint32(pteAddr, writable, true);
+    poke(PIN_PTE, writable);
     expect(ours(mmu, va, true, true)).toEqual({ fault: true, code: PF_P | PF_W | PF_U, cr2: va });
     expect(mmu.tlb.holds(va)).toBe(false); // the fault dropped the entry
     expect(probe.access(va, true, true)).toEqual({ fault: false, phys: 0x345abc });
     // The retry walks and succeeds, leaving the same entry (A and D set) as v86's walk.
     expect(ours(mmu, va, true, true)).toEqual({ fault: false, phys: 0x345abc });
-    expect(mem.read32(pteAddr)).toBe(writable | 0x40);
-    expect(new DataView(ram.buffer, ram.byteOffset).getUint32(pteAddr, true)).toBe(writable | 0x40);
+    expect(mem.read32(PIN_PTE)).toBe(writable | 0x40);
+    expect(v86Word(PIN_PTE)).toBe(writable | 0x40);
   });
 
   // Deviation 4 (also a variation the SDM permits while an entry changed without INVLPG,
@@ -412,26 +415,13 @@ describe('v86 as the MMU oracle (HARDWARE.md §2)', () => {
   // through it walks again even when D was already set; ours (like the Pentium) caches the
   // D bit it saw and writes through a dirty entry without walking.
   it('pins deviation 4: a write through an entry cached by a read with D set: ours uses it, v86 walks again', () => {
-    const ram = probe.ram();
-    const mem = new PhysicalMemory(SCENARIO_RAM);
-    const dir = 0x100000;
-    const table = 0x101000;
-    const pteAddr = table + 5 * 4;
     const dirtyPte = 0x345000 | PTE_P | PTE_RW | 0x60; // A and D already set
-    mem.write32(dir + 1 * 4, table | PTE_P | PTE_RW | 0x20);
-    mem.write32(pteAddr, dirtyPte);
-    ram.set(mem.bytes);
-    probe.setControl(CR0_PG | CR0_WP, dir, 0);
-    const mmu = new Mmu(mem, new DataCache(), DEFAULT_COSTS);
-    mmu.cr0 = CR0_PG | CR0_WP;
-    mmu.writeCr3(dir);
+    const { mmu, poke } = pinningSetup([[PIN_DIR + 1 * 4, PIN_TABLE | PTE_P | PTE_RW | 0x20], [PIN_PTE, dirtyPte]], CR0_PG | CR0_WP, 0);
     const va = 0x405abc;
     expect(ours(mmu, va, false, false)).toEqual({ fault: false, phys: 0x345abc });
     expect(probe.access(va, false, false)).toEqual({ fault: false, phys: 0x345abc });
     // The page moves to another frame, without INVLPG.
-    const moved = 0x346000 | PTE_P | PTE_RW | 0x60;
-    mem.write32(pteAddr, moved);
-    new DataView(ram.buffer, ram.byteOffset).setUint32(pteAddr, moved, true);
+    poke(PIN_PTE, 0x346000 | PTE_P | PTE_RW | 0x60);
     const walks = mmu.walks;
     expect(ours(mmu, va, true, false)).toEqual({ fault: false, phys: 0x345abc }); // the stale entry
     expect(mmu.walks).toBe(walks);
