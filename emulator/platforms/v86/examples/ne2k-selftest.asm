@@ -325,17 +325,7 @@ init:
         mov ecx, [classic_lengths + eax * 4]
         test ecx, ecx
         jz .classic_done
-        mov [frame_len], ecx
-        inc dword [frame_no]
-        mov edi, TX_FRAME
-        call make_frame
-        call classic_send
-        check_fail FAIL_CLASSIC_TX, msg_classic_tx_fail
-        call classic_receive
-        check_fail FAIL_CLASSIC_RX, msg_classic_rx_fail
-        mov esi, RX_FRAME
-        call check_echo
-        check_fail FAIL_CLASSIC_EQ, msg_classic_eq_fail
+        call classic_echo
         mov esi, msg_classic
         call report_frame
         jmp .classic_next
@@ -411,18 +401,8 @@ init:
 bench:
         mov dword [frame_no], 0
 .next:
-        mov dword [frame_len], 1514
-        inc dword [frame_no]
-        mov edi, TX_FRAME
         mov ecx, 1514
-        call make_frame
-        call classic_send
-        check_fail FAIL_CLASSIC_TX, msg_classic_tx_fail
-        call classic_receive
-        check_fail FAIL_CLASSIC_RX, msg_classic_rx_fail
-        mov esi, RX_FRAME
-        call check_echo
-        check_fail FAIL_CLASSIC_EQ, msg_classic_eq_fail
+        call classic_echo
         cmp dword [frame_no], BENCH_FRAMES
         jb .next
         mov esi, msg_bench
@@ -436,6 +416,22 @@ bench:
 %endif
 
 ; ================================================================ classic mode
+; classic_echo: one round trip through the data port of a frame of ecx bytes: count it in
+; frame_no, build it, send it, receive the echo and compare; a failure does not return.
+classic_echo:
+        mov [frame_len], ecx
+        inc dword [frame_no]
+        mov edi, TX_FRAME
+        call make_frame
+        call classic_send
+        check_fail FAIL_CLASSIC_TX, msg_classic_tx_fail
+        call classic_receive
+        check_fail FAIL_CLASSIC_RX, msg_classic_rx_fail
+        mov esi, RX_FRAME
+        call check_echo
+        check_fail FAIL_CLASSIC_EQ, msg_classic_eq_fail
+        ret
+
 ; remote_read_setup / remote_write_setup: remote DMA of ecx bytes at card address ebx.
 remote_read_setup:
         mov ah, CR_RD_READ | CR_STA
