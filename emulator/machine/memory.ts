@@ -3,7 +3,6 @@
 // that end the run.
 
 export const FRAME_SIZE = 4096;
-export const FRAME_SHIFT = 12;
 
 export class PhysicalMemory {
   private ram: Uint8Array;

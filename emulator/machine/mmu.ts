@@ -21,7 +21,7 @@ import type { CostTable } from './costs.js';
 import type { PhysicalMemory } from './memory.js';
 import {
   CR0_PG, CR0_WP, CR4_PSE, PDE_4M_FRAME_MASK, PDE_4M_RESERVED_MASK, PDE_PS, PF_P, PF_RSVD, PF_U, PF_W,
-  PTE_A, PTE_D, PTE_FRAME_MASK, PTE_P, PTE_RW, PTE_US,
+  PTE_A, PTE_D, PTE_FRAME_MASK, PTE_P, PTE_RW, PTE_US, pdeIndex, pteIndex,
 } from './paging.js';
 import { TLB_DIRTY, TLB_USER, TLB_WRITABLE, Tlb } from './tlb.js';
 
@@ -104,7 +104,7 @@ export class Mmu {
 
   private walk(va: number, write: boolean, user: boolean): number {
     this.walks++;
-    const pdeAddr = (this.cr3 & PTE_FRAME_MASK) + (va >>> 22) * 4;
+    const pdeAddr = (this.cr3 & PTE_FRAME_MASK) + pdeIndex(va) * 4;
     const pde = this.readEntry(pdeAddr);
     if ((pde & PTE_P) === 0) return this.fault(va, 0, write, user);
 
@@ -120,7 +120,7 @@ export class Mmu {
       return base + (va & 0x3fffff);
     }
 
-    const pteAddr = (pde & PTE_FRAME_MASK) + ((va >>> 12) & 0x3ff) * 4;
+    const pteAddr = (pde & PTE_FRAME_MASK) + pteIndex(va) * 4;
     const pte = this.readEntry(pteAddr);
     if ((pte & PTE_P) === 0) return this.fault(va, 0, write, user);
     const flags = (rightsOf(pde) & rightsOf(pte)) | ((pte & PTE_D) !== 0 || write ? TLB_DIRTY : 0);

@@ -92,9 +92,3 @@ export function* objectsUnder(bank: Bank): Generator<KObject> {
     if (o.kind === 'bank') yield* objectsUnder(o);
   }
 }
-
-/** Whether `bank` is `ancestor` or lies below it. */
-export function isWithin(bank: Bank, ancestor: Bank): boolean {
-  for (const b of chain(bank)) if (b === ancestor) return true;
-  return false;
-}

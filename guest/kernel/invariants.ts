@@ -4,7 +4,7 @@
 // with them. Reads are host-side peeks and charge no cycles. Returns the violations (empty when all hold).
 
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
-import { PTE_FRAME_MASK, PTE_P, PTE_RW, PTE_US } from '../../emulator/machine/paging.js';
+import { PTE_FRAME_MASK, PTE_P, PTE_RW, PTE_US, pdeIndex, pteIndex } from '../../emulator/machine/paging.js';
 import type { Bank } from './banks.js';
 import type { KObject } from './objects.js';
 import { ENTRIES, isCurrent, mappingVa, type Space } from './spaces.js';
@@ -194,14 +194,14 @@ function checkSpace(k: KernelState, s: Space, bad: string[]): void {
 function checkTlb(k: KernelState, spaces: Space[], bad: string[]): void {
   const cur = spaces.find((s) => isCurrent(k.hw, s));
   for (const e of k.hw.machine.mmu.tlb.cachedFrames()) {
-    const t = cur?.tables.get(e.va >>> 22);
-    const m = t?.mappings.get((e.va >>> 12) & 0x3ff);
+    const t = cur?.tables.get(pdeIndex(e.va));
+    const m = t?.mappings.get(pteIndex(e.va));
     if (e.large || !t || !m || m.frame * FRAME_SIZE !== e.base) {
       bad.push(`3 revocation: TLB entry va 0x${e.va.toString(16)} -> 0x${e.base.toString(16)} has no matching PTE in the loaded space`);
       continue;
     }
-    const pde = k.hw.peek32(cur!.pd * FRAME_SIZE + (e.va >>> 22) * 4);
-    const pte = k.hw.peek32(t.frame * FRAME_SIZE + ((e.va >>> 12) & 0x3ff) * 4);
+    const pde = k.hw.peek32(cur!.pd * FRAME_SIZE + pdeIndex(e.va) * 4);
+    const pte = k.hw.peek32(t.frame * FRAME_SIZE + pteIndex(e.va) * 4);
     const rights = pde & pte;
     if (e.writable && (rights & PTE_RW) === 0) bad.push(`5 rights: TLB entry va 0x${e.va.toString(16)} is writable over a read-only PTE`);
     if (e.user && (rights & PTE_US) === 0) bad.push(`5 rights: TLB entry va 0x${e.va.toString(16)} is user-accessible over a supervisor PTE`);

@@ -5,7 +5,7 @@
 // the page capability's, so a read-only capability can only ever yield a PTE with R/W clear.
 // A 4 MiB slot of a space that has been delegated is mapped only through its region.
 
-import { PAGE_SIZE } from '../../emulator/machine/paging.js';
+import { PAGE_SIZE, pdeIndex, pteIndex } from '../../emulator/machine/paging.js';
 import type { Result } from './api/context.js';
 import { allocTable } from './alloc.js';
 import { R_WRITE } from './caps.js';
@@ -19,11 +19,10 @@ export function isPageVa(va: unknown): va is number {
   return Number.isSafeInteger(va) && (va as number) >= 0 && (va as number) < 2 ** 32 && (va as number) % PAGE_SIZE === 0;
 }
 
-const pteIndexOf = (va: number) => (va >>> 12) & 0x3ff;
 
 /** Map `page` at `va` of `space`, writable only if asked for *and* the capability grants write. */
 export function mapInSpace(k: KernelState, space: Space, va: number, page: Page, askRights: number, capRights: number): Result {
-  const pdIndex = va >>> 22;
+  const pdIndex = pdeIndex(va);
   let table = space.tables.get(pdIndex);
   if (table?.region) return err('delegated');
   if (!table) {
@@ -31,14 +30,14 @@ export function mapInSpace(k: KernelState, space: Space, va: number, page: Page,
     if (!t.ok) return t;
     table = t.value;
   }
-  mapInTable(k, table, pteIndexOf(va), page, (askRights & capRights & R_WRITE) !== 0);
+  mapInTable(k, table, pteIndex(va), page, (askRights & capRights & R_WRITE) !== 0);
   return ok();
 }
 
 /** Map `page` at `va`, which must lie in the region's 4 MiB. */
 export function mapInRegion(k: KernelState, region: Region, va: number, page: Page, askRights: number, capRights: number): Result {
-  if (va >>> 22 !== region.table.pdIndex) return err('bad-arg');
-  mapInTable(k, region.table, pteIndexOf(va), page, (askRights & capRights & R_WRITE) !== 0);
+  if (pdeIndex(va) !== region.table.pdIndex) return err('bad-arg');
+  mapInTable(k, region.table, pteIndex(va), page, (askRights & capRights & R_WRITE) !== 0);
   return ok();
 }
 
@@ -51,13 +50,13 @@ function mapInTable(k: KernelState, table: PageTable, index: number, page: Page,
 
 /** Clear the PTE at `va` (nothing to do if it is not present). */
 export function unmapIn(k: KernelState, table: PageTable | undefined, va: number): Result {
-  const m = table?.mappings.get(pteIndexOf(va));
+  const m = table?.mappings.get(pteIndex(va));
   if (m) clearMapping(k.hw, k.frames, m);
   return ok();
 }
 
 /** The table of `space` that `va` falls in, unless it is delegated (then only its region may unmap). */
 export function spaceTable(space: Space, va: number): PageTable | undefined | 'delegated' {
-  const t = space.tables.get(va >>> 22);
+  const t = space.tables.get(pdeIndex(va));
   return t?.region ? 'delegated' : t;
 }

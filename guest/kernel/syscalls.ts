@@ -22,6 +22,7 @@ import { err, ok, type Blocked } from './result.js';
 import { destroyBank, freeObject, revokePage } from './revoke.js';
 import { allocDomain } from './spawn.js';
 import type { KernelState } from './state.js';
+import { pdeIndex } from '../../emulator/machine/paging.js';
 
 type Args = Record<string, unknown>;
 type Out = Result<unknown> | Blocked;
@@ -200,12 +201,12 @@ function spaceOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: Args): O
     k.hw.compute(k.hw.costs.capLookup);
     const bank = lookup(d.slots[a.bank], 'bank');
     if (!bank) return err('invalid-cap');
-    const r = alloc.delegateRegion(k, obj, a.va >>> 22, bank);
+    const r = alloc.delegateRegion(k, obj, pdeIndex(a.va), bank);
     if (r.ok) d.slots[a.dst] = capTo(r.value);
     return r.ok ? ok() : r;
   }
   if (op === 'unmap') {
-    if (obj.kind === 'region') return a.va >>> 22 === obj.table.pdIndex ? unmapIn(k, obj.table, a.va) : err('bad-arg');
+    if (obj.kind === 'region') return pdeIndex(a.va) === obj.table.pdIndex ? unmapIn(k, obj.table, a.va) : err('bad-arg');
     if (obj.kind !== 'space') return err('invalid-cap');
     const t = spaceTable(obj, a.va);
     return t === 'delegated' ? err('delegated') : unmapIn(k, t, a.va);

@@ -63,4 +63,3 @@ export const HEADER_SLOT_BYTES = 128;
 export const POOL_VA = PRIVATE_VA + 0x2000;
 /** Session k's region is mirrored in the driver's space at MIRROR_BASE + k * 4 MiB (paid by the session's bank). */
 export const MIRROR_BASE = 0x0200_0000;
-export const MIRROR_SLOTS = 256;

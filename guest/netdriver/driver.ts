@@ -27,14 +27,6 @@ import type { Session } from './session.js';
 import { SlotAllocator } from './slots.js';
 import { transmit, transmitted } from './transmit.js';
 
-/** What the driver shows the outside (tests, the CLI): its counters and sessions. */
-export interface DriverView {
-  readonly counters: GlobalCounters;
-  readonly sessions: () => readonly Session[];
-  /** Set when the driver has programmed the card and is serving. */
-  ready: boolean;
-}
-
 /** A delivery as an outside observer (a test, the CLI's trace) sees it. */
 export interface DeliveryEvent {
   readonly session: Session;
