@@ -31,6 +31,12 @@ export interface CostTable {
   portIo: number;
   /** A synchronous abstract unit of compute that guest code charges with cpu.compute(). */
   computeUnit: number;
+  /**
+   * ~ The least guest code does between two preemption points (a compare and a branch).
+   * Charged at every point, so that even `for (;;) yield;` advances time: no thread can stop
+   * the clock, and with it the timer that would preempt it. Estimate.
+   */
+  preemptionPoint: number;
 }
 
 export const DEFAULT_COSTS: Readonly<CostTable> = Object.freeze({
@@ -48,4 +54,5 @@ export const DEFAULT_COSTS: Readonly<CostTable> = Object.freeze({
   checksumPerByte: 1,
   portIo: 33,
   computeUnit: 1,
+  preemptionPoint: 2,
 });

@@ -410,7 +410,7 @@ export class Cpu {
 
   // ---- threads ----
 
-  spawn(name: string, mode: Mode, cr3: number, body: GuestCode): Thread {
+  spawn(name: string, mode: Mode, cr3: number, body: GuestCode<unknown>): Thread {
     const t = new Thread(this.threads.length, name, mode, cr3, body);
     this.threads.push(t);
     return t;
@@ -474,6 +474,7 @@ export class Cpu {
       const r = t.body.next(value);
       if (r.done) t.state = 'done';
       else if (r.value === BLOCK) t.state = 'blocked';
+      else this.cycle += this.costs.preemptionPoint;
     } catch (e) {
       t.state = 'faulted';
       t.error = e;

@@ -30,7 +30,8 @@ export class Thread {
     public mode: Mode,
     /** Page directory the CPU loads into CR3 when it switches to this thread. */
     public cr3: number,
-    readonly body: GuestCode,
+    /** The body; what it returns is ignored. */
+    readonly body: GuestCode<unknown>,
   ) {}
 
   get runnable(): boolean {

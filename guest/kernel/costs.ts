@@ -27,12 +27,6 @@ export interface KernelCosts {
   readonly ipcPerItem: number;
   /** ~ Pin or unpin bookkeeping (token table, counts). */
   readonly pinStep: number;
-  /**
-   * ~ The least a domain's code does between two preemption points (a compare and a branch).
-   * Charged at every point so that even `for (;;) yield;` advances time: a domain cannot stop
-   * the clock, and with it the timer that preempts it.
-   */
-  readonly preemptionPoint: number;
   /** ~ Writing one IOMMU table entry plus its invalidation: an uncached store and a register write. */
   readonly iommuEntryWrite: number;
 }
@@ -48,7 +42,6 @@ export const DEFAULT_KERNEL_COSTS: KernelCosts = Object.freeze({
   ipcBase: 40,
   ipcPerItem: 4,
   pinStep: 20,
-  preemptionPoint: 2,
   iommuEntryWrite: 40,
 });
 

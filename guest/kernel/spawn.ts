@@ -1,10 +1,9 @@
 // Creating a domain: its kernel state (one frame, charged to the bank), its capability
 // slots, and the CPU thread that runs its body in user mode with the space's page
-// directory as CR3. The body gets the domain's context (context.ts) and nothing else, and
-// every preemption point it reaches is charged (costs.ts preemptionPoint).
+// directory as CR3. The body gets the domain's context (context.ts) and nothing else. (The
+// CPU charges every preemption point it reaches: emulator/machine/costs.ts preemptionPoint.)
 
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
-import type { GuestCode } from '../../emulator/machine/thread.js';
 import type { DomainBody, Result } from './api/context.js';
 import { header, takeFrame } from './alloc.js';
 import type { Bank } from './banks.js';
@@ -38,18 +37,7 @@ export function allocDomain(k: KernelState, bank: Bank, spec: DomainSpec): Resul
   k.frames.owner[f] = d;
   bank.objects.add(d);
   const ctx = makeContext(k, d);
-  const cpu = k.hw.cpu;
-  function* run(): GuestCode {
-    const body = spec.body(ctx);
-    let input: unknown;
-    for (;;) {
-      const r = body.next(input);
-      if (r.done) return;
-      cpu.compute(k.hw.costs.preemptionPoint);
-      input = yield r.value;
-    }
-  }
-  d.thread = k.hw.cpu.spawn(spec.name, 'user', spec.space.pd * FRAME_SIZE, run());
+  d.thread = k.hw.cpu.spawn(spec.name, 'user', spec.space.pd * FRAME_SIZE, spec.body(ctx));
   k.byThread.set(d.thread, d);
   k.domains.push(d);
   return ok(d);

@@ -3,6 +3,7 @@
 // points, and timer interrupts at the programmed rate end to end through the 8259 and 8254.
 
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_COSTS } from '../../emulator/machine/costs.js';
 import { PageFault, type CpuAccess } from '../../emulator/machine/cpu.js';
 import { Machine } from '../../emulator/machine/machine.js';
 import { CR0_PG, CR0_WP, PF_P, PF_U, PF_W } from '../../emulator/machine/paging.js';
@@ -263,6 +264,19 @@ describe('CPU threads and interrupts', () => {
     const before = at.length;
     m.runUntil(m.now + 133_000_000 / 10);
     expect(at.length).toBe(before);
+  });
+
+  it('every preemption point is charged, so a bare `for (;;) yield` cannot stop the clock', () => {
+    const m = new Machine({ memoryBytes: 1 << 20 });
+    let yields = 0;
+    m.cpu.spawn('spin', 'supervisor', 0, (function* () {
+      for (;;) {
+        yields++;
+        yield;
+      }
+    })());
+    expect(m.runUntil(1000)).toBe('until');
+    expect(yields).toBe(Math.ceil(1000 / DEFAULT_COSTS.preemptionPoint));
   });
 
   it('without EOI the 8259 holds further timer interrupts back', () => {
