@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The realm is hardened (SES lockdown) before any test module loads, as in the product.
+    setupFiles: ['test/support/realm.ts'],
   },
 });

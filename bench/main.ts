@@ -1,6 +1,7 @@
 // `npm run bench`: measures host-speed figures side by side in one run and prints them.
 // Speed lives here, never in tests. Each area contributes a list of measurements.
 
+import '../emulator/machine/realm-hardened.js';
 import { benchDevices } from './devices.js';
 import { benchKernel } from './kernel.js';
 import { benchMachine } from './machine.js';

@@ -114,7 +114,7 @@ export function macEquals(a: Uint8Array, aOff: number, b: Uint8Array, bOff = 0):
 
 /** A copy of `frame` with destination and source addresses swapped (what the echo peer sends back). */
 export function swapAddresses(frame: Uint8Array): Uint8Array {
-  const out = Uint8Array.from(frame);
+  const out = frame.slice();
   out.set(frame.subarray(MAC_BYTES, 2 * MAC_BYTES), 0);
   out.set(frame.subarray(0, MAC_BYTES), MAC_BYTES);
   return out;

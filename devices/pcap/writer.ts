@@ -53,7 +53,7 @@ export class PcapWriter implements WireEndpoint {
     h.setUint32(4, micros % 1e6, true);
     h.setUint32(8, frame.length, true);
     h.setUint32(12, frame.length, true);
-    this.chunks.push(new Uint8Array(h.buffer), Uint8Array.from(frame));
+    this.chunks.push(new Uint8Array(h.buffer), frame.slice());
     this.frames++;
   }
 

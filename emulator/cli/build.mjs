@@ -1,14 +1,19 @@
 // Bundles the CLI entry and the benchmark into dist/ with esbuild, so `npm start`,
 // the `reloaded` bin and `npm run bench` run plain JavaScript under node.
-import { copyFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
+
+// Packages stay external (node loads them from node_modules) except ses: it must be bundled so
+// that it evaluates after emulator/machine/freeze.ts, which an external import would precede.
+const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+const external = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((name) => name !== 'ses');
 
 const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  packages: 'external',
+  external,
   sourcemap: 'linked',
   logLevel: 'warning',
 };
@@ -25,7 +30,7 @@ await build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.mj
 await build({
   ...common,
   platform: 'browser',
-  packages: undefined,
+  external: [],
   target: 'es2022',
   entryPoints: ['emulator/web/main.ts'],
   outfile: 'dist/web/main.js',

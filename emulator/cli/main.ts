@@ -2,6 +2,7 @@
 // domains for a run. `reloaded run` is the default scenario (what `npm start` runs);
 // `reloaded machine` runs the machine alone.
 
+import '../machine/realm-hardened.js';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { machineCommand } from './machine-command.js';

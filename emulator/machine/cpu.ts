@@ -379,7 +379,7 @@ export class Cpu {
         buf!.set(bytes.subarray(dpa, dpa + n), bufOff);
         break;
       case 'write':
-        for (let i = 0; i < n; i++) bytes[dpa + i] = buf![bufOff + i]!;
+        bytes.set(buf!.subarray(bufOff, bufOff + n), dpa);
         break;
       case 'copy':
         bytes.copyWithin(dpa, spa, spa + n);

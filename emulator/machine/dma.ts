@@ -192,11 +192,13 @@ export class DmaEngine {
     else if (!this.memory.contains(phys, length)) error = 'master-abort';
     const cycle = this.clock.now;
     if (error === undefined) {
-      const mem = this.memory.bytes;
+      // Byte by byte through the memory's DataView, or one typed-array copy: an indexed store
+      // into a typed array is slow in V8 once the realm's typed-array prototypes are frozen (realm.ts).
+      const mem = this.memory;
       const data = t.data;
       const off = t.offset;
-      if (t.write) for (let i = 0; i < length; i++) mem[phys + i] = data[off + i]!;
-      else for (let i = 0; i < length; i++) data[off + i] = mem[phys + i]!;
+      if (t.write) for (let i = 0; i < length; i++) mem.write8(phys + i, data[off + i]!);
+      else data.set(mem.bytes.subarray(phys, phys + length), off);
       t.offset += length;
       this.beats++;
       this.bytes += length;

@@ -53,7 +53,7 @@ export class PhysicalMemory {
     return this.view.getUint32(a, true);
   }
   write8(a: number, v: number): void {
-    this.ram[a] = v;
+    this.view.setUint8(a, v);
   }
   write16(a: number, v: number): void {
     this.view.setUint16(a, v, true);

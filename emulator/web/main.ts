@@ -3,6 +3,7 @@
 // The report object is also left on `window.reloadedReport` so a headless browser test can
 // compare it, and its trace hash, with node's.
 
+import '../machine/realm-hardened.js';
 import { BOOT_DEFAULTS, MAX_MILLIS, MODES, runBootScenario, STRATEGIES, type BootReport } from '../cli/scenario/boot.js';
 import { MAX_CLIENTS } from '../cli/scenario/net.js';
 import { formatBootReport } from '../cli/scenario/text.js';

@@ -10,12 +10,12 @@ import type { Geometry } from '../session/layout.js';
 
 /** Where every stack puts its session's 4 MiB region, and the session's default shape. */
 export const REGION_VA = 0x0800_0000;
-export const GEOMETRY: Geometry = { ringSize: 8, txPages: 1, rxBuffers: 4 };
+export const GEOMETRY: Geometry = Object.freeze({ ringSize: 8, txPages: 1, rxBuffers: 4 });
 /** Frames and pins of the opaque sub-bank each stack hands the driver. */
 export const SESSION_FRAMES = 40;
 export const SESSION_PINS = 16;
 /** The stack's capability slots, as the composition fills them: bank, space, the driver's endpoint, then free. */
-export const STACK_SLOTS = { bank: 0, space: 1, driver: 2, free: [3, 4, 5, 6] } as const;
+export const STACK_SLOTS = Object.freeze({ bank: 0, space: 1, driver: 2, free: Object.freeze([3, 4, 5, 6] as const) } as const);
 
 /** What a stack saw: its session, and (with the default loop) every delivery and completion. */
 export interface Probe {
@@ -88,3 +88,6 @@ export function stackBody(probe: Probe, o: StackOptions): (ctx: DomainContext) =
     }
   };
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ newProbe, stackBody });

@@ -4,6 +4,7 @@
 // operation sees `undefined` for both, so no operation can tell them apart.
 
 import type { ObjectKind, Right } from './api/context.js';
+import { plainList } from './args.js';
 import type { KObject } from './objects.js';
 
 export const R_READ = 1;
@@ -53,9 +54,10 @@ export function isValid(cap: CapSlot | undefined): cap is Capability {
 
 /** Rights names to bits; undefined if any name is unknown (a hostile argument). */
 export function rightsFromNames(names: unknown): number | undefined {
-  if (!Array.isArray(names) || names.length > 8) return undefined;
+  const list = plainList(names, 8);
+  if (!list) return undefined;
   let bits = 0;
-  for (const n of Array.from(names as unknown[])) {
+  for (const n of list) {
     const b = RIGHT_BITS[n as Right];
     if (typeof n !== 'string' || !Object.hasOwn(RIGHT_BITS, n) || b === undefined) return undefined;
     bits |= b;

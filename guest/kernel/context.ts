@@ -5,6 +5,7 @@
 // kernel wakes it with the result.
 
 import { PageFault } from '../../emulator/machine/cpu.js';
+import { realmHardened } from '../../emulator/machine/realm.js';
 import { BLOCK, type GuestCode } from '../../emulator/machine/thread.js';
 import type { DomainContext, KernelConstants, Message, Op, Ops, Result } from './api/context.js';
 import { MAX_PRIORITY, SLOT_COUNT, type Domain } from './domains.js';
@@ -40,6 +41,11 @@ export class BadAccess extends RangeError {
  */
 export class KernelReentry extends Error {
   override name = 'KernelReentry';
+}
+
+/** A context used on a thread other than its own domain's (thrown into the code that called it). */
+export class ForeignThread extends Error {
+  override name = 'ForeignThread';
 }
 
 /** Describe a hostile operand without running any of its code (no toString, no getters). */
@@ -79,6 +85,9 @@ export function makeContext(k: KernelState, d: Domain): DomainContext {
   const cpu = k.hw.cpu;
   const live = () => {
     if (d.state === 'stopped') throw new DomainStopped(`domain ${d.name} was stopped`);
+    // A context acts for its own domain only: called from another domain's thread (a function
+    // a hostile domain left where another would call it), it would use that domain's page tables.
+    if (cpu.current !== d.thread) throw new ForeignThread(`the context of ${d.name} used on the thread of ${cpu.current?.name ?? 'nobody'}`);
   };
   const single = (what: string, va: unknown, size: number): number => {
     live();
@@ -108,7 +117,7 @@ export function makeContext(k: KernelState, d: Domain): DomainContext {
     return r;
   }
 
-  return {
+  const ctx: DomainContext = {
     name: d.name,
     constants: CONSTANTS,
     now: () => cpu.cycle,
@@ -156,4 +165,7 @@ export function makeContext(k: KernelState, d: Domain): DomainContext {
       return enter(() => syscall(k, d, -1, 'reply', msg)) as GuestCode<Result>;
     },
   };
+  // Frozen with everything reachable from it (its methods, their generator prototypes): a
+  // domain cannot change what its context does, nor leave anything in it for the kernel to find.
+  return realmHardened() ? harden(ctx) : ctx;
 }

@@ -4,7 +4,10 @@
 // bus observer. The returned Kernel is for composition roots and tests: they create banks
 // and domains and hand out device privileges. Domains never see it; they get a context.
 
+import { PageFault } from '../../emulator/machine/cpu.js';
 import type { Machine } from '../../emulator/machine/machine.js';
+import { hardenRealm } from '../../emulator/machine/realm.js';
+import { BadAccess, DomainStopped, ForeignThread, KernelReentry } from './context.js';
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 import type { DomainBody, PinDirection, Result } from './api/context.js';
 import * as alloc from './alloc.js';
@@ -39,6 +42,12 @@ export interface KernelConfig {
   reservedBytes?: number;
   /** Overrides of the kernel's cost table (costs.ts); unnamed figures keep their defaults. */
   costs?: Partial<KernelCosts>;
+  /**
+   * Defences switched off, for tests that show an attack succeeds without them. Never set by
+   * product code. `unhardenedRealm`: boot without hardening the JavaScript realm (a test runs
+   * this in a process of its own, since a hardened realm cannot be undone).
+   */
+  unsafe?: { unhardenedRealm?: boolean };
 }
 
 export interface SpawnOptions {
@@ -182,6 +191,12 @@ function bootStep<T>(what: string, fn: () => T): T {
 }
 
 export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel {
+  // The realm is protection hardware (realm.ts): harden it before any domain code can run, and
+  // freeze what the kernel hands across the boundary (the classes of what it throws into domains).
+  if (!config.unsafe?.unhardenedRealm) {
+    hardenRealm();
+    harden([PageFault, BadAccess, KernelReentry, DomainStopped, ForeignThread]);
+  }
   const tickHz = config.tickHz ?? 1000;
   const reservedBytes = config.reservedBytes ?? 1 << 20;
   if (!(tickHz >= 19 && tickHz <= 100_000)) throw new KernelError(`tickHz must be between 19 and 100000, got ${tickHz}`);

@@ -4,7 +4,8 @@
 // CPU charges every preemption point it reaches: emulator/machine/costs.ts preemptionPoint.)
 
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
-import type { DomainBody, Result } from './api/context.js';
+import type { GuestCode } from '../../emulator/machine/thread.js';
+import type { DomainBody, DomainContext, Result } from './api/context.js';
 import { header, takeFrame } from './alloc.js';
 import type { Bank } from './banks.js';
 import type { CapSlot, Capability } from './caps.js';
@@ -24,6 +25,15 @@ export interface DomainSpec {
   readonly caps: readonly CapSlot[];
 }
 
+/**
+ * The thread's body: it calls the domain's body only when the thread first runs, in user mode
+ * on the domain's own time, never inside this kernel operation (a body that is a plain function
+ * would otherwise run during allocDomain with the new domain's context).
+ */
+function* startBody(body: DomainBody, ctx: DomainContext): GuestCode<unknown> {
+  return yield* body(ctx);
+}
+
 export function allocDomain(k: KernelState, bank: Bank, spec: DomainSpec): Result<Domain> {
   const f = takeFrame(k, bank, 'kernel');
   if (typeof f === 'string') return err(f);
@@ -36,8 +46,7 @@ export function allocDomain(k: KernelState, bank: Bank, spec: DomainSpec): Resul
   };
   k.frames.owner[f] = d;
   bank.objects.add(d);
-  const ctx = makeContext(k, d);
-  d.thread = k.hw.cpu.spawn(spec.name, 'user', spec.space.pd * FRAME_SIZE, spec.body(ctx));
+  d.thread = k.hw.cpu.spawn(spec.name, 'user', spec.space.pd * FRAME_SIZE, startBody(spec.body, makeContext(k, d)));
   k.byThread.set(d.thread, d);
   k.domains.push(d);
   return ok(d);

@@ -6,6 +6,7 @@
 
 import type { DomainBody, Message, Op, PinDirection, Result } from './api/context.js';
 import * as alloc from './alloc.js';
+import { plainArgs, plainFunction, plainList } from './args.js';
 import type { Bank } from './banks.js';
 import {
   FULL_RIGHTS, R_DESTROY, R_FREE, R_LIMITS, R_QUERY, R_READ, R_WRITE, capTo, diminish, isValid, lookup, rightsFromNames, rightsToNames,
@@ -30,17 +31,15 @@ type Out = Result<unknown> | Blocked;
 const isSlot = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) < SLOT_COUNT;
 const isU32 = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 0xffffffff;
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
-/** A copy of a list argument, taken once (a hostile array could change between a check and a use). */
-const listCopy = (x: unknown, max: number): unknown[] | undefined => (Array.isArray(x) && x.length <= max ? Array.from(x as unknown[]) : undefined);
 const slotList = (x: unknown, max: number): number[] | undefined => {
   if (x === undefined) return [];
-  const l = listCopy(x, max);
+  const l = plainList(x, max);
   return l && l.every(isSlot) ? (l as number[]) : undefined;
 };
 
 /** A message's words and capabilities, checked and captured (caps are read now). */
 function takeMessage(d: Domain, a: Args): { msg: Message; caps: CapSlot[]; replySlots: number[] } | undefined {
-  const words = a.words === undefined ? [] : listCopy(a.words, MAX_WORDS);
+  const words = a.words === undefined ? [] : plainList(a.words, MAX_WORDS);
   if (!isU32(a.label) || !words || !words.every(isU32)) return undefined;
   const capSlots = slotList(a.caps, MAX_CAPS);
   const replySlots = slotList(a.capSlots, MAX_CAPS);
@@ -63,8 +62,9 @@ export function syscall(k: KernelState, d: Domain, slot: unknown, op: unknown, r
   k.counters.syscalls++;
   k.hw.compute(k.hw.costs.syscallDecode);
   if (typeof op !== 'string' || !Object.hasOwn(TARGET, op)) return err('bad-arg');
-  // Read every argument exactly once, into kernel memory, before checking any of them.
-  const a = (typeof rawArgs === 'object' && rawArgs !== null ? { ...rawArgs } : {}) as Args;
+  // Read every argument exactly once, as plain data (args.ts: no domain code runs), before checking any of them.
+  const a = plainArgs(rawArgs);
+  if (!a) return err('bad-arg');
   if (op === 'reply') {
     const m = takeMessage(d, a);
     return m ? replyTo(k, d, m.msg, m.caps) : err('bad-arg');
@@ -173,7 +173,7 @@ function allocDomainOp(k: KernelState, d: Domain, bank: Bank, a: Args): Out {
   const priority = a.priority === undefined ? d.priority : a.priority;
   const caps = slotList(a.caps, SLOT_COUNT);
   const name = a.name === undefined ? `${d.name}.child` : a.name;
-  if (!isSlot(a.dst) || !isSlot(a.space) || typeof a.body !== 'function' || !caps || typeof name !== 'string' || name.length > 64) return err('bad-arg');
+  if (!isSlot(a.dst) || !isSlot(a.space) || !plainFunction(a.body) || !caps || typeof name !== 'string' || name.length > 64) return err('bad-arg');
   // A domain cannot create one that outranks it: hostile code cannot starve its betters.
   if (!Number.isInteger(priority) || (priority as number) < 0 || (priority as number) > d.priority) return err('bad-arg');
   if (a.keeper !== undefined && !isSlot(a.keeper)) return err('bad-arg');

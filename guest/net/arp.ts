@@ -61,3 +61,6 @@ export function putArp(frame: Uint8Array, p: ArpPacket): void {
   frame.set(p.targetMac.subarray(0, MAC_BYTES), a + THA);
   put32(frame, a + TPA, p.targetIp);
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ parseArp, putArp });

@@ -3,10 +3,9 @@
 
 import { ARP_BYTES, ARP_REQUEST, putArp, type ArpPacket } from './arp.js';
 import { put16, put32 } from './bytes.js';
-import { BROADCAST_MAC, ETH_HEADER, ETH_MIN_FRAME, ETHERTYPE_ARP, ETHERTYPE_IPV4, putEthernet } from './ethernet.js';
+import { broadcastMac, ETH_HEADER, ETH_MIN_FRAME, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BYTES, putEthernet } from './ethernet.js';
 import { IPV4_DST, IPV4_MIN_HEADER, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, putIpv4Checksum } from './ipv4.js';
 
-const ZERO_MAC = new Uint8Array(6);
 /** RFC 791 defaults for a datagram this code builds. */
 const DEFAULT_TTL = 64;
 export const IPPROTO_UDP = 17;
@@ -15,8 +14,9 @@ export const IPPROTO_UDP = 17;
 export function arpFrame(p: Partial<ArpPacket> & { senderMac: Uint8Array; senderIp: number; targetIp: number }, dst?: Uint8Array): Uint8Array {
   const op = p.op ?? ARP_REQUEST;
   const f = new Uint8Array(Math.max(ETH_MIN_FRAME, ETH_HEADER + ARP_BYTES));
-  putEthernet(f, dst ?? (op === ARP_REQUEST ? BROADCAST_MAC : (p.targetMac ?? ZERO_MAC)), p.senderMac, ETHERTYPE_ARP);
-  putArp(f, { op, senderMac: p.senderMac, senderIp: p.senderIp, targetMac: p.targetMac ?? ZERO_MAC, targetIp: p.targetIp });
+  const targetMac = p.targetMac ?? new Uint8Array(MAC_BYTES);
+  putEthernet(f, dst ?? (op === ARP_REQUEST ? broadcastMac() : targetMac), p.senderMac, ETHERTYPE_ARP);
+  putArp(f, { op, senderMac: p.senderMac, senderIp: p.senderIp, targetMac, targetIp: p.targetIp });
   return f;
 }
 
@@ -36,3 +36,6 @@ export function ipv4Frame(o: { dstMac: Uint8Array; srcMac: Uint8Array; src: numb
   f.set(o.payload, h + IPV4_MIN_HEADER);
   return f;
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ arpFrame, ipv4Frame });

@@ -52,3 +52,6 @@ export function parseMac(s: string): Uint8Array | undefined {
 export function formatMac(b: Uint8Array, off = 0): string {
   return Array.from(b.subarray(off, off + 6), (x) => x.toString(16).padStart(2, '0')).join(':');
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ get16, get32, put16, put32, bytesEqual, parseIpv4, formatIpv4, parseMac, formatMac });

@@ -13,7 +13,7 @@ import { IPV4_MAX_HEADER, parseIpv4Header } from './ipv4.js';
 export const DEMUX_BYTES = ETH_HEADER + IPV4_MAX_HEADER;
 
 /** Why a received frame reached no session. */
-export const DROP_REASONS = [
+export const DROP_REASONS = Object.freeze([
   'runt', // shorter than an Ethernet header
   'too-long', // longer than an Ethernet frame
   'bad-ethertype', // neither IPv4 nor ARP
@@ -24,7 +24,7 @@ export const DROP_REASONS = [
   'ring-full', // the session's deliver ring was full (the stack is not consuming)
   'revoked', // the session's storage was revoked during the delivery
   'rx-error', // the card reported an error for the frame
-] as const;
+] as const);
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export type Destination = { readonly kind: 'arp' | 'ipv4'; readonly ip: number };
@@ -52,3 +52,6 @@ export function demultiplex<S>(frame: Uint8Array, len: number, lookup: (ip: numb
   const session = lookup(d.ip);
   return session === undefined ? { drop: 'unknown-destination' } : { session };
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ destinationOf, demultiplex });

@@ -2,7 +2,7 @@
 // reads to demultiplex and checks before it transmits. A frame here runs from the
 // destination address to the end of the payload; the card adds and strips the FCS.
 
-import { bytesEqual, get16 } from './bytes.js';
+import { get16 } from './bytes.js';
 
 export const MAC_BYTES = 6;
 export const ETH_HEADER = 14;
@@ -17,7 +17,8 @@ export const ETH_TYPE = 12;
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 
-export const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+/** The broadcast address, a new copy each call (a shared Uint8Array cannot be frozen). */
+export const broadcastMac = (): Uint8Array => new Uint8Array(MAC_BYTES).fill(0xff);
 
 export interface EthernetHeader {
   readonly dst: Uint8Array;
@@ -32,7 +33,9 @@ export function parseEthernet(frame: Uint8Array, len = frame.length): EthernetHe
 }
 
 export function isBroadcast(frame: Uint8Array): boolean {
-  return bytesEqual(frame, ETH_DST, BROADCAST_MAC);
+  if (frame.length < ETH_DST + MAC_BYTES) return false;
+  for (let i = 0; i < MAC_BYTES; i++) if (frame[ETH_DST + i] !== 0xff) return false;
+  return true;
 }
 
 /** Write an Ethernet header into `frame`. */
@@ -42,3 +45,6 @@ export function putEthernet(frame: Uint8Array, dst: Uint8Array, src: Uint8Array,
   frame[ETH_TYPE] = type >>> 8;
   frame[ETH_TYPE + 1] = type & 0xff;
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ broadcastMac, parseEthernet, isBroadcast, putEthernet });

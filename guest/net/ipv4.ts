@@ -65,3 +65,6 @@ export function ipv4ChecksumOk(frame: Uint8Array): boolean {
   const headerBytes = (frame[ETH_HEADER]! & 0x0f) * 4;
   return onesSum(frame, ETH_HEADER, headerBytes) === 0xffff;
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ parseIpv4Header, onesSum, putIpv4Checksum, ipv4ChecksumOk });

@@ -12,7 +12,7 @@ import { IPV4_MAX_HEADER, parseIpv4Header } from './ipv4.js';
 /** Bytes of a transmitted frame the driver takes into its own memory (header + largest IPv4 header). */
 export const TX_HEADER_COPY = ETH_HEADER + IPV4_MAX_HEADER;
 
-export const TX_HEADER_REASONS = ['bad-length', 'spoofed-mac', 'bad-ethertype', 'bad-arp', 'bad-ipv4', 'spoofed-ip'] as const;
+export const TX_HEADER_REASONS = Object.freeze(['bad-length', 'spoofed-mac', 'bad-ethertype', 'bad-arp', 'bad-ipv4', 'spoofed-ip'] as const);
 export type TxHeaderReason = (typeof TX_HEADER_REASONS)[number];
 
 /** Who a session is on the wire. */
@@ -50,3 +50,6 @@ export function checkTransmitHeader(header: Uint8Array, frameLen: number, id: Id
   }
   return 'bad-ethertype';
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ headerCopyBytes, checkTransmitHeader });

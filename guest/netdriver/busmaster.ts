@@ -195,3 +195,6 @@ export class BusMasterBackend extends ClassicBackend {
     return out;
   }
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ BusMasterBackend });

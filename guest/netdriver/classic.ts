@@ -190,3 +190,6 @@ export class ClassicBackend implements Backend {
     return yield* this.io.in(R.CNTR2);
   }
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ ClassicBackend });

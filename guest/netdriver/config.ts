@@ -29,7 +29,7 @@ export interface DriverConfig {
 
 // hybridThreshold: `npm run bench` (netdriver section) measures the copy/flip crossover in driver
 // cycles per frame at ~431 bytes, flip being cheaper from the 512-byte size on.
-export const DEFAULTS = { hybridThreshold: 512, maxSessions: 16, maxTxPages: 2, maxRxBuffers: 8, pinLimit: 8, rxSlots: 16, txDescriptors: 16 };
+export const DEFAULTS = Object.freeze({ hybridThreshold: 512, maxSessions: 16, maxTxPages: 2, maxRxBuffers: 8, pinLimit: 8, rxSlots: 16, txDescriptors: 16 });
 
 /** Capability slots the composition root fills before the driver starts. */
 export const SLOT_DEVPRIV = 0;

@@ -81,3 +81,6 @@ export const total = (r: Record<string, number>) => Object.values(r).reduce((a, 
 export function snapshot<C extends Counters>(c: C): C {
   return { ...c, dropped: { ...c.dropped }, rejected: { ...c.rejected } };
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ newCounters, newGlobalCounters, count, countDrop, countReject, countPins, total, snapshot });

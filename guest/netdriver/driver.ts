@@ -294,3 +294,6 @@ export class Driver {
     this.slots.give(slots);
   }
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ netDriver, Driver });

@@ -14,8 +14,8 @@ import { MIRROR_BASE, SLOT_RECV_A, SLOT_RECV_B, SLOT_REPLY, SLOT_SPACE } from '.
 import type { Driver } from './driver.js';
 import { Session, sessionSlots, slotCount } from './session.js';
 
-const RW: Right[] = ['read', 'write'];
-const RO: Right[] = ['read'];
+const RW: readonly Right[] = Object.freeze(['read', 'write']);
+const RO: readonly Right[] = Object.freeze(['read']);
 
 export function* openSession(d: Driver, m: Received): GuestCode {
   const status = yield* setup(d, m);
@@ -61,10 +61,10 @@ function* setup(d: Driver, m: Received): GuestCode<Session | OpenStatus> {
     [sl.bank, 'allocNotification', { dst: sl.notification }],
     ...[sl.control, ...sl.tx, ...sl.rx].map((dst): [number, string, object] => [sl.bank, 'allocPage', { dst }]),
   ];
-  const maps: [number, number, Right[], Right[]][] = [
+  const maps: [number, number, readonly Right[], readonly Right[]][] = [
     [CONTROL_PAGE, sl.control, RW, RW],
-    ...sl.tx.map((slot, i): [number, number, Right[], Right[]] => [txPage(i), slot, RO, RW]),
-    ...sl.rx.map((slot, i): [number, number, Right[], Right[]] => [rxPage(g, i), slot, RW, RO]),
+    ...sl.tx.map((slot, i): [number, number, readonly Right[], readonly Right[]] => [txPage(i), slot, RO, RW]),
+    ...sl.rx.map((slot, i): [number, number, readonly Right[], readonly Right[]] => [rxPage(g, i), slot, RW, RO]),
   ];
   for (const [page, slot, mirrorRights, stackRights] of maps) {
     steps.push([sl.mirror, 'map', { va: mirrorVa + page * PAGE_BYTES, page: slot, rights: mirrorRights }]);
@@ -98,3 +98,6 @@ function* setup(d: Driver, m: Received): GuestCode<Session | OpenStatus> {
   d.byIp.set(s.ip, s);
   return s;
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ openSession });

@@ -21,3 +21,6 @@ export class CardPorts {
     return r.value;
   }
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ CardPorts });

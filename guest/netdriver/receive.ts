@@ -193,3 +193,6 @@ export function* arm(d: Driver): GuestCode {
     yield* b.arm({ va: s.rxVa(i), bus, session: s, index: i, token });
   }
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ receive, arm });

@@ -86,3 +86,6 @@ export class Session {
     return this.buffers[i] !== 'stack';
   }
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ slotCount, sessionSlots, Session });

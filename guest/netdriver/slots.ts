@@ -21,3 +21,6 @@ export class SlotAllocator {
     for (const s of slots) this.free.push(s);
   }
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ SlotAllocator });

@@ -94,3 +94,6 @@ export function* transmitted(d: Driver, done: TxDone): GuestCode {
   if (done.ok) count(d.counters, s, 'transmitted');
   if (!s.dead) complete(d, s, f.cookie, done.ok ? TX_SENT : TX_FAILED);
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ transmit, transmitted });

@@ -127,3 +127,6 @@ export function* openSession(ctx: DomainContext, slots: ClientSlots, req: OpenRe
   if (ctx.load32(req.regionVa + INFO_IP) >>> 0 !== ip) return 'setup-failed';
   return s;
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ ClientSession, openSession });

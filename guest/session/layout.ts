@@ -28,10 +28,10 @@ export interface RingLayout {
 }
 
 /** The four rings: who produces (P) and who consumes (C). */
-export const TX_SUBMIT: RingLayout = { prodOffset: 0x00, consOffset: 0x04, entriesOffset: 0x100 }; // P stack, C driver
-export const TX_DONE: RingLayout = { prodOffset: 0x08, consOffset: 0x0c, entriesOffset: 0x100 + 1 * MAX_RING_SIZE * ENTRY_BYTES }; // P driver, C stack
-export const RX_FILL: RingLayout = { prodOffset: 0x10, consOffset: 0x14, entriesOffset: 0x100 + 2 * MAX_RING_SIZE * ENTRY_BYTES }; // P stack, C driver
-export const RX_DELIVER: RingLayout = { prodOffset: 0x18, consOffset: 0x1c, entriesOffset: 0x100 + 3 * MAX_RING_SIZE * ENTRY_BYTES }; // P driver, C stack
+export const TX_SUBMIT: RingLayout = Object.freeze({ prodOffset: 0x00, consOffset: 0x04, entriesOffset: 0x100 }); // P stack, C driver
+export const TX_DONE: RingLayout = Object.freeze({ prodOffset: 0x08, consOffset: 0x0c, entriesOffset: 0x100 + 1 * MAX_RING_SIZE * ENTRY_BYTES }); // P driver, C stack
+export const RX_FILL: RingLayout = Object.freeze({ prodOffset: 0x10, consOffset: 0x14, entriesOffset: 0x100 + 2 * MAX_RING_SIZE * ENTRY_BYTES }); // P stack, C driver
+export const RX_DELIVER: RingLayout = Object.freeze({ prodOffset: 0x18, consOffset: 0x1c, entriesOffset: 0x100 + 3 * MAX_RING_SIZE * ENTRY_BYTES }); // P driver, C stack
 
 /** Session info the driver writes at session setup (the stack reads it; the driver never reads it back). */
 export const INFO_IP = 0x20;
@@ -80,3 +80,6 @@ export function checkGeometry(g: Geometry, maxPages: number): string | undefined
   if (regionPages(g) > maxPages) return `a session may have at most ${maxPages} pages`;
   return undefined;
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ txPage, rxPage, regionPages, checkGeometry });

@@ -38,3 +38,6 @@ export class ByteMemory implements SharedMemory {
     this.view.setUint32(this.offset(va), v >>> 0, true);
   }
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ ByteMemoryFault, ByteMemory });

@@ -14,7 +14,7 @@ export const LABEL_IRQ = 3;
 export const LABEL_REPLY = 0x10;
 
 /** Reply status of OPEN. */
-export const OPEN_STATUS = ['ok', 'no-address', 'too-many', 'bad-geometry', 'no-slots', 'setup-failed'] as const;
+export const OPEN_STATUS = Object.freeze(['ok', 'no-address', 'too-many', 'bad-geometry', 'no-slots', 'setup-failed'] as const);
 export type OpenStatus = (typeof OPEN_STATUS)[number];
 
 /** Bits the driver signals on a session's notification. */

@@ -3,7 +3,7 @@
 
 import { TX_HEADER_REASONS } from '../net/txcheck.js';
 
-export const REJECT_REASONS = [
+export const REJECT_REASONS = Object.freeze([
   'index-jump', // a ring index moved further than the ring holds
   'out-of-bounds', // a buffer number or offset outside the session's own buffers
   'bad-length', // a length outside the Ethernet frame sizes, or past the buffer
@@ -12,7 +12,7 @@ export const REJECT_REASONS = [
   ...TX_HEADER_REASONS.filter((r) => r !== 'bad-length'), // the transmit header check
   'pin-limit', // the kernel refused to pin the page (the session's bank is at its pin limit)
   'revoked', // the session's storage was revoked while the driver used it
-] as const;
+] as const);
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /** Status codes in TX_DONE entries: 0 is sent, otherwise 1 + the index of the reason. */
@@ -23,3 +23,6 @@ export function txStatusOf(reason: RejectReason | undefined): number {
 export function reasonOfTxStatus(status: number): RejectReason | undefined {
   return status === 0 ? undefined : REJECT_REASONS[status - 1];
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ txStatusOf, reasonOfTxStatus });

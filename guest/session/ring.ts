@@ -105,3 +105,6 @@ export class RingWriter {
     this.mem.store32(this.base + this.layout.prodOffset, this.prod);
   }
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ RingReader, RingWriter });

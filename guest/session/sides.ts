@@ -37,3 +37,6 @@ export function stackRings(mem: SharedMemory, base: number, size: number): Stack
     deliver: new RingReader(mem, base, RX_DELIVER, size),
   };
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ driverRings, stackRings });

@@ -33,3 +33,6 @@ export function checkFillEntry(e: Entry, g: Geometry, driverHolds: (buffer: numb
   if (driverHolds(buffer)) return 'duplicate';
   return buffer;
 }
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ checkTxEntry, checkFillEntry });

@@ -7,21 +7,11 @@
 // run (machine + card + kernel + domains), so they alone in emulator/ may import the
 // other layers.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { ROOT, sourceFiles } from './modules.js';
 import { describe, expect, it } from 'vitest';
 
-const ROOT = resolve(__dirname, '../..');
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(ROOT, dir))) {
-    const rel = join(dir, name);
-    if (statSync(join(ROOT, rel)).isDirectory()) out.push(...sourceFiles(rel));
-    else if (/\.(ts|mts|js|mjs)$/.test(name)) out.push(rel);
-  }
-  return out;
-}
 
 interface Import {
   file: string;

@@ -97,20 +97,31 @@ describe('capabilities', () => {
     kernel.assertInvariants();
   });
 
-  it('arguments are read once: a getter that changes its answer cannot slip past a check', () => {
+  it('arguments are plain data: a getter, a proxy or a class instance is refused without any of its code running', () => {
     const { kernel } = boot();
     const bank = kernel.createBank(kernel.primeBank, 50);
     const got: string[] = [];
+    let ran = 0;
     const d = runDomain(kernel, bank, [kernel.cap(bank)], function* (ctx) {
-      let reads = 0;
-      const sly = { get dst() { return reads++ === 0 ? 5 : 1e9; } };
+      const sly = { get dst() { return ran++ === 0 ? 5 : 1e9; } };
       got.push(errorOf(yield* ctx.invoke(0, 'allocPage', sly as never)));
-      const words = new Proxy([1], { get: (t, k) => (k === 'length' ? (reads++ > 3 ? 99 : 1) : Reflect.get(t, k)) });
-      got.push(errorOf(yield* ctx.invoke(0, 'identify', { words } as never)));
+      const trap = () => { ran++; return undefined; };
+      const args = new Proxy({ dst: 5 }, { get: trap, getOwnPropertyDescriptor: trap, ownKeys: () => (ran++, []), getPrototypeOf: () => (ran++, null) });
+      got.push(errorOf(yield* ctx.invoke(0, 'allocPage', args as never)));
+      const words = new Proxy([1], { get: (t, k) => (ran++, k === 'length' ? 99 : Reflect.get(t, k)) });
+      got.push(errorOf(yield* ctx.invoke(0, 'copy', { dst: 6, rights: words } as never)));
+      class Args { dst = 5; }
+      got.push(errorOf(yield* ctx.invoke(0, 'allocPage', new Args() as never)));
+      const list = [1];
+      Object.defineProperty(list, 0, { get: () => (ran++, 1), enumerable: true });
+      got.push(errorOf(yield* ctx.invoke(0, 'copy', { dst: 6, rights: list } as never)));
+      got.push(errorOf(yield* ctx.invoke(0, 'allocPage', { dst: 5 })));
     });
-    expect(got).toEqual(['ok', 'ok']);
+    expect(got).toEqual(['bad-arg', 'bad-arg', 'bad-arg', 'bad-arg', 'bad-arg', 'ok']);
+    expect(ran).toBe(0);
     expect(d.slots.length).toBe(SLOT_COUNT);
     expect(d.slots[5]?.obj.kind).toBe('page');
+    expect(d.slots[6]).toBeNull();
     kernel.assertInvariants();
   });
 });
