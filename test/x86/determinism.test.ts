@@ -3,10 +3,9 @@
 // (bus-master descriptors polled in memory included) gives the same emulated cycle count and
 // trace hash in fresh node processes as in this warm one.
 
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { bundleScript, runScript } from '../support/fresh-node.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runX86 } from '../../emulator/cli/x86.js';
 import { V86Platform } from '../../emulator/platforms/v86/platform.js';
@@ -79,17 +78,12 @@ describe('v86 platform determinism', () => {
   });
 
   describe('whole runs in fresh node processes', () => {
-    const script = join(ROOT, 'dist/test-x86/fresh-run.mjs');
+    let script = '';
     beforeAll(async () => {
-      await build({ entryPoints: [join(__dirname, 'fresh-run.ts')], outfile: script, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+      script = await bundleScript(join(__dirname, 'fresh-run.ts'), 'x86-fresh-run');
     });
     type Outcome = { result: { kind: string; code: number; cycles: number }; traceHash: string };
-    const fresh = (...args: string[]): Outcome => {
-      const r = spawnSync('node', [script, ...args], { cwd: ROOT, encoding: 'utf8' });
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      return JSON.parse(r.stdout) as Outcome;
-    };
+    const fresh = (...args: string[]): Outcome => runScript<Outcome>(script, ...args);
 
     it('a guest polling memory that a device writes sees it at the same cycles, with or without host delays', () => {
       // Where v86 ends a slice decides when the device's write lands, so this would differ

@@ -11,7 +11,7 @@ import type { Wire } from '../../../devices/wire/wire.js';
 import { Machine } from '../../machine/machine.js';
 import type { Bank } from '../../../guest/kernel/banks.js';
 import type { Domain } from '../../../guest/kernel/domains.js';
-import { bootKernel, type Kernel } from '../../../guest/kernel/kernel.js';
+import { bootKernel, type Kernel, type KernelConfig } from '../../../guest/kernel/kernel.js';
 import type { Space } from '../../../guest/kernel/spaces.js';
 import { parseIpv4, parseMac } from '../../../guest/net/bytes.js';
 import type { CardMode, DriverConfig, Strategy } from '../../../guest/netdriver/config.js';
@@ -51,6 +51,8 @@ export interface NetOptions {
   priority?: (i: number) => number;
   /** Attach peers and listeners to the wire (called before the kernel boots). */
   onWire?: (wire: Wire, machine: Machine) => void;
+  /** The kernel's boot configuration (tests: costs, or a defence switched off). */
+  kernel?: KernelConfig;
 }
 
 export interface Client {
@@ -76,7 +78,7 @@ export function composeNet(o: NetOptions): Net {
   const wire = createWire(machine);
   const card = attachCard(machine, wire, { mac: CARD_MAC });
   o.onWire?.(wire, machine);
-  const kernel = bootKernel(machine);
+  const kernel = bootKernel(machine, o.kernel);
   const n = o.stacks ?? 2;
   const driverBank = kernel.createBank(kernel.primeBank, DRIVER_BANK_FRAMES);
   const dp = kernel.devicePrivilege('ne2k', card.ioBase, CARD_PORTS, CARD_IRQ);
