@@ -10,7 +10,7 @@ import { CR0_PG, CR0_WP } from '../../emulator/machine/paging.js';
 import { DEFAULT_KERNEL_COSTS, type KernelCosts } from './costs.js';
 
 /** Kernel events recorded in the machine's trace (and so in the run's hash). */
-export type KernelEvent = 'kernel.pin' | 'kernel.unpin' | 'kernel.quarantine' | 'kernel.revoke' | 'kernel.exchange' | 'kernel.fault';
+export type KernelEvent = 'kernel.pin' | 'kernel.unpin' | 'kernel.quarantine' | 'kernel.revoke' | 'kernel.exchange' | 'kernel.claim' | 'kernel.fault';
 
 export class Hardware {
   private readonly kinds = new Map<KernelEvent, number>();

@@ -88,8 +88,13 @@ export function clearMapping(hw: Hardware, frames: FrameTable, m: Mapping): void
   if (isCurrent(hw, m.table.space)) hw.invlpg(mappingVa(m));
 }
 
+/** Clear every PTE of a table (its PDE stays: the table is empty, not gone). */
+export function clearMappings(hw: Hardware, frames: FrameTable, table: PageTable): void {
+  for (const m of [...table.mappings.values()]) clearMapping(hw, frames, m);
+}
+
 /** Clear every PTE of a table and then its PDE (the table's frame is not freed here). */
 export function clearTable(hw: Hardware, frames: FrameTable, table: PageTable): void {
-  for (const m of [...table.mappings.values()]) clearMapping(hw, frames, m);
+  clearMappings(hw, frames, table);
   hw.store32(pdeAddress(table.space, table.pdIndex), 0);
 }

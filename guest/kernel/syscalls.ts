@@ -22,6 +22,8 @@ import { pin, unpin } from './pin.js';
 import { err, ok, type Blocked } from './result.js';
 import { destroyBank, freeObject, revokePage } from './revoke.js';
 import { allocDomain } from './spawn.js';
+import { claimRegion } from './claim.js';
+import type { Region } from './spaces.js';
 import type { KernelState } from './state.js';
 import { pdeIndex } from '../../emulator/machine/paging.js';
 
@@ -52,7 +54,7 @@ const TARGET: Record<Op | 'reply', string> = {
   copy: 'any', drop: 'any', identify: 'any',
   allocPage: 'bank', allocSpace: 'bank', allocBank: 'bank', allocEndpoint: 'bank', allocNotification: 'bank', allocDomain: 'bank',
   free: 'bank', destroy: 'bank', setLimit: 'bank', setPinLimit: 'bank', query: 'bank', revokePage: 'bank',
-  map: 'space|region', unmap: 'space|region', delegate: 'space', exchange: 'page',
+  map: 'space|region', unmap: 'space|region', delegate: 'space', claim: 'region', exchange: 'page',
   call: 'endpoint', send: 'endpoint', recv: 'endpoint', reply: 'none',
   signal: 'notification', wait: 'notification', poll: 'notification',
   in: 'devpriv', out: 'devpriv', bindIrq: 'devpriv', ackIrq: 'devpriv', pin: 'devpriv', unpin: 'devpriv',
@@ -83,6 +85,7 @@ export function syscall(k: KernelState, d: Domain, slot: unknown, op: unknown, r
       break;
     case 'space':
     case 'region':
+      if (op === 'claim') return claimOp(k, d, cap, a);
       if (target !== 'any') return spaceOp(k, d, cap, op as Op, a);
       break;
     case 'page':
@@ -221,6 +224,15 @@ function spaceOp(k: KernelState, d: Domain, cap: Capability, op: Op, a: Args): O
   if (!page) return err('invalid-cap');
   if ((pageCap!.rights & R_READ) === 0) return err('no-rights');
   return obj.kind === 'region' ? mapInRegion(k, obj, a.va, page, ask, pageCap!.rights) : obj.kind === 'space' ? mapInSpace(k, obj, a.va, page, ask, pageCap!.rights) : err('invalid-cap');
+}
+
+/** `claim` on a region (claim.ts): every other capability to it goes void; the fresh one goes to `dst`. */
+function claimOp(k: KernelState, d: Domain, cap: Capability, a: Args): Out {
+  if ((cap.rights & R_WRITE) === 0) return err('no-rights');
+  if (!isSlot(a.dst)) return err('bad-arg');
+  claimRegion(k, cap.obj as Region);
+  d.slots[a.dst] = capTo(cap.obj, cap.rights);
+  return ok();
 }
 
 function exchangeOp(k: KernelState, d: Domain, cap: Capability, a: Args): Out {

@@ -25,6 +25,12 @@ export interface DriverConfig {
   readonly rxSlots?: number;
   /** Transmit descriptors, bus-master mode (default 16: up to 8 frames of two fragments). */
   readonly txDescriptors?: number;
+  /**
+   * Test-only, never set by product code: take each stack's delegated region with a plain copy
+   * instead of claiming it, leaving the stack in control of it (the defence a red-team test
+   * switches off to show it sees attack 9b: test/security/region-control.test.ts).
+   */
+  readonly unsafeLeaveRegionsUnclaimed?: boolean;
 }
 
 // hybridThreshold: `npm run bench` (netdriver section) measures the copy/flip crossover in driver

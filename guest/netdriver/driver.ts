@@ -127,8 +127,11 @@ export class Driver {
     for (let k = 0; k < this.rxSlots; k++) this.poolFree.push(k);
     yield* this.must('allocNotification', ctx.invoke(SLOT_BANK, 'allocNotification', { dst: SLOT_IRQ }));
     yield* this.must('bindIrq', ctx.invoke(SLOT_DEVPRIV, 'bindIrq', { notification: SLOT_IRQ, bits: IRQ_BIT }));
-    yield* this.must('copy', ctx.invoke(SLOT_ENDPOINT, 'copy', { dst: SLOT_FORWARD_EP, badge: FORWARDER_BADGE }));
+    // The forwarder only waits and sends: a read-only notification, a send-only badged endpoint capability.
+    yield* this.must('copy', ctx.invoke(SLOT_IRQ, 'copy', { dst: SLOT_IRQ, rights: ['read'] }));
+    yield* this.must('copy', ctx.invoke(SLOT_ENDPOINT, 'copy', { dst: SLOT_FORWARD_EP, badge: FORWARDER_BADGE, rights: ['write'] }));
     yield* this.must('allocDomain', ctx.invoke(SLOT_BANK, 'allocDomain', { dst: SLOT_FORWARDER, space: SLOT_SPACE, body: forwarder, caps: [SLOT_IRQ, SLOT_FORWARD_EP], name: `${ctx.name}.irq` }));
+    for (const slot of [SLOT_IRQ, SLOT_FORWARD_EP]) yield* ctx.invoke(slot, 'drop', {}); // the driver keeps no capability it does not use
     yield* this.backend.init();
     yield* this.service();
     this.ready = true;

@@ -1,5 +1,7 @@
 // Session setup (DESIGN.md §5): a stack calls OPEN with an opaque sub-bank of its own bank and
-// a region of its space delegated to the driver. From that bank the driver allocates the
+// a region of its space delegated to the driver. The driver first claims the region (kernel
+// `claim`: any copy of its capability the stack kept goes void), so that from then on only the
+// driver maps and unmaps in it. From that bank the driver allocates the
 // session's notification, control page, transmit pages and receive buffers, and the page
 // table of its own mirror of the region (a region of the driver's space paid by the client).
 // It builds both page tables: in the stack's, the control and transmit pages read-write and
@@ -56,7 +58,8 @@ function* setup(d: Driver, m: Received): GuestCode<Session | OpenStatus> {
   };
   const steps: [number, string, object][] = [
     [SLOT_RECV_A, 'copy', { dst: sl.bank }],
-    [SLOT_RECV_B, 'copy', { dst: sl.region }],
+    // Claim the stack's region before building in it: any copy the stack kept goes void (kernel `claim`).
+    [SLOT_RECV_B, d.config.unsafeLeaveRegionsUnclaimed ? 'copy' : 'claim', { dst: sl.region }],
     [SLOT_SPACE, 'delegate', { va: mirrorVa, bank: sl.bank, dst: sl.mirror }],
     [sl.bank, 'allocNotification', { dst: sl.notification }],
     ...[sl.control, ...sl.tx, ...sl.rx].map((dst): [number, string, object] => [sl.bank, 'allocPage', { dst }]),

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WINDOW } from '../../guest/apps/echo-client.js';
 
 const ROOT = resolve(__dirname, '../..');
 const BIN = resolve(ROOT, 'dist/reloaded.mjs');
@@ -76,7 +77,10 @@ describe('reloaded run (the boot scenario)', () => {
     expect(r.invariants.violations).toBe(0);
     expect(r.invariants.dmaBeatsChecked).toBeGreaterThan(0);
     expect(r.wire.frames).toBe(r.wire.fromCard + r.wire.fromEcho);
-    expect(r.wire.fromCard).toBe(r.driver.transmitted);
+    // Every frame the driver counted went on the wire; a frame that left the card just before
+    // the run's end may not have had its completion taken yet (at most the clients' windows).
+    expect(r.wire.fromCard).toBeGreaterThanOrEqual(r.driver.transmitted);
+    expect(r.wire.fromCard - r.driver.transmitted).toBeLessThanOrEqual(WINDOW * r.clients);
     expect(r.cyclesPerDelivered).toBe(Math.round(r.cycles / r.driver.delivered));
     expect(r.problems).toEqual([]);
   });

@@ -18,7 +18,7 @@ describe('capabilities', () => {
       copy: { dst: 20 }, drop: {}, identify: {}, allocPage: { dst: 20 }, allocSpace: { dst: 20 }, allocBank: { dst: 20, limit: 5 },
       allocEndpoint: { dst: 20 }, allocNotification: { dst: 20 }, allocDomain: { dst: 20, space: 2, *body() {} }, free: { target: 2 },
       destroy: {}, setLimit: { limit: 9 }, setPinLimit: { limit: 9 }, query: {}, revokePage: { target: 2 },
-      map: { va: 0x400000, page: 3, rights: ['read'] }, unmap: { va: 0x400000 }, delegate: { va: 0x800000, bank: 0, dst: 20 },
+      map: { va: 0x400000, page: 3, rights: ['read'] }, unmap: { va: 0x400000 }, delegate: { va: 0x800000, bank: 0, dst: 20 }, claim: { dst: 20 },
       exchange: { other: 3 }, call: { label: 1 }, send: { label: 1 }, recv: {}, signal: { bits: 1 }, wait: {}, poll: {},
       in: { port: 0x300, width: 1 }, out: { port: 0x300, value: 1, width: 1 }, bindIrq: { notification: 4, bits: 1 }, ackIrq: {},
       pin: { page: 3, dir: 'to-device' }, unpin: { token: 1 },
@@ -323,6 +323,36 @@ describe('address spaces', () => {
       'usage 4', 'outside region: bad-arg', 'usage 5', 'owner maps there: delegated', 'owner unmaps there: delegated', 'reads 0', 'write faults (7)',
     ]);
     expect(builderBank.usage).toBe(3); // endpoint, the builder's domain and space: not the region or its page
+    kernel.assertInvariants();
+  });
+});
+
+describe('claim', () => {
+  it('claiming a region voids every other capability to it, unmaps what was in it, and gives the claimer a fresh one', () => {
+    const { kernel } = boot();
+    const bank = kernel.createBank(kernel.primeBank, 40);
+    const REGION = 0x40000000;
+    const got: unknown[] = [];
+    const d = runDomain(kernel, bank, [kernel.cap(bank), null], function* (ctx) {
+      value(yield* ctx.invoke(0, 'allocPage', { dst: 2 }));
+      value(yield* ctx.invoke(1, 'delegate', { va: REGION, bank: 0, dst: 3 }));
+      value(yield* ctx.invoke(3, 'copy', { dst: 4 })); // the copy a delegating domain might keep
+      value(yield* ctx.invoke(3, 'copy', { dst: 5, rights: [] })); // one without the write right
+      value(yield* ctx.invoke(4, 'map', { va: REGION + 0x1000, page: 2, rights: ['read', 'write'] }));
+      got.push(errorOf(yield* ctx.invoke(5, 'claim', { dst: 6 })));
+      got.push(errorOf(yield* ctx.invoke(3, 'claim', { dst: 256 })));
+      got.push(errorOf(yield* ctx.invoke(1, 'claim', { dst: 6 }))); // a space is not a region
+      const t0 = ctx.now();
+      value(yield* ctx.invoke(3, 'claim', { dst: 6 }));
+      got.push(ctx.now() > t0);
+      for (const slot of [3, 4, 5]) got.push(errorOf(yield* ctx.invoke(slot, 'map', { va: REGION, page: 2, rights: ['read'] })));
+      got.push(errorOf(yield* ctx.invoke(4, 'claim', { dst: 7 }))); // the first claim wins
+      got.push(value(yield* ctx.invoke(6, 'identify', {})));
+      value(yield* ctx.invoke(6, 'map', { va: REGION + 0x2000, page: 2, rights: ['read'] }));
+    }, undefined, (dom) => (dom.slots[1] = kernel.cap(dom.space))); // slot 1: its own space
+    expect(got).toEqual(['no-rights', 'bad-arg', 'invalid-cap', true, 'invalid-cap', 'invalid-cap', 'invalid-cap', 'invalid-cap', { kind: 'region', rights: ['write'], badge: 0 }]);
+    // The page mapped through the kept copy is gone; only the claimer's mapping is there.
+    expect(kernel.mappings(d.space).map((m) => [m.va, m.writable])).toEqual([[REGION + 0x2000, false]]);
     kernel.assertInvariants();
   });
 });

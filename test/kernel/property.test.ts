@@ -18,7 +18,7 @@ import { boot } from './helpers.js';
 const DOMAINS = 3;
 const OPS: Op[] = [
   'pin', 'pin', 'map', 'map', 'allocPage', 'allocSpace', 'allocBank', 'allocEndpoint', 'allocNotification', 'allocDomain', 'free', 'destroy', 'setLimit',
-  'setPinLimit', 'query', 'revokePage', 'map', 'unmap', 'delegate', 'exchange', 'copy', 'drop', 'identify', 'signal', 'poll',
+  'setPinLimit', 'query', 'revokePage', 'map', 'unmap', 'delegate', 'claim', 'exchange', 'copy', 'drop', 'identify', 'signal', 'poll',
   'pin', 'unpin', 'in', 'out', 'wait', 'recv',
 ];
 
@@ -58,7 +58,7 @@ function slotFor(op: Op): fc.Arbitrary<unknown> {
   const usual = op.startsWith('alloc') || ['free', 'destroy', 'setLimit', 'setPinLimit', 'query', 'revokePage'].includes(op)
     ? fc.constantFrom(0, 0, 0, 6, 7)
     : ['pin', 'unpin', 'in', 'out'].includes(op) ? fc.constant(1)
-    : ['map', 'unmap', 'delegate'].includes(op) ? fc.constantFrom(3, 3, 8, 9)
+    : ['map', 'unmap', 'delegate', 'claim'].includes(op) ? fc.constantFrom(3, 3, 8, 9)
     : fc.integer({ min: 4, max: 11 });
   return fc.oneof({ weight: 4, arbitrary: usual }, { weight: 1, arbitrary: slot });
 }
@@ -91,7 +91,7 @@ const sequences = fc.array(cmd, { minLength: 1, maxLength: 40, size: 'max' });
 const USES: Partial<Record<Op, string[]>> = {
   allocPage: ['dst'], allocSpace: ['dst'], allocEndpoint: ['dst'], allocNotification: ['dst'], allocBank: ['dst', 'limit'],
   allocDomain: ['dst', 'space'], free: ['target'], revokePage: ['target'], setLimit: ['limit'], setPinLimit: ['limit'],
-  map: ['va', 'page', 'rights'], unmap: ['va'], delegate: ['va', 'bank', 'dst'], exchange: ['other'], copy: ['dst', 'rights', 'badge'],
+  map: ['va', 'page', 'rights'], unmap: ['va'], delegate: ['va', 'bank', 'dst'], claim: ['dst'], exchange: ['other'], copy: ['dst', 'rights', 'badge'],
   signal: ['bits'], wait: ['timeout', 'notification'], recv: ['timeout', 'capSlots', 'notification'], pin: ['page', 'dir'], unpin: ['token'], in: ['port', 'width'], out: ['port', 'value', 'width'],
 };
 

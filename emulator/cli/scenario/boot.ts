@@ -151,8 +151,8 @@ const nonZero = (r: Record<string, number>) => Object.fromEntries(Object.entries
 
 const alive = (net: Net) => (net.driverDomain.state === 'ready' || net.driverDomain.state === 'waiting') && net.driverDomain.thread?.error === undefined;
 
-export function runBootScenario(o: BootOptions): BootReport {
-  checkOptions(o);
+/** The scenario's composition (net.ts): the echo peer on the wire, an echo client in every stack. */
+export function composeBoot(o: BootOptions): { net: Net; stats: EchoStats[]; echo: EchoPeer } {
   const stats = Array.from({ length: o.clients }, newEchoStats);
   let echo: EchoPeer | undefined;
   let sizes: number[][] = [];
@@ -168,6 +168,12 @@ export function runBootScenario(o: BootOptions): BootReport {
     },
     stack: (i) => ({ body: echoClient({ cardMac: CARD_MAC, peerMac: PEER_MAC, sizes: sizes[i]!, tag: 0x11 * (i + 1) }, stats[i]!) }),
   });
+  return { net, stats, echo: echo! };
+}
+
+export function runBootScenario(o: BootOptions): BootReport {
+  checkOptions(o);
+  const { net, stats, echo } = composeBoot(o);
   const { machine, kernel } = net;
   const end = cyclesOf(o.millis, machine.config.cpuHz);
   const revokeAt = o.revokeAt === 'none' ? undefined : (o.revokeAt ?? Math.floor(end / 2));
@@ -228,7 +234,7 @@ export function runBootScenario(o: BootOptions): BootReport {
   checks++;
   for (const v of violations(net, true)) if (!seen.has(v)) seen.set(v, machine.now); // the last check scans free frames for old bytes too
 
-  return report(o, net, { stats, sessions, seen, checks, bankAtReady, echo: echo!, revocation, end });
+  return report(o, net, { stats, sessions, seen, checks, bankAtReady, echo, revocation, end });
 }
 
 /** What the run loop noted at the revocation, before the end-of-run judgement. */

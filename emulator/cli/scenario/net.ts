@@ -4,12 +4,24 @@
 // stack domains, each spawned from its own bank, that open sessions with the driver.
 // Whatever else sits on the wire (an echo peer, a test's frame source, a pcap writer) the
 // caller attaches through `onWire`. Nothing here is node-only: the page bundles it too.
+//
+// Capability discipline (DESIGN.md §4): every capability handed out carries only the rights
+// its holder needs (test/security/capabilities.test.ts lists them all).
+// - The driver: its device privilege, its space, its endpoint with receive and send rights
+//   (it is the only domain that may receive on it), and its bank for allocation only.
+// - Stack i: its space, its bank without the right to change limits, and a send-only
+//   capability to the driver's endpoint badged i + 1 (its identity to the driver).
+// Bank limits are reservations: the banks' limits together (and the frame each bank itself
+// takes) must fit in the free frames the prime bank holds after boot, or the composition is
+// refused, so no client can make another's allocation within its limit fail.
 
 import { attachCard, createWire } from '../../../devices/attach.js';
 import type { Ne2kCard } from '../../../devices/ne2k/card.js';
 import type { Wire } from '../../../devices/wire/wire.js';
 import { Machine } from '../../machine/machine.js';
+import type { DomainBody } from '../../../guest/kernel/api/context.js';
 import type { Bank } from '../../../guest/kernel/banks.js';
+import { R_DESTROY, R_FREE, R_QUERY, R_WRITE } from '../../../guest/kernel/caps.js';
 import type { Domain } from '../../../guest/kernel/domains.js';
 import { bootKernel, type Kernel, type KernelConfig } from '../../../guest/kernel/kernel.js';
 import type { Space } from '../../../guest/kernel/spaces.js';
@@ -37,6 +49,35 @@ const CARD_PORTS = 0x20;
 const CARD_IRQ = 9;
 /** Most sessions the driver serves (DriverConfig.maxSessions default). */
 export const MAX_CLIENTS = 16;
+/** A client's rights on its bank: allocate (needs no right), destroy (to revoke), free, query; never change limits. */
+const CLIENT_BANK_RIGHTS = R_DESTROY | R_FREE | R_QUERY;
+/** The driver's rights on its own bank: allocation only. */
+const DRIVER_BANK_RIGHTS = 0;
+/** The stacks' rights on the driver's endpoint: send (call) only; receiving is the driver's. */
+const STACK_ENDPOINT_RIGHTS = R_WRITE;
+
+/** Frames a composition reserves from the prime bank: each bank's limit plus the frame the bank itself takes. */
+export function framesReserved(stacks: number, clientFrames = CLIENT_BANK_FRAMES): number {
+  return DRIVER_BANK_FRAMES + 1 + stacks * (clientFrames + 1);
+}
+
+/** A composition the machine cannot honour (its banks' limits exceed the free frames). */
+export class CompositionError extends Error {
+  override name = 'CompositionError';
+}
+
+/**
+ * Test-only switches that turn a defence off, so a red-team test (test/security/) can show it
+ * sees the attack the defence stops. No product code sets them.
+ */
+export interface UnsafeOptions {
+  /** Stacks get the driver's endpoint with full rights (receive included): attack 1. */
+  stacksReceiveOnDriverEndpoint?: boolean;
+  /** Clients' banks carry the `limits` right, and overcommitted limits are not refused: attack 4. */
+  clientsChangeLimits?: boolean;
+  /** The driver takes stacks' regions without claiming them: attack 9b. */
+  driverLeavesRegionsUnclaimed?: boolean;
+}
 
 export interface NetOptions {
   mode: CardMode;
@@ -53,6 +94,16 @@ export interface NetOptions {
   onWire?: (wire: Wire, machine: Machine) => void;
   /** The kernel's boot configuration (tests: costs, or a defence switched off). */
   kernel?: KernelConfig;
+  /** Frame limit of each client's bank (default CLIENT_BANK_FRAMES). */
+  clientFrames?: number;
+  /**
+   * A whole domain body for stack i instead of the raw stack (a red-team test's hostile
+   * stack, written against the domain API); undefined keeps the raw stack. It gets the same
+   * slots (raw-stack.ts STACK_SLOTS) and should report through the probe it is given.
+   */
+  body?: (i: number, probe: Probe) => DomainBody | undefined;
+  /** Test-only: defences switched off (see UnsafeOptions). */
+  unsafe?: UnsafeOptions;
 }
 
 export interface Client {
@@ -80,6 +131,17 @@ export function composeNet(o: NetOptions): Net {
   o.onWire?.(wire, machine);
   const kernel = bootKernel(machine, o.kernel);
   const n = o.stacks ?? 2;
+  const clientFrames = o.clientFrames ?? CLIENT_BANK_FRAMES;
+  const unsafe = o.unsafe ?? {};
+  const prime = kernel.primeBank;
+  const free = prime.limit - prime.usage - prime.reserved;
+  const reserved = framesReserved(n, clientFrames);
+  if (reserved > free && !unsafe.clientsChangeLimits) {
+    throw new CompositionError(
+      `composition refused: the driver's bank (${DRIVER_BANK_FRAMES} frames) and ${n} client banks of ${clientFrames} frames, ` +
+        `with one frame for each bank itself, need ${reserved} frames; the machine has ${free} free after boot`,
+    );
+  }
   const driverBank = kernel.createBank(kernel.primeBank, DRIVER_BANK_FRAMES);
   const dp = kernel.devicePrivilege('ne2k', card.ioBase, CARD_PORTS, CARD_IRQ);
   const ep = kernel.allocEndpoint(driverBank);
@@ -88,25 +150,30 @@ export function composeNet(o: NetOptions): Net {
   const config: DriverConfig = {
     ioBase: card.ioBase, mac: CARD_MAC, mode: o.mode, strategy: o.strategy,
     addresses: Array.from({ length: n }, (_, i) => ({ badge: i + 1, ip: ipOf(i) })),
+    ...(unsafe.driverLeavesRegionsUnclaimed && { unsafeLeaveRegionsUnclaimed: true }),
     // Only what was given: the driver spreads its config over its defaults, so an explicit undefined would erase one.
     ...(o.hybridThreshold !== undefined && { hybridThreshold: o.hybridThreshold }),
     ...(o.pinLimit !== undefined && { pinLimit: o.pinLimit }),
   };
-  const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: netDriver(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank), kernel.cap(space), kernel.cap(ep)] });
+  const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: netDriver(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank, DRIVER_BANK_RIGHTS), kernel.cap(space), kernel.cap(ep)] });
   const clients: Client[] = [];
   for (let i = 0; i < n; i++) {
-    const bank = kernel.createBank(kernel.primeBank, CLIENT_BANK_FRAMES);
+    const bank = kernel.createBank(kernel.primeBank, clientFrames);
     const cspace = kernel.allocSpace(bank);
     const probe = newProbe();
+    const bankRights = unsafe.clientsChangeLimits ? undefined : CLIENT_BANK_RIGHTS;
+    const endpointRights = unsafe.stacksReceiveOnDriverEndpoint ? undefined : STACK_ENDPOINT_RIGHTS;
+    const body = o.body?.(i, probe) ?? stackBody(probe, o.stack?.(i) ?? {});
     // The endpoint capability's badge (i + 1) is the client's identity to the driver.
-    const domain = kernel.spawn({ name: `stack${i}`, bank, space: cspace, priority: o.priority?.(i) ?? STACK_PRIORITY, body: stackBody(probe, o.stack?.(i) ?? {}), caps: [kernel.cap(bank), kernel.cap(cspace), kernel.cap(ep, undefined, i + 1)] });
+    const caps = [kernel.cap(bank, bankRights), kernel.cap(cspace), kernel.cap(ep, endpointRights, i + 1)];
+    const domain = kernel.spawn({ name: `stack${i}`, bank, space: cspace, priority: o.priority?.(i) ?? STACK_PRIORITY, body, caps });
     clients.push({ bank, space: cspace, domain, probe });
   }
   return { machine, wire, card, kernel, driverBank, driverDomain, view, clients };
 }
 
-/** Run until every stack has opened its session (or `limit` cycles). */
-export function runUntilOpen(w: Net, limit = 50_000_000): void {
+/** Run until every stack of `clients` (all by default) has opened its session or failed to (or `limit` cycles). */
+export function runUntilOpen(w: Net, limit = 50_000_000, clients: readonly Client[] = w.clients): void {
   const end = w.machine.now + limit;
-  while (w.machine.now < end && w.clients.some((c) => c.probe.status === undefined)) w.machine.runFor(200_000);
+  while (w.machine.now < end && clients.some((c) => c.probe.status === undefined)) w.machine.runFor(200_000);
 }

@@ -110,6 +110,14 @@ export interface Ops {
   map: { args: { va: number; page: Slot; rights: readonly Right[] }; value: void };
   unmap: { args: { va: number }; value: void };
   delegate: { args: { va: number; bank: Slot; dst: Slot }; value: void };
+  /**
+   * On a region: become its only controller. Every other capability to the region goes void
+   * (copies kept by the delegating domain included), every page mapped in it is unmapped,
+   * and a fresh capability is placed in `dst`. The receiver of a delegated region claims it
+   * before building anything in it; a claim through a capability someone else claimed first
+   * is 'invalid-cap'.
+   */
+  claim: { args: { dst: Slot }; value: void };
   // pages
   exchange: { args: { other: Slot }; value: void };
   // endpoints
