@@ -31,7 +31,7 @@ import { destroyBank, freeObject, revokePage } from './revoke.js';
 import { pick } from './sched.js';
 import { mappingVa, type Space } from './spaces.js';
 import { allocDomain } from './spawn.js';
-import { newCounters, type KernelState } from './state.js';
+import { newCounters, type KernelState, type UnsafeKernel } from './state.js';
 import { watchDma } from './dmawatch.js';
 import { R_READ, R_WRITE } from './caps.js';
 
@@ -42,12 +42,8 @@ export interface KernelConfig {
   reservedBytes?: number;
   /** Overrides of the kernel's cost table (costs.ts); unnamed figures keep their defaults. */
   costs?: Partial<KernelCosts>;
-  /**
-   * Defences switched off, for tests that show an attack succeeds without them. Never set by
-   * product code. `unhardenedRealm`: boot without hardening the JavaScript realm (a test runs
-   * this in a process of its own, since a hardened realm cannot be undone).
-   */
-  unsafe?: { unhardenedRealm?: boolean };
+  /** Defences switched off, for red-team tests only (state.ts UnsafeKernel). */
+  unsafe?: UnsafeKernel;
 }
 
 export interface SpawnOptions {
@@ -214,7 +210,7 @@ export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel 
     children: new Set(), objects: new Set(), usage: 0, reserved: 0, limit: usable, pins: 0, pinLimit: usable,
   };
   const k: KernelState = {
-    hw, frames, primeBank, kernelPd, domains: [], byThread: new Map(), devprivs: [], irqOwners: new Map(),
+    hw, unsafe: Object.freeze({ ...config.unsafe }), frames, primeBank, kernelPd, domains: [], byThread: new Map(), devprivs: [], irqOwners: new Map(),
     writablePins: new Int32Array(count), pinEpoch: new Float64Array(count), reserveBank: new Array<Bank | undefined>(count).fill(undefined),
     timeouts: machine.eventSource('kernel-timeouts'), irqMask: 0xffff, tickPending: false, nextId: 1, nextToken: 1, counters: newCounters(), busViolations: [],
   };

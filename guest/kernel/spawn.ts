@@ -46,7 +46,8 @@ export function allocDomain(k: KernelState, bank: Bank, spec: DomainSpec): Resul
   };
   k.frames.owner[f] = d;
   bank.objects.add(d);
-  d.thread = k.hw.cpu.spawn(spec.name, 'user', spec.space.pd * FRAME_SIZE, startBody(spec.body, makeContext(k, d)));
+  const ctx = makeContext(k, d);
+  d.thread = k.hw.cpu.spawn(spec.name, 'user', spec.space.pd * FRAME_SIZE, k.unsafe.bodyInKernel ? spec.body(ctx) : startBody(spec.body, ctx));
   k.byThread.set(d.thread, d);
   k.domains.push(d);
   return ok(d);

@@ -10,8 +10,22 @@ import type { Domain } from './domains.js';
 import type { FrameTable } from './frames.js';
 import type { Hardware } from './hardware.js';
 
+/**
+ * Defences switched off, for the red-team tests that show an attack succeeds without them
+ * (test/security/). Never set by product code; every field is off by default.
+ */
+export interface UnsafeKernel {
+  /** Boot without hardening the JavaScript realm (run in a process of its own: hardening cannot be undone). */
+  readonly unhardenedRealm?: boolean;
+  /** Copy system-call arguments with an object spread, which runs the caller's getters inside the kernel. */
+  readonly trustArguments?: boolean;
+  /** Call a new domain's body inside allocDomain, as the kernel once did. */
+  readonly bodyInKernel?: boolean;
+}
+
 export interface KernelState {
   readonly hw: Hardware;
+  readonly unsafe: UnsafeKernel;
   readonly frames: FrameTable;
   /** Per frame: live pins that let the device write it (pin.ts). */
   readonly writablePins: Int32Array;
