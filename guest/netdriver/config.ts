@@ -25,6 +25,19 @@ export interface DriverConfig {
   readonly rxSlots?: number;
   /** Transmit descriptors, bus-master mode (default 16: up to 8 frames of two fragments). */
   readonly txDescriptors?: number;
+  /** Defences switched off, for tests that show a check catching what they prevent. Never set in a real composition. */
+  readonly unsafe?: UnsafeSwitches;
+}
+
+/** Test switches; each one off (the default) keeps the driver's normal behaviour. */
+export interface UnsafeSwitches {
+  /**
+   * Offer the transmitter to sessions in list order, one frame at a time, so that a flooding
+   * first session starves the others (issue 9, attack 6): the liveness monitor's test needs
+   * that starvation to exist. Today the driver always serves in list order; fair service
+   * (round robin) must keep this order when the switch is on.
+   */
+  readonly transmitInListOrder?: boolean;
 }
 
 // hybridThreshold: `npm run bench` (netdriver section) measures the copy/flip crossover in driver

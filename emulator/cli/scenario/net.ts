@@ -14,9 +14,10 @@ import type { Domain } from '../../../guest/kernel/domains.js';
 import { bootKernel, type Kernel } from '../../../guest/kernel/kernel.js';
 import type { Space } from '../../../guest/kernel/spaces.js';
 import { parseIpv4, parseMac } from '../../../guest/net/bytes.js';
-import type { CardMode, DriverConfig, Strategy } from '../../../guest/netdriver/config.js';
+import type { CardMode, DriverConfig, Strategy, UnsafeSwitches } from '../../../guest/netdriver/config.js';
 import { netDriver, type DeliveryEvent, type Driver } from '../../../guest/netdriver/driver.js';
 import { newProbe, stackBody, type Probe, type StackOptions } from '../../../guest/apps/raw-stack.js';
+import { watch, type Watches } from './checks.js';
 
 export const CARD_MAC = parseMac('02:52:4c:00:00:01')!;
 export const PEER_MAC = parseMac('02:00:00:00:00:99')!;
@@ -51,6 +52,8 @@ export interface NetOptions {
   priority?: (i: number) => number;
   /** Attach peers and listeners to the wire (called before the kernel boots). */
   onWire?: (wire: Wire, machine: Machine) => void;
+  /** The driver's test switches (DriverConfig.unsafe): only tests that show a check catching a switched-off defence set them. */
+  unsafe?: UnsafeSwitches;
 }
 
 export interface Client {
@@ -69,6 +72,8 @@ export interface Net {
   driverDomain: Domain;
   view: { driver?: Driver; onDeliver?: (e: DeliveryEvent) => void };
   clients: Client[];
+  /** The composition's checks that watch the whole run (checks.ts). */
+  watch: Watches;
 }
 
 export function composeNet(o: NetOptions): Net {
@@ -89,6 +94,7 @@ export function composeNet(o: NetOptions): Net {
     // Only what was given: the driver spreads its config over its defaults, so an explicit undefined would erase one.
     ...(o.hybridThreshold !== undefined && { hybridThreshold: o.hybridThreshold }),
     ...(o.pinLimit !== undefined && { pinLimit: o.pinLimit }),
+    ...(o.unsafe && { unsafe: o.unsafe }),
   };
   const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: netDriver(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank), kernel.cap(space), kernel.cap(ep)] });
   const clients: Client[] = [];
@@ -100,7 +106,9 @@ export function composeNet(o: NetOptions): Net {
     const domain = kernel.spawn({ name: `stack${i}`, bank, space: cspace, priority: o.priority?.(i) ?? STACK_PRIORITY, body: stackBody(probe, o.stack?.(i) ?? {}), caps: [kernel.cap(bank), kernel.cap(cspace), kernel.cap(ep, undefined, i + 1)] });
     clients.push({ bank, space: cspace, domain, probe });
   }
-  return { machine, wire, card, kernel, driverBank, driverDomain, view, clients };
+  const net = { machine, wire, card, kernel, driverBank, driverDomain, view, clients } as Net;
+  net.watch = watch(net); // before the first cycle runs: the transfer watch sees every beat
+  return net;
 }
 
 /** Run until every stack has opened its session (or `limit` cycles). */
