@@ -83,10 +83,18 @@ export interface BusMasterState {
   rx: { reception: ReceptionState; desc: number; buf: number; cap: number; sent: number; tooLong: boolean } | undefined;
 }
 
-interface TxFragment {
-  index: number;
-  addr: number;
-  length: number;
+/** A transmit descriptor as the card fetched it: its ring index, the fragment's bus address and length. */
+export interface TxFragment {
+  readonly index: number;
+  readonly addr: number;
+  readonly length: number;
+}
+
+/** The receive descriptor a frame is streaming into: its bus address and the buffer address and capacity the card fetched from it. */
+export interface RxFetched {
+  readonly desc: number;
+  readonly buf: number;
+  readonly cap: number;
 }
 
 /** A bus-master transmission: its descriptors, then the frame streamed through the FIFO. */
@@ -152,6 +160,21 @@ export class BusMaster {
 
   get receiving(): boolean {
     return this.rx !== undefined;
+  }
+
+  // What the card is executing, read-only, for checks outside the machine (the composition's
+  // per-transfer DMA check, DESIGN.md §6 item 1): the descriptor whose buffer its data beats go to.
+
+  /** The receive descriptor whose buffer the frame's bytes are being written into, once fetched. */
+  get rxExecuting(): RxFetched | undefined {
+    const p = this.rx;
+    return p && p.phase === 'stream' && !p.failed ? p : undefined;
+  }
+
+  /** The transmit descriptor whose fragment the card is reading now (a chunk read is in flight). */
+  get txReading(): TxFragment | undefined {
+    const t = this.tx;
+    return t && t.reading ? t.fragments[t.frag] : undefined;
   }
 
   get interruptPending(): boolean {

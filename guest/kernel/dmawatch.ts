@@ -3,7 +3,10 @@
 // the device (never a free frame, never a kernel frame, never one reallocated since its pin:
 // a pinned frame cannot be freed, so it cannot be reallocated either), and that a read reads
 // a pinned frame. Violations are recorded, not thrown: the bus keeps running and the tests
-// read them through checkInvariants().
+// read them through checkInvariants(). Which pin a beat's transfer was aimed with the kernel
+// cannot know (the card's descriptors and the driver's records say it): that half of item 1,
+// the frame pinned *for the transfer the card is executing*, is checked by the composition
+// (emulator/cli/scenario/transfers.ts) from the same beats.
 
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 import type { DmaBeat } from '../../emulator/machine/dma.js';

@@ -1,13 +1,16 @@
 // checkInvariants(): DESIGN.md §6 items 1, 2, 3, 5 (rights), 6 and 7, checked against the
 // kernel's records *and* against what the hardware would actually do: the page tables are
-// read from physical memory and the TLB's cached entries (frames and rights) are compared
-// with them. Reads are host-side peeks and charge no cycles. Returns the violations (empty when all hold).
+// read from physical memory (pagewalk.ts) and the TLB's cached entries (frames and rights)
+// are compared with them. Items 4 and 5 by frame identity, which need the composition's word
+// on whom to trust and what is a receive buffer, are isolation.ts. Reads are host-side peeks
+// and charge no cycles. Returns the violations (empty when all hold).
 
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
-import { PTE_FRAME_MASK, PTE_P, PTE_RW, PTE_US, pdeIndex, pteIndex } from '../../emulator/machine/paging.js';
+import { PTE_P, PTE_RW, PTE_US, pdeIndex, pteIndex } from '../../emulator/machine/paging.js';
 import type { Bank } from './banks.js';
 import type { KObject } from './objects.js';
-import { ENTRIES, isCurrent, mappingVa, type Space } from './spaces.js';
+import { entryFrame, walkPresent } from './pagewalk.js';
+import { isCurrent, mappingVa, pdeAddress, pteAddress, type PageTable, type Space } from './spaces.js';
 import type { KernelState } from './state.js';
 
 export interface InvariantOptions {
@@ -32,6 +35,7 @@ export function checkInvariants(k: KernelState, opts: InvariantOptions = {}): st
   checkPins(k, bad);
   const spaces = checkAccounting(k, bad);
   for (const s of spaces) checkSpace(k, s, bad);
+  checkReverseMap(k, bad);
   checkTlb(k, spaces, bad);
   if (opts.zeroScan !== false) checkZero(k, bad);
   return bad;
@@ -54,19 +58,20 @@ function checkDma(k: KernelState, bad: string[]): void {
 function checkPins(k: KernelState, bad: string[]): void {
   const fr = k.frames;
   let promised = 0;
-  const count = new Map<number, number>();
-  const writable = new Map<number, number>();
+  // Tokens per frame, and those of them that let the device write (typed arrays: this runs at every check).
+  const count = new Int32Array(fr.state.length);
+  const writable = new Int32Array(fr.state.length);
   for (const dp of k.devprivs) {
     for (const t of dp.tokens.values()) {
-      count.set(t.frame, (count.get(t.frame) ?? 0) + 1);
-      if (t.writable) writable.set(t.frame, (writable.get(t.frame) ?? 0) + 1);
+      count[t.frame]!++;
+      if (t.writable) writable[t.frame]!++;
       if (t.epoch !== fr.epoch[t.frame]) bad.push(`2 pin: token ${t.id} frame ${t.frame} reallocated since its pin`);
     }
   }
   for (let f = 0; f < fr.state.length; f++) {
     const pins = fr.pins[f]!;
-    if (pins !== (count.get(f) ?? 0)) bad.push(`2 pin: frame ${f} count ${pins}, tokens ${count.get(f) ?? 0}`);
-    if (k.writablePins[f] !== (writable.get(f) ?? 0)) bad.push(`2 pin: frame ${f} writable count ${k.writablePins[f]}`);
+    if (pins !== count[f]) bad.push(`2 pin: frame ${f} count ${pins}, tokens ${count[f]}`);
+    if (k.writablePins[f] !== writable[f]) bad.push(`2 pin: frame ${f} writable count ${k.writablePins[f]}`);
     if (pins > 0 && fr.state[f] !== 'allocated' && fr.state[f] !== 'quarantined') bad.push(`2 pin: pinned frame ${f} is ${fr.state[f]}`);
     if (fr.state[f] === 'quarantined' && pins === 0) bad.push(`2 pin: quarantined frame ${f} has no pin`);
     if ((pins > 0) !== (k.reserveBank[f] !== undefined)) bad.push(`2 pin: frame ${f} with ${pins} pins has ${k.reserveBank[f] ? 'a' : 'no'} reserve charge`);
@@ -149,40 +154,44 @@ function checkAccounting(k: KernelState, bad: string[]): Space[] {
   return spaces;
 }
 
-/** Items 3 and 5 in memory: every present PDE/PTE of a live space is recorded, maps a live page's frame, with the recorded rights. */
+/**
+ * Items 3 and 5 in memory: every recorded table and mapping is present; every present PDE of
+ * a live space is a table the kernel made, and every present PTE in it is recorded, maps a
+ * live page's frame, with the recorded rights.
+ */
 function checkSpace(k: KernelState, s: Space, bad: string[]): void {
   const hw = k.hw;
-  for (let i = 0; i < ENTRIES; i++) {
-    const pde = hw.peek32(s.pd * FRAME_SIZE + i * 4);
-    const t = s.tables.get(i);
-    if ((pde & PTE_P) === 0) {
-      if (t) bad.push(`3 revocation: space #${s.id} table ${i} not in its directory`);
-      continue;
-    }
-    if (!t || (pde & PTE_FRAME_MASK) !== t.frame * FRAME_SIZE) {
+  for (const t of s.tables.values()) {
+    if ((hw.peek32(pdeAddress(s, t.pdIndex)) & PTE_P) === 0) bad.push(`3 revocation: space #${s.id} table ${t.pdIndex} not in its directory`);
+    else for (const m of t.mappings.values()) if ((hw.peek32(pteAddress(t, m.index)) & PTE_P) === 0) bad.push(`3 revocation: space #${s.id} va 0x${mappingVa(m).toString(16)} recorded but not present`);
+  }
+  let t: PageTable | undefined;
+  walkPresent(hw, s.pd, (i, pde) => {
+    t = s.tables.get(i);
+    if (!t || entryFrame(pde) !== t.frame) {
       bad.push(`3 revocation: space #${s.id} PDE ${i} = 0x${(pde >>> 0).toString(16)} is not a table the kernel made`);
-      continue;
+      return false;
     }
     if (t.region && !t.region.live) bad.push(`3 revocation: space #${s.id} PDE ${i} is a dead region's table`);
-    for (let j = 0; j < ENTRIES; j++) {
-      const pte = hw.peek32(t.frame * FRAME_SIZE + j * 4);
-      const m = t.mappings.get(j);
-      if ((pte & PTE_P) === 0) {
-        if (m) bad.push(`3 revocation: space #${s.id} va 0x${mappingVa(m).toString(16)} recorded but not present`);
-        continue;
-      }
-      const f = Math.floor((pte & PTE_FRAME_MASK) / FRAME_SIZE);
-      const va = ((i << 22) | (j << 12)) >>> 0;
-      const owner = k.frames.owner[f];
-      if (!m || m.frame !== f || !k.frames.rmap[f]!.has(m)) bad.push(`3 revocation: space #${s.id} va 0x${va.toString(16)} maps frame ${f} without a record`);
-      if (k.frames.state[f] !== 'allocated' || owner?.kind !== 'page' || !owner.live || owner.frame !== f) {
-        bad.push(`3 revocation: space #${s.id} va 0x${va.toString(16)} maps frame ${f} (${k.frames.state[f]}) that no live page holds`);
-      }
-      if (m && ((pte & PTE_RW) !== 0) !== m.writable) bad.push(`5 rights: space #${s.id} va 0x${va.toString(16)} R/W bit differs from the granted rights`);
+    return true;
+  }, (va, pte) => {
+    const m = t!.mappings.get(pteIndex(va));
+    const f = entryFrame(pte);
+    const owner = k.frames.owner[f];
+    if (!m || m.frame !== f || !k.frames.rmap[f]!.has(m)) bad.push(`3 revocation: space #${s.id} va 0x${va.toString(16)} maps frame ${f} without a record`);
+    if (k.frames.state[f] !== 'allocated' || owner?.kind !== 'page' || !owner.live || owner.frame !== f) {
+      bad.push(`3 revocation: space #${s.id} va 0x${va.toString(16)} maps frame ${f} (${k.frames.state[f]}) that no live page holds`);
     }
-  }
+    if (m && ((pte & PTE_RW) !== 0) !== m.writable) bad.push(`5 rights: space #${s.id} va 0x${va.toString(16)} R/W bit differs from the granted rights`);
+  });
+}
+
+/** Item 3 in the reverse map: no frame is still reverse-mapped into a dead space. */
+function checkReverseMap(k: KernelState, bad: string[]): void {
   for (let f = 0; f < k.frames.rmap.length; f++) {
-    for (const m of k.frames.rmap[f]!) if (!m.table.space.live) bad.push(`3 revocation: frame ${f} reverse-mapped in dead space #${m.table.space.id}`);
+    const rmap = k.frames.rmap[f]!;
+    if (rmap.size === 0) continue; // most frames: no iterator made for them
+    for (const m of rmap) if (!m.table.space.live) bad.push(`3 revocation: frame ${f} reverse-mapped in dead space #${m.table.space.id}`);
   }
 }
 

@@ -23,6 +23,7 @@ import { kernelCosts, type KernelCosts } from './costs.js';
 import { timerReload } from '../../emulator/machine/pcinit.js';
 import { handleInterrupt, initInterrupts } from './interrupts.js';
 import { checkInvariants, type InvariantOptions } from './invariants.js';
+import { checkIsolation, type IsolationOptions } from './isolation.js';
 import { mapInSpace } from './map.js';
 import type { KObject } from './objects.js';
 import type { Page } from './pages.js';
@@ -168,6 +169,11 @@ export class Kernel {
 
   checkInvariants(opts?: InvariantOptions): string[] {
     return checkInvariants(this.state, opts);
+  }
+
+  /** DESIGN.md §6 items 4 and 5 from the frame table, for the domains the composition does not trust (isolation.ts). */
+  checkIsolation(opts: IsolationOptions): string[] {
+    return checkIsolation(this.state, opts);
   }
 
   /** Throws with every violation listed, if any. */

@@ -194,6 +194,35 @@ export class BusMasterBackend extends ClassicBackend {
     }
     return out;
   }
+
+  // ------------------------------------------------ the driver's record, read-only, for checks
+  // outside the machine (the composition's per-transfer DMA check, DESIGN.md §6 item 1)
+
+  /** The buffer the driver armed receive descriptor i with, until it harvests the descriptor. */
+  armedRx(i: number): RxTarget | undefined {
+    return this.rx[i];
+  }
+
+  /** What the driver put in transmit descriptor i, while its frame is in flight: the header fragment (its header page) or the payload (the stack's pinned page). */
+  armedTx(i: number): TxArmed | undefined {
+    for (const f of this.inflight) {
+      const k = (i - f.first + this.txDescs) % this.txDescs;
+      if (k >= f.descs) continue;
+      const frame = f.frame;
+      if (k === 0) return { frame, header: true, bus: this.headerBus + f.first * HEADER_SLOT_BYTES, length: frame.header.length };
+      return { frame, header: false, bus: frame.payloadBus, length: frame.length - frame.header.length };
+    }
+    return undefined;
+  }
+}
+
+/** A transmit descriptor as the driver filled it. */
+export interface TxArmed {
+  readonly frame: TxFrame;
+  /** The header fragment, from the driver's header page (else the payload, pinned by frame.token). */
+  readonly header: boolean;
+  readonly bus: number;
+  readonly length: number;
 }
 
 // Shared by every domain that imports this module: frozen, so none can change it for the others.

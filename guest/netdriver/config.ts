@@ -25,12 +25,25 @@ export interface DriverConfig {
   readonly rxSlots?: number;
   /** Transmit descriptors, bus-master mode (default 16: up to 8 frames of two fragments). */
   readonly txDescriptors?: number;
+  /** Defences switched off, for tests that show a check catching what they prevent. Never set in a real composition. */
+  readonly unsafe?: UnsafeSwitches;
+}
+
+/** Test switches; each one off (the default) keeps the driver's normal behaviour. */
+export interface UnsafeSwitches {
   /**
-   * Test-only, never set by product code: take each stack's delegated region with a plain copy
-   * instead of claiming it, leaving the stack in control of it (the defence a red-team test
-   * switches off to show it sees attack 9b: test/security/region-control.test.ts).
+   * Offer the transmitter to sessions in list order, one frame at a time, so that a flooding
+   * first session starves the others (issue 9, attack 6): the liveness monitor's test needs
+   * that starvation to exist. Today the driver always serves in list order; fair service
+   * (round robin) must keep this order when the switch is on.
    */
-  readonly unsafeLeaveRegionsUnclaimed?: boolean;
+  readonly transmitInListOrder?: boolean;
+  /**
+   * Take each stack's delegated region with a plain copy instead of claiming it, leaving the
+   * stack in control of it (the defence a red-team test switches off to show it sees attack 9b:
+   * test/security/region-control.test.ts).
+   */
+  readonly leaveRegionsUnclaimed?: boolean;
 }
 
 // hybridThreshold: `npm run bench` (netdriver section) measures the copy/flip crossover in driver

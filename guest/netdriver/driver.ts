@@ -27,6 +27,12 @@ import type { Session } from './session.js';
 import { SlotAllocator } from './slots.js';
 import { transmit, transmitted } from './transmit.js';
 
+/** A page the driver pinned: its bus address and pin token. */
+export interface Pinned {
+  readonly bus: number;
+  readonly token: number;
+}
+
 /** A delivery as an outside observer (a test, the CLI's trace) sees it. */
 export interface DeliveryEvent {
   readonly session: Session;
@@ -77,9 +83,11 @@ export class Driver {
   onDeliver: ((e: DeliveryEvent) => void) | undefined;
   nextId = 1;
   ready = false;
-  private readonly rxSlots: number;
+  /** Receive slots of the card, and buffers in the driver's pool (slots SLOT_POOL ..). */
+  readonly rxSlots: number;
   private readonly pending = new Map<Session, number>();
-  private poolBus: number[] = [];
+  /** The driver's own pinned pages (bus-master mode): ring page, header page, pool buffers. Read by the composition's per-transfer DMA check. */
+  ownPins: { readonly ring?: Pinned; readonly header?: Pinned; readonly pool: readonly Pinned[] } = { pool: [] };
 
   constructor(
     readonly ctx: DomainContext,
@@ -116,14 +124,14 @@ export class Driver {
       [SLOT_HEADER_PAGE, HEADER_VA, 'to-device'],
       ...Array.from({ length: this.rxSlots }, (_, k) => [SLOT_POOL + k, POOL_VA + k * PAGE_BYTES, 'from-device'] as [Slot, number, PinDirection]),
     ];
-    const bus: number[] = [];
+    const pins: Pinned[] = [];
     for (const [slot, va, dir] of own) {
       yield* this.must('allocPage', ctx.invoke(SLOT_BANK, 'allocPage', { dst: slot }));
       yield* this.must('map', ctx.invoke(SLOT_SPACE, 'map', { va, page: slot, rights: ['read', 'write'] }));
-      if (this.backend.pinsPayload) bus.push((yield* this.must('pin', ctx.invoke(SLOT_DEVPRIV, 'pin', { page: slot, dir }))).bus);
+      if (this.backend.pinsPayload) pins.push(yield* this.must('pin', ctx.invoke(SLOT_DEVPRIV, 'pin', { page: slot, dir })));
     }
-    if (this.backend instanceof BusMasterBackend) this.backend.setBus(bus[0]!, bus[1]!);
-    this.poolBus = bus.slice(2);
+    if (this.backend instanceof BusMasterBackend) this.backend.setBus(pins[0]!.bus, pins[1]!.bus);
+    this.ownPins = { ring: pins[0], header: pins[1], pool: pins.slice(2) };
     for (let k = 0; k < this.rxSlots; k++) this.poolFree.push(k);
     yield* this.must('allocNotification', ctx.invoke(SLOT_BANK, 'allocNotification', { dst: SLOT_IRQ }));
     yield* this.must('bindIrq', ctx.invoke(SLOT_DEVPRIV, 'bindIrq', { notification: SLOT_IRQ, bits: IRQ_BIT }));
@@ -172,7 +180,7 @@ export class Driver {
   // ------------------------------------------------------------ helpers for receive, transmit, open
 
   poolTarget(k: number): RxTarget {
-    return { va: POOL_VA + k * PAGE_BYTES, bus: this.poolBus[k] ?? 0, session: undefined, index: k, token: undefined };
+    return { va: POOL_VA + k * PAGE_BYTES, bus: this.ownPins.pool[k]?.bus ?? 0, session: undefined, index: k, token: undefined };
   }
 
   /** Posted buffers from the session's fill ring, each checked. */

@@ -59,7 +59,7 @@ function* setup(d: Driver, m: Received): GuestCode<Session | OpenStatus> {
   const steps: [number, string, object][] = [
     [SLOT_RECV_A, 'copy', { dst: sl.bank }],
     // Claim the stack's region before building in it: any copy the stack kept goes void (kernel `claim`).
-    [SLOT_RECV_B, d.config.unsafeLeaveRegionsUnclaimed ? 'copy' : 'claim', { dst: sl.region }],
+    [SLOT_RECV_B, d.config.unsafe?.leaveRegionsUnclaimed ? 'copy' : 'claim', { dst: sl.region }],
     [SLOT_SPACE, 'delegate', { va: mirrorVa, bank: sl.bank, dst: sl.mirror }],
     [sl.bank, 'allocNotification', { dst: sl.notification }],
     ...[sl.control, ...sl.tx, ...sl.rx].map((dst): [number, string, object] => [sl.bank, 'allocPage', { dst }]),

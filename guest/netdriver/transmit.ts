@@ -16,7 +16,7 @@ import type { Driver } from './driver.js';
 import type { Session } from './session.js';
 
 /** Most frames of one session in flight at once. */
-const TX_PER_SESSION = 4;
+export const TX_PER_SESSION = 4;
 
 export function* transmit(d: Driver, s: Session): GuestCode {
   const b = d.backend;

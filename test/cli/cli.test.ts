@@ -108,7 +108,7 @@ describe('reloaded run (the boot scenario)', () => {
     expect(r.stdout).toMatch(/\n {2}1 +10\.0\.0\.10 +revoked +\d+/);
     expect(r.stdout).toMatch(/\n {2}2 +10\.0\.0\.11 +open +\d+/);
     expect(r.stdout).toMatch(/revocation +client 1 destroyed its bank at cycle [\d,]+ .*the driver kept serving; the other clients got \d+ echoes back after it/);
-    expect(r.stdout).toMatch(/invariants +\d+ checks of the kernel invariants, [\d,]+ DMA beats checked as they landed, no violation/);
+    expect(r.stdout).toMatch(/invariants +\d+ checks of the invariants \(kernel, isolation, liveness\), [\d,]+ DMA beats checked as they landed \(each against its transfer\), no violation/);
     expect(r.stdout).toMatch(/trace +[\d,]+ records, hash [0-9a-f]{16}/);
     expect(r.stdout).toMatch(/result +ok/);
   });

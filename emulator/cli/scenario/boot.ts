@@ -15,6 +15,7 @@ import type { CardMode, Strategy } from '../../../guest/netdriver/config.js';
 import { total, type Counters } from '../../../guest/netdriver/counters.js';
 import type { Session } from '../../../guest/netdriver/session.js';
 import { violations } from './checks.js';
+import { driverAlive as isDriverAlive } from './records.js';
 import { ECHO_TIMEOUT, echoClient, newEchoStats, type EchoStats } from '../../../guest/apps/echo-client.js';
 import { CARD_MAC, composeNet, ipOf, MAX_CLIENTS, PEER_MAC, type Net } from './net.js';
 
@@ -149,8 +150,6 @@ function checkOptions(o: BootOptions): void {
 
 const nonZero = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v > 0));
 
-const alive = (net: Net) => (net.driverDomain.state === 'ready' || net.driverDomain.state === 'waiting') && net.driverDomain.thread?.error === undefined;
-
 /** The scenario's composition (net.ts): the echo peer on the wire, an echo client in every stack. */
 export function composeBoot(o: BootOptions): { net: Net; stats: EchoStats[]; echo: EchoPeer } {
   const stats = Array.from({ length: o.clients }, newEchoStats);
@@ -261,7 +260,7 @@ function report(o: BootOptions, net: Net, r: RunRecord): BootReport {
   const d = net.view.driver;
   const g = d?.counters;
   const problems: string[] = [];
-  const driverAlive = alive(net);
+  const driverAlive = isDriverAlive(net);
   const err = net.driverDomain.thread?.error;
   if (!driverAlive) problems.push(`the driver is not serving (state ${net.driverDomain.state}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''})`);
 

@@ -1,31 +1,45 @@
 // Invariant checks on a running composition (DESIGN.md §6): the kernel's own check (items 1,
-// 2, 3, 5, 6, 7) plus item 5 as the stacks see it, that no stack maps a receive buffer
-// of its session writable. Used between strides of a run by the tests and the boot scenario.
+// 2, 3, 5, 6, 7, against its records and the hardware) plus the checks that must see several
+// layers at once, each independent of the record it checks:
+//   item 1  per transfer: every DMA beat of the card lands in the frame pinned for the
+//           descriptor it is executing (transfers.ts, watching every beat);
+//   items 4, 5  from the frame table: every PTE of an untrusted domain maps a frame of its own
+//           bank tree or a receive buffer read-only, and no receive buffer is writable
+//           (guest/kernel/isolation.ts, given the trusted domains and the receive buffers);
+//   item 8  liveness: no session's posted transmit work waits longer than a bound
+//           (progress.ts, sampled at each check).
+// Used between strides of a run, or after every event, by the tests and the boot scenario.
 
 import type { Net } from './net.js';
-import { REGION_VA } from '../../../guest/apps/raw-stack.js';
+import { ProgressMonitor } from './progress.js';
+import { receiveBufferFrames, trustedDomains } from './records.js';
+import { TransferWatch } from './transfers.js';
 
-/** Every receive buffer page of every open session is mapped read-only in its stack (DESIGN.md §6 item 5). */
-export function rxWritableMappings(w: Net): string[] {
-  const bad: string[] = [];
-  for (const [i, c] of w.clients.entries()) {
-    const g = c.probe.session?.geometry;
-    if (!g) continue;
-    const lo = REGION_VA + (1 + g.txPages) * 4096;
-    const hi = lo + g.rxBuffers * 4096;
-    for (const m of w.kernel.mappings(c.space)) if (m.va >= lo && m.va < hi && m.writable) bad.push(`stack${i} va 0x${m.va.toString(16)} writable`);
-  }
-  return bad;
+/** The checks that keep state across a run: made with the composition, before anything runs. */
+export interface Watches {
+  readonly transfers: TransferWatch;
+  readonly progress: ProgressMonitor;
+}
+
+export function watch(w: Net): Watches {
+  return { transfers: new TransferWatch(w), progress: new ProgressMonitor(w) };
 }
 
 /**
- * All violations now: the kernel invariants (without the free-frame zero scan unless asked)
- * and read-only receive buffers. Inside a kernel operation (an event that fired while the CPU
- * was in supervisor mode) only what must hold at every instant is checked: items 1 and 2.
+ * All violations now: the kernel invariants (without the free-frame zero scan unless asked),
+ * DMA per transfer, isolation and read-only receive buffers from the frame table, and
+ * liveness. Inside a kernel operation (an event that fired while the CPU was in supervisor
+ * mode) only what must hold at every instant is checked: items 1 and 2.
  */
 export function violations(w: Net, zeroScan = false): string[] {
-  if (w.machine.cpu.mode === 'supervisor') return w.kernel.checkInvariants({ zeroScan: false, insideKernel: true });
-  return [...w.kernel.checkInvariants({ zeroScan }), ...rxWritableMappings(w)];
+  const transfers = w.watch.transfers.violations;
+  if (w.machine.cpu.mode === 'supervisor') return [...w.kernel.checkInvariants({ zeroScan: false, insideKernel: true }), ...transfers];
+  return [
+    ...w.kernel.checkInvariants({ zeroScan }),
+    ...transfers,
+    ...w.kernel.checkIsolation({ trusted: trustedDomains(w), receiveBuffers: receiveBufferFrames(w) }),
+    ...w.watch.progress.check(),
+  ];
 }
 
 /**

@@ -26,9 +26,10 @@ import type { Domain } from '../../../guest/kernel/domains.js';
 import { bootKernel, type Kernel, type KernelConfig } from '../../../guest/kernel/kernel.js';
 import type { Space } from '../../../guest/kernel/spaces.js';
 import { parseIpv4, parseMac } from '../../../guest/net/bytes.js';
-import type { CardMode, DriverConfig, Strategy } from '../../../guest/netdriver/config.js';
+import type { CardMode, DriverConfig, Strategy, UnsafeSwitches } from '../../../guest/netdriver/config.js';
 import { netDriver, type DeliveryEvent, type Driver } from '../../../guest/netdriver/driver.js';
 import { newProbe, stackBody, type Probe, type StackOptions } from '../../../guest/apps/raw-stack.js';
+import { watch, type Watches } from './checks.js';
 
 export const CARD_MAC = parseMac('02:52:4c:00:00:01')!;
 export const PEER_MAC = parseMac('02:00:00:00:00:99')!;
@@ -70,7 +71,7 @@ export class CompositionError extends Error {
  * Test-only switches that turn a defence off, so a red-team test (test/security/) can show it
  * sees the attack the defence stops. No product code sets them.
  */
-export interface UnsafeOptions {
+export interface UnsafeOptions extends Pick<UnsafeSwitches, 'transmitInListOrder'> {
   /** Stacks get the driver's endpoint with full rights (receive included): attack 1. */
   stacksReceiveOnDriverEndpoint?: boolean;
   /** Clients' banks carry the `limits` right, and overcommitted limits are not refused: attack 4. */
@@ -122,6 +123,8 @@ export interface Net {
   driverDomain: Domain;
   view: { driver?: Driver; onDeliver?: (e: DeliveryEvent) => void };
   clients: Client[];
+  /** The composition's checks that watch the whole run (checks.ts). */
+  watch: Watches;
 }
 
 export function composeNet(o: NetOptions): Net {
@@ -150,10 +153,10 @@ export function composeNet(o: NetOptions): Net {
   const config: DriverConfig = {
     ioBase: card.ioBase, mac: CARD_MAC, mode: o.mode, strategy: o.strategy,
     addresses: Array.from({ length: n }, (_, i) => ({ badge: i + 1, ip: ipOf(i) })),
-    ...(unsafe.driverLeavesRegionsUnclaimed && { unsafeLeaveRegionsUnclaimed: true }),
     // Only what was given: the driver spreads its config over its defaults, so an explicit undefined would erase one.
     ...(o.hybridThreshold !== undefined && { hybridThreshold: o.hybridThreshold }),
     ...(o.pinLimit !== undefined && { pinLimit: o.pinLimit }),
+    unsafe: { transmitInListOrder: unsafe.transmitInListOrder, leaveRegionsUnclaimed: unsafe.driverLeavesRegionsUnclaimed },
   };
   const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: netDriver(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank, DRIVER_BANK_RIGHTS), kernel.cap(space), kernel.cap(ep)] });
   const clients: Client[] = [];
@@ -169,7 +172,9 @@ export function composeNet(o: NetOptions): Net {
     const domain = kernel.spawn({ name: `stack${i}`, bank, space: cspace, priority: o.priority?.(i) ?? STACK_PRIORITY, body, caps });
     clients.push({ bank, space: cspace, domain, probe });
   }
-  return { machine, wire, card, kernel, driverBank, driverDomain, view, clients };
+  const net = { machine, wire, card, kernel, driverBank, driverDomain, view, clients } as Net;
+  net.watch = watch(net); // before the first cycle runs: the transfer watch sees every beat
+  return net;
 }
 
 /** Run until every stack of `clients` (all by default) has opened its session or failed to (or `limit` cycles). */

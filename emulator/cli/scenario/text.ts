@@ -36,7 +36,7 @@ export function formatBootReport(r: BootReport): string {
   line('revocation', r.revocation ? r.revocation.summary : 'none');
   line('cost', r.cyclesPerDelivered === undefined ? 'no frame delivered' : `${n(r.cyclesPerDelivered)} cycles of run per delivered frame, ${n(r.driverCyclesPerDelivered!)} of them the driver's CPU time`);
   const inv = r.invariants;
-  line('invariants', `${n(inv.checks)} checks of the kernel invariants, ${n(inv.dmaBeatsChecked)} DMA beats checked as they landed, ${inv.violations === 0 ? 'no violation' : `${inv.violations} VIOLATIONS`}`);
+  line('invariants', `${n(inv.checks)} checks of the invariants (kernel, isolation, liveness), ${n(inv.dmaBeatsChecked)} DMA beats checked as they landed (each against its transfer), ${inv.violations === 0 ? 'no violation' : `${inv.violations} VIOLATIONS`}`);
   for (const v of inv.listed) out.push(`    ${v}`);
   line('wire', `${n(r.wire.frames)} frames (${n(r.wire.fromCard)} from the card, ${n(r.wire.fromEcho)} from the echo peer)`);
   line('trace', `${n(r.trace.records)} records, hash ${r.trace.hash}`);
