@@ -40,5 +40,7 @@ describe('attack 2: prototype pollution through the shared realm', () => {
     expect(r.out.capturedDomain).toBe(true);
     expect(r.out.mapped).toBe('ok');
     expect(r.out.scribbled).toBe(true);
+    // The isolation check (item 4, from the frame table) sees the neighbour's page in the hostile's space.
+    expect(r.harm.some((v) => v.startsWith('4 isolation: stack0'))).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
 // replace Array.prototype.push, which the kernel calls when it queues a receiver, and catch the
 // kernel's own Domain object for this stack; walk from it (its bank, the prime bank, every
 // bank's objects) to a page of the neighbour's; write a forged capability to it into this
-// domain's slot table; map it writable and scribble on it. In a hardened realm the first step
+// domain's slot table; map it writable and scribble on it; then stay alive with it mapped. In a hardened realm the first step
 // already fails, and so does every other way of changing a shared intrinsic or global.
 // It records what happened in `out` (plain data the test reads).
 
@@ -77,6 +77,8 @@ export function pollutionAttack(out: PollutionOutcome): (ctx: DomainContext) => 
     }
     if (!me) return;
     out.capturedDomain = true;
+    // Give the neighbour time to open its session: the driver allocates its pages then.
+    yield* ctx.invoke(STACK_SLOTS.free[0], 'recv', { timeout: 400_000 });
     const myBank = me.bank as Loose;
     const prime = myBank.parent as Loose;
     const mine = (b: Loose): boolean => b === myBank || (b.parent !== undefined && mine(b.parent as Loose));
@@ -85,7 +87,9 @@ export function pollutionAttack(out: PollutionOutcome): (ctx: DomainContext) => 
       for (const o of b.objects as Set<Loose>) if (o.kind === 'page') pages.push(o);
       for (const c of b.children as Set<Loose>) walk(c);
     };
-    for (const b of prime.children as Set<Loose>) if (!mine(b)) walk(b);
+    // The neighbour's bank: another top bank with a stack domain in it (not the driver's).
+    const isNeighbours = (b: Loose) => [...(b.objects as Set<Loose>)].some((o) => o.kind === 'domain' && o.name !== ctx.name && String(o.name).startsWith('stack'));
+    for (const b of prime.children as Set<Loose>) if (!mine(b) && isNeighbours(b)) walk(b);
     const victim = pages.find((p) => p.live);
     if (!victim) return;
     out.forgedPage = victim.id as number;
@@ -95,5 +99,7 @@ export function pollutionAttack(out: PollutionOutcome): (ctx: DomainContext) => 
     if (!r.ok) return;
     yield* ctx.write(FORGED_VA, new Uint8Array(64).fill(0xa5));
     out.scribbled = true;
+    // Stay alive, the neighbour's page mapped, for the checks to see.
+    for (;;) yield* ctx.invoke(STACK_SLOTS.free[0], 'recv', { timeout: 1_000_000 });
   };
 }
