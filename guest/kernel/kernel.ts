@@ -28,7 +28,7 @@ import { destroyBank, freeObject, revokePage } from './revoke.js';
 import { pick } from './sched.js';
 import { mappingVa, type Space } from './spaces.js';
 import { allocDomain } from './spawn.js';
-import { newCounters, type KernelState } from './state.js';
+import { newCounters, type KernelState, type UnsafeSwitches } from './state.js';
 import { watchDma } from './dmawatch.js';
 import { R_READ, R_WRITE } from './caps.js';
 
@@ -39,6 +39,8 @@ export interface KernelConfig {
   reservedBytes?: number;
   /** Overrides of the kernel's cost table (costs.ts); unnamed figures keep their defaults. */
   costs?: Partial<KernelCosts>;
+  /** Defences switched off, for the tests that show what each one prevents. No product code sets these. */
+  unsafe?: UnsafeSwitches;
 }
 
 export interface SpawnOptions {
@@ -202,6 +204,7 @@ export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel 
     hw, frames, primeBank, kernelPd, domains: [], byThread: new Map(), devprivs: [], irqOwners: new Map(),
     writablePins: new Int32Array(count), pinEpoch: new Float64Array(count), reserveBank: new Array<Bank | undefined>(count).fill(undefined),
     timeouts: machine.eventSource('kernel-timeouts'), irqMask: 0xffff, tickPending: false, nextId: 1, nextToken: 1, counters: newCounters(), busViolations: [],
+    unsafe: Object.freeze({ ...config.unsafe }),
   };
   // Zero before reuse starts at boot: RAM handed over by another platform may hold anything.
   for (let f = reserved; f < count; f++) if (!hw.frameIsZero(f)) hw.zeroFrame(f);

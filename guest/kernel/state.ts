@@ -44,6 +44,17 @@ export interface KernelState {
   readonly timeouts: EventSource;
   /** Violations the DMA bus observer saw as they happened (DESIGN.md §6 item 1). */
   readonly busViolations: string[];
+  /** Defences a test switched off at boot (KernelConfig.unsafe); empty in every product composition. */
+  readonly unsafe: Readonly<UnsafeSwitches>;
+}
+
+/** Test switches, each turning one defence off so a test can show the attack it stops. */
+export interface UnsafeSwitches {
+  /**
+   * Single loads and stores, compute, and invokes that do not block are no preemption points
+   * (the model before issue 9): a domain calling them in a loop keeps the CPU past its quantum.
+   */
+  readonly noPreemptionPoints?: boolean;
 }
 
 export interface KernelCounters {
