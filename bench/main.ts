@@ -2,6 +2,7 @@
 // Speed lives here, never in tests. Each area contributes a list of measurements.
 
 import '../emulator/machine/realm-hardened.js';
+import { benchBoot } from './boot.js';
 import { benchDevices } from './devices.js';
 import { benchKernel } from './kernel.js';
 import { benchMachine } from './machine.js';
@@ -9,7 +10,7 @@ import { benchNetdriver } from './netdriver.js';
 import { printResults, type BenchResult } from './report.js';
 import { benchX86 } from './x86.js';
 
-const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86], ['kernel', benchKernel], ['netdriver', benchNetdriver]];
+const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86], ['kernel', benchKernel], ['netdriver', benchNetdriver], ['boot', benchBoot]];
 
 for (const [name, run] of sections) {
   console.log(`\n## ${name}`);

@@ -12,6 +12,12 @@
 // Page faults go to a supervisor handler (onPageFault) with the error code and CR2; if it
 // does not resolve the fault, the access throws a PageFault into the guest code. Interrupts
 // are taken at preemption points when enabled, and handled by onInterrupt in supervisor mode.
+//
+// Single accesses and compute are synchronous here; code that wants every call to be a
+// preemption point without paying a scheduler pass per call (the domain context) asks
+// `preemptionDue()` after each one and yields only when it says so: an interrupt is pending,
+// the kernel asked for a switch (`preempt()`), or run() has reached its limit; it charges
+// a long computation in slices that end where device events are due (`computeSlice`).
 
 import { LINE_SIZE, type DataCache } from './cache.js';
 import type { Clock } from './clock.js';
@@ -88,7 +94,13 @@ export class Cpu {
   onThreadExit: ((thread: Thread) => void) | undefined;
   /** Picks the next thread to run; the default is round-robin over runnable threads. */
   scheduler: (() => Thread | undefined) | undefined;
+  /** Times the run loop has resumed a thread (lets code tell a real preemption point from a hand-stepped one). */
+  resumes = 0;
   private preemptRequested = false;
+  /** The cycle run() is running to: a host boundary, not a machine event (see preemptionDue). */
+  private runLimit = Infinity;
+  /** The thread yields only because run() reached its limit: that yield is not charged. */
+  private pausing = false;
   private readonly kinds;
 
   constructor(
@@ -122,8 +134,39 @@ export class Cpu {
 
   /** Charge `units` of abstract compute. */
   compute(units: number): void {
+    this.cycle += this.computeCycles(units);
+  }
+
+  /**
+   * Charge up to `cycles` of compute, stopping where the next device event (or run()'s limit)
+   * is due; returns the cycles left. Preemptible code charges a long computation this way with
+   * a preemption point after each slice, so a timer tick interrupts it on time, as it would a
+   * long instruction stream; without a preemption the total is that of compute().
+   */
+  computeSlice(cycles: number): number {
+    const slice = Math.min(cycles, Math.max(1, Math.min(this.clock.nextAt, this.runLimit) - this.cycle));
+    this.cycle += slice;
+    return cycles - slice;
+  }
+
+  /** The cycles `units` of compute take. */
+  computeCycles(units: number): number {
     if (!(units >= 0)) throw new RangeError(`compute(${units}): units must be non-negative`);
-    this.cycle += Math.ceil(units * this.costs.computeUnit);
+    return Math.ceil(units * this.costs.computeUnit);
+  }
+
+  /**
+   * Whether the running thread should stop at the preemption point it has reached (devices
+   * caught up first): an enabled interrupt is pending at the PIC, the kernel asked for a
+   * switch, or the time has reached run()'s limit. The last is the host's boundary, not the
+   * machine's: the thread yields so that run() can return, and that yield costs no cycles.
+   */
+  preemptionDue(): boolean {
+    this.sync();
+    if (this.preemptRequested || (this.interruptsEnabled && this.pic.interruptPending)) return true;
+    if (this.cycle < this.runLimit) return false;
+    this.pausing = true;
+    return true;
   }
 
   // ---- control registers ----
@@ -423,7 +466,7 @@ export class Cpu {
     t.resumeValue = value;
   }
 
-  /** Ask for a switch at the current thread's next preemption point. */
+  /** Ask for a switch at the current thread's next preemption point (the request lasts until the next scheduling decision). */
   preempt(): void {
     this.preemptRequested = true;
   }
@@ -470,10 +513,13 @@ export class Cpu {
     const start = this.cycle;
     const value = t.resumeValue;
     t.resumeValue = undefined;
+    this.resumes++;
+    this.pausing = false;
     try {
       const r = t.body.next(value);
       if (r.done) t.state = 'done';
       else if (r.value === BLOCK) t.state = 'blocked';
+      else if (this.pausing) this.pausing = false;
       else this.cycle += this.costs.preemptionPoint;
     } catch (e) {
       t.state = 'faulted';
@@ -491,6 +537,15 @@ export class Cpu {
    * is left to do: no runnable thread and no pending event. Returns why it stopped.
    */
   run(untilCycle = Infinity): 'until' | 'idle' {
+    this.runLimit = untilCycle;
+    try {
+      return this.runLoop(untilCycle);
+    } finally {
+      this.runLimit = Infinity;
+    }
+  }
+
+  private runLoop(untilCycle: number): 'until' | 'idle' {
     while (this.cycle < untilCycle) {
       this.sync();
       if (this.interruptsEnabled && this.pic.interruptPending) {
@@ -498,6 +553,7 @@ export class Cpu {
         continue;
       }
       const t = this.scheduler ? this.scheduler() : this.defaultPick();
+      this.preemptRequested = false; // the scheduler has decided
       if (t) {
         this.resume(t);
         continue;

@@ -100,6 +100,7 @@ class Chip implements PortDevice {
   /** The input INTA would select (fixed priority, blocked by an equal or higher one in service), or -1. */
   highest(): number {
     const req = this.requests() & ~this.imr;
+    if (req === 0) return -1; // the common case, asked after every preemptible call: nothing to scan
     for (let ir = 0; ir < 8; ir++) {
       const bit = 1 << ir;
       if (this.isr & bit) return -1;

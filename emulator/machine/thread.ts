@@ -1,7 +1,8 @@
 // Guest threads: kernel paths and domains run on the CPU as coroutines (JavaScript
 // generators). A thread's body yields at its preemption points: `yield` means "an interrupt
 // or a switch may happen here", `yield BLOCK` means "I wait until someone wakes me".
-// Memory accesses in between are synchronous calls on the CPU, each charged in cycles.
+// Memory accesses in between are synchronous calls on the CPU, each charged in cycles (the
+// domain context wraps each in a generator that yields when Cpu.preemptionDue says so).
 
 export const BLOCK: unique symbol = Symbol('block');
 

@@ -105,7 +105,7 @@ export function echoClient(o: EchoClientOptions, stats: EchoStats): (ctx: Domain
         overdue = waiting;
         waiting = new Map();
       }
-      for (const [cookie, status] of s.completions()) {
+      for (const [cookie, status] of yield* s.completions()) {
         const slot = slotOf.get(cookie);
         if (slot === undefined) continue;
         slotOf.delete(cookie);
@@ -114,7 +114,7 @@ export function echoClient(o: EchoClientOptions, stats: EchoStats): (ctx: Domain
         else stats.txFailed++;
       }
       const back: number[] = [];
-      for (const [buffer, length] of s.deliveries()) {
+      for (const [buffer, length] of yield* s.deliveries()) {
         const frame = yield* ctx.read(s.rxVa(buffer), length);
         back.push(buffer);
         const n = frame.length >= SEQ_OFFSET + 4 ? get32(frame, SEQ_OFFSET) : -1;
@@ -135,7 +135,7 @@ export function echoClient(o: EchoClientOptions, stats: EchoStats): (ctx: Domain
         } else stats.mismatched++;
       }
       if (back.length > 0) {
-        s.post(back);
+        yield* s.post(back);
         if (!(yield* s.kick())) return;
       }
     }

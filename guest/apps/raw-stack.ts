@@ -54,7 +54,7 @@ export function stackBody(probe: Probe, o: StackOptions): (ctx: DomainContext) =
     }
     probe.session = s;
     probe.status = 'open';
-    s.post(Array.from({ length: s.geometry.rxBuffers }, (_, i) => i));
+    yield* s.post(Array.from({ length: s.geometry.rxBuffers }, (_, i) => i));
     let offset = 0;
     for (const [k, f] of (o.send ?? []).entries()) {
       if ((offset % 4096) + f.length > 4096) offset = Math.ceil(offset / 4096) * 4096;
@@ -68,11 +68,11 @@ export function stackBody(probe: Probe, o: StackOptions): (ctx: DomainContext) =
       const bits = yield* s.wait();
       if (bits === 0) return;
       const back: number[] = [];
-      for (const [buffer, length, how] of s.deliveries()) {
+      for (const [buffer, length, how] of yield* s.deliveries()) {
         probe.received.push({ frame: yield* ctx.read(s.rxVa(buffer), length), buffer, how, cycle: ctx.now() });
         if (o.tryWrite) {
           try {
-            ctx.store8(s.rxVa(buffer), 0xee);
+            yield* ctx.store8(s.rxVa(buffer), 0xee);
             probe.writeAttempts.push('allowed');
           } catch (e) {
             probe.writeAttempts.push(ctx.isFault(e) ? `fault ${e.errorCode}` : 'other');
@@ -80,9 +80,9 @@ export function stackBody(probe: Probe, o: StackOptions): (ctx: DomainContext) =
         }
         back.push(buffer);
       }
-      probe.completions.push(...s.completions());
+      probe.completions.push(...(yield* s.completions()));
       if (o.repost !== false && back.length > 0) {
-        s.post(back);
+        yield* s.post(back);
         yield* s.kick();
       }
     }

@@ -26,6 +26,7 @@ import type { Endpoint, QueuedSend } from './endpoints.js';
 import type { Notification } from './notifications.js';
 import type { KObject } from './objects.js';
 import { BLOCKED, err, ok, type Blocked } from './result.js';
+import { preemptFor } from './sched.js';
 import type { KernelState } from './state.js';
 
 export const MAX_WORDS = 4;
@@ -51,6 +52,7 @@ export function wakeDomain(k: KernelState, d: Domain, result: Result<unknown>): 
   if (d.state !== 'waiting') return;
   d.state = 'ready';
   if (d.thread) k.hw.cpu.wake(d.thread, result);
+  preemptFor(k, d);
 }
 
 /** Mark `d` waiting for `wait`; its deadline's timer, if any, is armed first (it may refuse). */

@@ -1,8 +1,11 @@
 // Scheduling (DESIGN.md §4 "Domain" states; issue 4 "preemptive scheduling from the
 // timer"): the highest priority with a runnable domain runs; within it, round-robin in
-// creation order, one step per timer tick. A domain woken at a higher priority runs at the
-// running domain's next preemption point. The CPU writes CR3 on the switch (its TLB is then
-// empty and the refills are real misses); the kernel charges the register save/restore.
+// creation order, one step per timer tick. A domain woken (or created) at a higher priority
+// runs at the running domain's next preemption point: the kernel asks the CPU for one
+// (preemptFor), and every API call that costs cycles is one (context.ts). A tick needs no
+// request: its interrupt is itself what stops the running domain. The CPU writes CR3 on the
+// switch (its TLB is then empty and the refills are real misses); the kernel charges the
+// register save/restore.
 
 import type { Thread } from '../../emulator/machine/thread.js';
 import type { Domain } from './domains.js';
@@ -10,6 +13,16 @@ import type { KernelState } from './state.js';
 
 function runnable(d: Domain): boolean {
   return d.state === 'ready' && d.thread !== undefined && d.thread.state === 'ready';
+}
+
+/**
+ * `d` has just become runnable: if it outranks the running domain, ask the CPU to stop that
+ * one at its next preemption point, so `d` runs within one API call's time, not a quantum.
+ */
+export function preemptFor(k: KernelState, d: Domain): void {
+  const cur = k.hw.cpu.current;
+  const curD = cur ? k.byThread.get(cur) : undefined;
+  if (curD === undefined || d.priority > curD.priority) k.hw.cpu.preempt();
 }
 
 /** The thread to run next (the CPU's scheduler hook), or undefined to halt until an interrupt. */

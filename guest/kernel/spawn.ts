@@ -12,6 +12,7 @@ import type { CapSlot, Capability } from './caps.js';
 import { makeContext } from './context.js';
 import { SLOT_COUNT, type Domain } from './domains.js';
 import { err, ok } from './result.js';
+import { preemptFor } from './sched.js';
 import type { Space } from './spaces.js';
 import type { KernelState } from './state.js';
 
@@ -50,5 +51,6 @@ export function allocDomain(k: KernelState, bank: Bank, spec: DomainSpec): Resul
   d.thread = k.hw.cpu.spawn(spec.name, 'user', spec.space.pd * FRAME_SIZE, k.unsafe.bodyInKernel ? spec.body(ctx) : startBody(spec.body, ctx));
   k.byThread.set(d.thread, d);
   k.domains.push(d);
+  preemptFor(k, d);
   return ok(d);
 }

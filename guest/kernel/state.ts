@@ -21,6 +21,11 @@ export interface UnsafeKernel {
   readonly trustArguments?: boolean;
   /** Call a new domain's body inside allocDomain, as the kernel once did. */
   readonly bodyInKernel?: boolean;
+  /**
+   * Single loads and stores, compute, and invokes that do not block are no preemption points
+   * (the model before issue 9): a domain calling them in a loop keeps the CPU past its quantum.
+   */
+  readonly noPreemptionPoints?: boolean;
 }
 
 export interface KernelState {
@@ -59,6 +64,7 @@ export interface KernelState {
   /** Violations the DMA bus observer saw as they happened (DESIGN.md §6 item 1). */
   readonly busViolations: string[];
 }
+
 
 export interface KernelCounters {
   syscalls: number;

@@ -125,7 +125,7 @@ export class ClassicBackend implements Backend {
     for (let i = 0; i < length; i += 4) {
       const v = yield* this.io.in(R.DATA_PORT, 4);
       try {
-        this.ctx.store32(target.va + i, v);
+        yield* this.ctx.store32(target.va + i, v);
       } catch (e) {
         if (!this.ctx.isFault(e)) throw e;
         revoked = true;

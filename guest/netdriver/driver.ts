@@ -168,7 +168,7 @@ export class Driver {
       for (const done of yield* this.backend.transmitted()) yield* transmitted(this, done);
       if (this.reclaimNeeded) yield* this.reclaim();
       this.counters.missed += yield* this.backend.missed();
-      for (const s of [...this.sessions]) this.takeFills(s);
+      for (const s of [...this.sessions]) yield* this.takeFills(s);
       yield* arm(this);
       for (const s of [...this.sessions]) yield* transmit(this, s);
       yield* this.flushNotifications();
@@ -184,12 +184,12 @@ export class Driver {
   }
 
   /** Posted buffers from the session's fill ring, each checked. */
-  private takeFills(s: Session): void {
-    const n = this.guard(s, () => s.rings.fill.poll());
+  private *takeFills(s: Session): GuestCode {
+    const n = yield* this.guard(s, s.rings.fill.poll());
     if (n === undefined) return;
     if (n === 'index-jump') return void countReject(this.counters, s, 'index-jump');
     for (let k = 0; k < n; k++) {
-      const e = this.guard(s, () => s.rings.fill.take());
+      const e = yield* this.guard(s, s.rings.fill.take());
       if (!e) return;
       const i = checkFillEntry(e, s.geometry, (b) => s.holds(b));
       if (typeof i === 'string') countReject(this.counters, s, i);
@@ -200,24 +200,15 @@ export class Driver {
     }
   }
 
-  /** Run `fn` on a session's storage; a fault kills the session and gives undefined. */
-  guard<T>(s: Session, fn: () => T): T | undefined {
+  /**
+   * Run `op` (an operation on a session's storage, not started yet) unless the session is
+   * dead; a fault kills the session and gives undefined. An operation with no value leaves
+   * the outcome in `s.dead`.
+   */
+  *guard<T>(s: Session, op: GuestCode<T>): GuestCode<T | undefined> {
     if (s.dead) return undefined;
     try {
-      return fn();
-    } catch (e) {
-      if (!this.ctx.isFault(e)) throw e;
-      this.kill(s);
-      return undefined;
-    }
-  }
-
-  /** guard() for an operation that yields; gives true/the value, or undefined after a fault. */
-  *guardGen<T>(s: Session, fn: () => GuestCode<T>): GuestCode<(T extends void ? true : T) | undefined> {
-    if (s.dead) return undefined;
-    try {
-      const v = yield* fn();
-      return (v === undefined ? true : v) as T extends void ? true : T;
+      return yield* op;
     } catch (e) {
       if (!this.ctx.isFault(e)) throw e;
       this.kill(s);

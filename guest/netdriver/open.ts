@@ -92,7 +92,7 @@ function* setup(d: Driver, m: Received): GuestCode<Session | OpenStatus> {
     [INFO_RX_BUFFERS, g.rxBuffers],
   ];
   try {
-    for (const [off, v] of info) ctx.store32(base + off, v);
+    for (const [off, v] of info) yield* ctx.store32(base + off, v);
   } catch (e) {
     if (!ctx.isFault(e)) throw e;
     return yield* fail();

@@ -52,7 +52,7 @@ export function* receive(d: Driver, done: RxDone): GuestCode {
   if (owner === dest) {
     if (!(yield* ringHasRoom(d, dest))) return giveBack(d, t);
     owner.lastLength[t.index] = Math.max(owner.lastLength[t.index]!, done.length + 4); // the card wrote the FCS too
-    return deliver(d, dest, t.index, done.length, DELIVER_FLIPPED);
+    return yield* deliver(d, dest, t.index, done.length, DELIVER_FLIPPED);
   }
   if (d.strategy === 'hybrid' && done.length < d.hybridThreshold) {
     yield* copyInto(d, dest, t.va, owner, done.length);
@@ -72,7 +72,7 @@ function giveBack(d: Driver, t: RxTarget): void {
 
 /** Whether the session's deliver ring has room (a hostile index counts as no room). */
 function* ringHasRoom(d: Driver, s: Session): GuestCode<boolean> {
-  const space = d.guard(s, () => s.rings.deliver.space());
+  const space = yield* d.guard(s, s.rings.deliver.space());
   if (space === undefined) return false;
   if (space === 'index-jump') {
     countReject(d.counters, s, 'index-jump');
@@ -99,7 +99,7 @@ function* copyInto(d: Driver, dest: Session, src: number, from: Session | undefi
     return d.kill(victim);
   }
   dest.lastLength[j] = Math.max(dest.lastLength[j]!, length);
-  deliver(d, dest, j, length, DELIVER_COPIED);
+  yield* deliver(d, dest, j, length, DELIVER_COPIED);
 }
 
 function inMirror(s: Session, va: number): boolean {
@@ -120,7 +120,10 @@ function* exchangeInto(d: Driver, dest: Session, from: Session, i: number, lengt
   const ctx = d.ctx;
   // Older bytes of `from` past this frame must not travel with the page.
   const stale = from.lastLength[i]! - length;
-  if (stale > 0 && !(yield* d.guardGen(from, () => ctx.zero(from.rxVa(i) + length, stale)))) return void dest.posted.unshift(j);
+  if (stale > 0) {
+    yield* d.guard(from, ctx.zero(from.rxVa(i) + length, stale));
+    if (from.dead) return void dest.posted.unshift(j);
+  }
   const r = yield* ctx.invoke(from.slots.rx[i]!, 'exchange', { other: dest.slots.rx[j]! });
   if (!r.ok) {
     countDrop(d.counters, dest, r.error === 'busy' ? 'no-buffer' : 'revoked');
@@ -136,9 +139,9 @@ function* exchangeInto(d: Driver, dest: Session, from: Session, i: number, lengt
   const old = dest.lastLength[j]!;
   dest.lastLength[j] = length;
   from.lastLength[i] = 0;
-  if (okFrom && old > 0) yield* d.guardGen(from, () => ctx.zero(from.rxVa(i), old));
+  if (okFrom && old > 0) yield* d.guard(from, ctx.zero(from.rxVa(i), old));
   if (!from.dead) giveBack(d, bufferOf(from, i));
-  if (okDest) deliver(d, dest, j, length, DELIVER_EXCHANGED);
+  if (okDest) yield* deliver(d, dest, j, length, DELIVER_EXCHANGED);
 }
 
 function bufferOf(s: Session, i: number): RxTarget {
@@ -146,8 +149,9 @@ function bufferOf(s: Session, i: number): RxTarget {
 }
 
 /** Put buffer j on the session's deliver ring (room was checked) and note the doorbell. */
-function deliver(d: Driver, s: Session, j: number, length: number, how: number): void {
-  if (!d.guard(s, () => (s.rings.deliver.put([j, length, how, 0]), true))) return;
+function* deliver(d: Driver, s: Session, j: number, length: number, how: number): GuestCode {
+  yield* d.guard(s, s.rings.deliver.put([j, length, how, 0]));
+  if (s.dead) return;
   s.buffers[j] = 'stack';
   d.onDeliver?.({ session: s, buffer: j, length, how });
   count(d.counters, s, 'delivered');

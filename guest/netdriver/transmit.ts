@@ -22,32 +22,32 @@ export function* transmit(d: Driver, s: Session): GuestCode {
   const b = d.backend;
   let ready = 0;
   while (!s.dead && b.canTransmit() && s.txInFlight < TX_PER_SESSION) {
-    const room = d.guard(s, () => s.rings.txDone.space());
+    const room = yield* d.guard(s, s.rings.txDone.space());
     if (room === undefined) return;
     if (room === 'index-jump') return countReject(d.counters, s, 'index-jump');
     if (room <= s.txInFlight) return; // every frame taken must be able to complete
     if (ready === 0) {
-      const n = d.guard(s, () => s.rings.txSubmit.poll());
+      const n = yield* d.guard(s, s.rings.txSubmit.poll());
       if (n === undefined) return;
       if (n === 'index-jump') return countReject(d.counters, s, 'index-jump');
       if (n === 0) return;
       ready = n;
     }
     if (b.pinsPayload && s.pins >= d.pinLimit) return; // wait for completions to release pins
-    const e = d.guard(s, () => s.rings.txSubmit.take());
+    const e = yield* d.guard(s, s.rings.txSubmit.take());
     if (!e) return;
     ready--;
     const req = checkTxEntry(e, s.geometry);
     if (typeof req === 'string') {
-      reject(d, s, e[2], req);
+      yield* reject(d, s, e[2], req);
       continue;
     }
     const headerBytes = headerCopyBytes(req.length);
-    const header = yield* d.guardGen(s, () => d.ctx.read(s.txVa(req.offset), headerBytes));
+    const header = yield* d.guard(s, d.ctx.read(s.txVa(req.offset), headerBytes));
     if (header === undefined) return countReject(d.counters, s, 'revoked');
     const bad = checkTransmitHeader(header, req.length, { mac: d.mac, ip: s.ip });
     if (bad) {
-      reject(d, s, req.cookie, bad);
+      yield* reject(d, s, req.cookie, bad);
       continue;
     }
     const payloadOffset = req.offset + headerBytes;
@@ -58,7 +58,7 @@ export function* transmit(d: Driver, s: Session): GuestCode {
       const p = yield* d.pin(s, s.slots.tx[page]!, 'to-device');
       if (p === 'dead') return countReject(d.counters, s, 'revoked');
       if (p === 'limit') {
-        reject(d, s, req.cookie, 'pin-limit');
+        yield* reject(d, s, req.cookie, 'pin-limit');
         continue;
       }
       payloadBus = p.bus + (payloadOffset % PAGE_BYTES);
@@ -66,8 +66,8 @@ export function* transmit(d: Driver, s: Session): GuestCode {
     }
     const frame = { session: s, cookie: req.cookie, header, length: req.length, payloadVa: s.txVa(payloadOffset), payloadBus, token };
     s.txInFlight++;
-    const sent = yield* d.guardGen(s, () => b.transmit(frame));
-    if (sent === undefined) {
+    yield* d.guard(s, b.transmit(frame));
+    if (s.dead) {
       // Classic mode read the payload from a page the client revoked: nothing reached the card.
       s.txInFlight--;
       countReject(d.counters, s, 'revoked');
@@ -76,13 +76,14 @@ export function* transmit(d: Driver, s: Session): GuestCode {
   }
 }
 
-function reject(d: Driver, s: Session, cookie: number, reason: RejectReason): void {
+function* reject(d: Driver, s: Session, cookie: number, reason: RejectReason): GuestCode {
   countReject(d.counters, s, reason);
-  complete(d, s, cookie, txStatusOf(reason));
+  yield* complete(d, s, cookie, txStatusOf(reason));
 }
 
-function complete(d: Driver, s: Session, cookie: number, status: number): void {
-  if (d.guard(s, () => (s.rings.txDone.put([cookie, status, 0, 0]), true))) d.notify(s, NOTIFY_TX);
+function* complete(d: Driver, s: Session, cookie: number, status: number): GuestCode {
+  yield* d.guard(s, s.rings.txDone.put([cookie, status, 0, 0]));
+  if (!s.dead) d.notify(s, NOTIFY_TX);
 }
 
 /** A frame left the wire (or failed): release its pin and tell its session. */
@@ -92,7 +93,7 @@ export function* transmitted(d: Driver, done: TxDone): GuestCode {
   if (f.token !== undefined) yield* d.unpin(f.token, s);
   s.txInFlight--;
   if (done.ok) count(d.counters, s, 'transmitted');
-  if (!s.dead) complete(d, s, f.cookie, done.ok ? TX_SENT : TX_FAILED);
+  if (!s.dead) yield* complete(d, s, f.cookie, done.ok ? TX_SENT : TX_FAILED);
 }
 
 // Shared by every domain that imports this module: frozen, so none can change it for the others.

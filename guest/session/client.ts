@@ -54,12 +54,12 @@ export class ClientSession {
   }
 
   /** Post receive buffers to the driver (as many as the ring takes); returns how many. */
-  post(buffers: Iterable<number>): number {
+  *post(buffers: Iterable<number>): GuestCode<number> {
     let n = 0;
     for (const b of buffers) {
-      const space = this.rings.fill.space();
+      const space = yield* this.rings.fill.space();
       if (space === 'index-jump' || space === 0) break;
-      this.rings.fill.put([b, 0, 0, 0]);
+      yield* this.rings.fill.put([b, 0, 0, 0]);
       this.held.delete(b);
       n++;
     }
@@ -67,10 +67,10 @@ export class ClientSession {
   }
 
   /** Take the deliveries that are ready: [buffer, length, how] each. */
-  deliveries(): [number, number, number][] {
+  *deliveries(): GuestCode<[number, number, number][]> {
     const out: [number, number, number][] = [];
-    if (this.rings.deliver.poll() === 'index-jump') return out;
-    for (let e = this.rings.deliver.take(); e; e = this.rings.deliver.take()) {
+    if ((yield* this.rings.deliver.poll()) === 'index-jump') return out;
+    for (let e = yield* this.rings.deliver.take(); e; e = yield* this.rings.deliver.take()) {
       out.push([e[0], e[1], e[2]]);
       this.held.add(e[0]);
     }
@@ -79,18 +79,18 @@ export class ClientSession {
 
   /** Copy `frame` to `offset` of the transmit area and submit it with `cookie`; false if the ring is full. */
   *submit(frame: Uint8Array, offset: number, cookie: number): GuestCode<boolean> {
-    const space = this.rings.txSubmit.space();
+    const space = yield* this.rings.txSubmit.space();
     if (space === 'index-jump' || space === 0) return false;
     yield* this.ctx.write(this.txVa(offset), frame);
-    this.rings.txSubmit.put([offset, frame.length, cookie, 0]);
+    yield* this.rings.txSubmit.put([offset, frame.length, cookie, 0]);
     return true;
   }
 
   /** Completed transmissions: [cookie, status] each. */
-  completions(): [number, number][] {
+  *completions(): GuestCode<[number, number][]> {
     const out: [number, number][] = [];
-    if (this.rings.txDone.poll() === 'index-jump') return out;
-    for (let e = this.rings.txDone.take(); e; e = this.rings.txDone.take()) out.push([e[0], e[1]]);
+    if ((yield* this.rings.txDone.poll()) === 'index-jump') return out;
+    for (let e = yield* this.rings.txDone.take(); e; e = yield* this.rings.txDone.take()) out.push([e[0], e[1]]);
     return out;
   }
 
@@ -124,7 +124,7 @@ export function* openSession(ctx: DomainContext, slots: ClientSlots, req: OpenRe
   const [status, id, ip] = reply.value.words;
   if (status !== 0) return OPEN_STATUS[status ?? 0] ?? 'setup-failed';
   const s = new ClientSession(ctx, slots, g, req.regionVa, id!, ip!, sub, notification);
-  if (ctx.load32(req.regionVa + INFO_IP) >>> 0 !== ip) return 'setup-failed';
+  if ((yield* ctx.load32(req.regionVa + INFO_IP)) >>> 0 !== ip) return 'setup-failed';
   return s;
 }
 

@@ -1,11 +1,14 @@
 // The memory a session's rings live in, as the ring code sees it: 32-bit loads and stores at
-// virtual addresses. In the running system this is the domain context (the driver's or the
-// stack's own mapping of the shared control page, where a revoked page throws a fault); in
-// unit tests it is a ByteMemory over a plain Uint8Array.
+// virtual addresses, each a preemption point (generators, as in the domain context). In the
+// running system this is the domain context (the driver's or the stack's own mapping of the
+// shared control page, where a revoked page throws a fault); in unit tests it is a ByteMemory
+// over a plain Uint8Array, which never yields.
+
+import type { GuestCode } from '../kernel/api/context.js';
 
 export interface SharedMemory {
-  load32(va: number): number;
-  store32(va: number, v: number): void;
+  load32(va: number): GuestCode<number>;
+  store32(va: number, v: number): GuestCode;
 }
 
 /** A fault from ByteMemory: the address is outside the bytes it was given. */
@@ -30,11 +33,11 @@ export class ByteMemory implements SharedMemory {
     return off;
   }
 
-  load32(va: number): number {
+  *load32(va: number): GuestCode<number> {
     return this.view.getUint32(this.offset(va), true);
   }
 
-  store32(va: number, v: number): void {
+  *store32(va: number, v: number): GuestCode {
     this.view.setUint32(this.offset(va), v >>> 0, true);
   }
 }

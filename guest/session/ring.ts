@@ -7,8 +7,10 @@
 // The other side's index is read once per poll into a snapshot, and an entry is read once,
 // into a private copy, before anyone looks at it: there is no window between checking a
 // value and using it. A peer index that moved more than `size` away is an 'index-jump':
-// reported, never acted on, never fatal.
+// reported, never acted on, never fatal. Every access is a preemption point (a generator):
+// the other side may run between any two of them, which the rules above already allow for.
 
+import type { GuestCode } from '../kernel/api/context.js';
 import { ENTRY_BYTES, ENTRY_WORDS, type RingLayout } from './layout.js';
 import type { SharedMemory } from './memory.js';
 
@@ -40,8 +42,8 @@ export class RingReader {
    * Read the producer's index once and return how many entries are ready, or 'index-jump' when
    * it claims more than the ring holds (then nothing is taken until it makes sense again).
    */
-  poll(): number | 'index-jump' {
-    const prod = this.mem.load32(this.base + this.layout.prodOffset) >>> 0;
+  *poll(): GuestCode<number | 'index-jump'> {
+    const prod = (yield* this.mem.load32(this.base + this.layout.prodOffset)) >>> 0;
     const n = (prod - this.cons) >>> 0;
     if (n > this.size) {
       this.seenProd = this.cons;
@@ -57,13 +59,13 @@ export class RingReader {
   }
 
   /** Take the next entry (copied out of shared memory) and publish the new consumer index; undefined when none is ready. */
-  take(): Entry | undefined {
+  *take(): GuestCode<Entry | undefined> {
     if (this.ready === 0) return undefined;
     const at = this.base + this.layout.entriesOffset + (this.cons & (this.size - 1)) * ENTRY_BYTES;
     const e: Entry = [0, 0, 0, 0];
-    for (let w = 0; w < ENTRY_WORDS; w++) e[w] = this.mem.load32(at + 4 * w) >>> 0;
+    for (let w = 0; w < ENTRY_WORDS; w++) e[w] = (yield* this.mem.load32(at + 4 * w)) >>> 0;
     this.cons = (this.cons + 1) >>> 0;
-    this.mem.store32(this.base + this.layout.consOffset, this.cons);
+    yield* this.mem.store32(this.base + this.layout.consOffset, this.cons);
     return e;
   }
 }
@@ -91,18 +93,18 @@ export class RingWriter {
    * Read the consumer's index once and return how many entries may be put, or 'index-jump'
    * when it claims to have consumed entries never put (then the ring counts as full).
    */
-  space(): number | 'index-jump' {
-    const cons = this.mem.load32(this.base + this.layout.consOffset) >>> 0;
+  *space(): GuestCode<number | 'index-jump'> {
+    const cons = (yield* this.mem.load32(this.base + this.layout.consOffset)) >>> 0;
     const used = (this.prod - cons) >>> 0;
     return used > this.size ? 'index-jump' : this.size - used;
   }
 
   /** Write an entry and publish it. The caller checked space() first. */
-  put(words: readonly number[]): void {
+  *put(words: readonly number[]): GuestCode {
     const at = this.base + this.layout.entriesOffset + (this.prod & (this.size - 1)) * ENTRY_BYTES;
-    for (let w = 0; w < ENTRY_WORDS; w++) this.mem.store32(at + 4 * w, (words[w] ?? 0) >>> 0);
+    for (let w = 0; w < ENTRY_WORDS; w++) yield* this.mem.store32(at + 4 * w, (words[w] ?? 0) >>> 0);
     this.prod = (this.prod + 1) >>> 0;
-    this.mem.store32(this.base + this.layout.prodOffset, this.prod);
+    yield* this.mem.store32(this.base + this.layout.prodOffset, this.prod);
   }
 }
 

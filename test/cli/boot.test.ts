@@ -21,6 +21,15 @@ describe('the boot scenario', () => {
     expect(formatBootReport(r)).toMatch(/result +\d+ problems?:/);
   });
 
+  it('is the same run whatever the host\'s steps: checked every 20,000 or every 7,001 cycles, the same trace', () => {
+    const base = { ...BOOT_DEFAULTS, millis: 6 };
+    const a = runBootScenario(base);
+    const b = runBootScenario({ ...base, checkEvery: 7_001 });
+    expect(b.invariants.checks).toBeGreaterThan(a.invariants.checks);
+    expect(b.trace).toEqual(a.trace);
+    expect(b.sessions).toEqual(a.sessions);
+  });
+
   it('refuses bad options with the option named', () => {
     const base = { ...BOOT_DEFAULTS, millis: 1 };
     expect(() => runBootScenario({ ...base, clients: 17 })).toThrow(BootOptionError);

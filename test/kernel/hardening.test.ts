@@ -80,7 +80,7 @@ describe('memory operations refuse hostile operands (finding 1)', () => {
     const before = s.snapshot();
     run(s, function* (ctx) {
       yield* ctx.write(0xffffffe0, new Uint8Array(32).fill(0xab));
-      ctx.store32(0xfffffffc, 0x01020304);
+      yield* ctx.store32(0xfffffffc, 0x01020304);
     });
     const after = s.snapshot();
     expect(after[3]!.subarray(PAGE - 32, PAGE - 4).every((b) => b === 0xab)).toBe(true);
@@ -241,7 +241,7 @@ describe('wait timeouts are capped (finding 3)', () => {
       got.push(value(yield* ctx.invoke(0, 'recv', { timeout: MAX_TIMEOUT })).label);
     }});
     kernel.spawn({ name: 'sender', bank, priority: 1, caps: [kernel.cap(ep)], *body(ctx) {
-      ctx.compute(100_000);
+      yield* ctx.compute(100_000);
       yield;
       value(yield* ctx.invoke(0, 'send', { label: 9 }));
     }});
@@ -363,7 +363,7 @@ describe('stale TLB rights are reported (finding 4)', () => {
     const page = kernel.allocPage(bank);
     kernel.map(space, 0x1000, page, true);
     kernel.spawn({ name: 'writer', bank, space, priority: 1, *body(ctx) {
-      ctx.store32(0x1000, 1); // caches a writable user translation
+      yield* ctx.store32(0x1000, 1); // caches a writable user translation
       for (;;) yield;
     }});
     machine.runFor(50_000);

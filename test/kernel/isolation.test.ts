@@ -38,7 +38,7 @@ describe('bank isolation', () => {
     kernel.spawn({ name: 'good', bank: goodBank, priority: 1, caps: [kernel.cap(goodBank)], *body(ctx) {
       // The neighbour allocates its whole bank (less its own domain and space) slowly, interleaved with the hog.
       for (let i = 0; i < 118; i++) {
-        ctx.compute(1_000);
+        yield* ctx.compute(1_000);
         yield;
         goodResults.push(errorOf(yield* ctx.invoke(0, 'allocPage', { dst: 2 + (i % 60) })));
       }

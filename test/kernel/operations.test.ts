@@ -208,7 +208,7 @@ describe('space banks', () => {
     const subsub = kernel.createBank(sub, 50);
     let ticks = 0;
     const victim = kernel.spawn({ name: 'victim', bank: subsub, priority: 1, *body(ctx) {
-      for (;;) { ctx.compute(1000); ticks++; yield; }
+      for (;;) { yield* ctx.compute(1000); ticks++; yield; }
     }});
     const page = kernel.allocPage(subsub);
     kernel.map(victim.space, 0x10000, page, true);
@@ -241,8 +241,8 @@ describe('address spaces', () => {
       got.push(value(yield* ctx.invoke(0, 'recv', {})));
     }});
     const d = kernel.spawn({ name: 'faulty', bank, space: faulty, priority: 1, keeper: kernel.cap(keeperEp, undefined, 0xbeef), *body(ctx) {
-      got.push(ctx.load32(0x5000));
-      ctx.store32(0x5000, 1);
+      got.push(yield* ctx.load32(0x5000));
+      yield* ctx.store32(0x5000, 1);
       got.push('not reached');
     }});
     machine.runFor(1_000_000);
@@ -258,7 +258,7 @@ describe('address spaces', () => {
     const got: string[] = [];
     runDomain(kernel, bank, [], function* (ctx) {
       try {
-        ctx.store8(0x7000, 1);
+        yield* ctx.store8(0x7000, 1);
       } catch (e) {
         got.push(ctx.isFault(e) ? `fault 0x${e.linear.toString(16)} code ${e.errorCode}` : 'other');
       }
@@ -313,8 +313,8 @@ describe('address spaces', () => {
       got.push(`usage ${value(yield* ctx.invoke(0, 'query', {})).usage}`);
       got.push(`owner maps there: ${errorOf(yield* ctx.invoke(space, 'map', { va: REGION, page: 6, rights: ['read'] }))}`);
       got.push(`owner unmaps there: ${errorOf(yield* ctx.invoke(space, 'unmap', { va: REGION + 0x3000 }))}`);
-      got.push(`reads ${ctx.load32(REGION + 0x3000)}`);
-      try { ctx.store32(REGION + 0x3000, 5); } catch (e) { got.push(ctx.isFault(e) ? `write faults (${e.errorCode})` : 'odd'); }
+      got.push(`reads ${yield* ctx.load32(REGION + 0x3000)}`);
+      try { yield* ctx.store32(REGION + 0x3000, 5); } catch (e) { got.push(ctx.isFault(e) ? `write faults (${e.errorCode})` : 'odd'); }
     }});
     stack.slots[2] = kernel.cap(stack.space);
     machine.runFor(2_000_000);
@@ -413,13 +413,13 @@ describe('pin, unpin and exchange', () => {
       // slot 2 = own space (set below before it runs)
       value(yield* ctx.invoke(2, 'map', { va: 0x1000, page: 3, rights: RW }));
       value(yield* ctx.invoke(2, 'map', { va: 0x2000, page: 4, rights: RW }));
-      ctx.store32(0x1000, 0xaaaa);
-      ctx.store32(0x2000, 0xbbbb);
+      yield* ctx.store32(0x1000, 0xaaaa);
+      yield* ctx.store32(0x2000, 0xbbbb);
       value(yield* ctx.invoke(3, 'exchange', { other: 4 }));
-      try { ctx.load32(0x1000); } catch (e) { got.push(ctx.isFault(e) ? 'unmapped' : 'odd'); }
+      try { yield* ctx.load32(0x1000); } catch (e) { got.push(ctx.isFault(e) ? 'unmapped' : 'odd'); }
       value(yield* ctx.invoke(2, 'map', { va: 0x1000, page: 3, rights: RW }));
       value(yield* ctx.invoke(2, 'map', { va: 0x2000, page: 4, rights: RW }));
-      got.push(ctx.load32(0x1000).toString(16), ctx.load32(0x2000).toString(16));
+      got.push((yield* ctx.load32(0x1000)).toString(16), (yield* ctx.load32(0x2000)).toString(16));
     }, 5_000_000, (dd) => (dd.slots[2] = kernel.cap(dd.space)));
     expect(got).toEqual(['unmapped', 'bbbb', 'aaaa']);
     expect(d.state).toBe('exited');
@@ -505,7 +505,7 @@ describe('waiting for several things', () => {
     }});
     kernel.spawn({ name: 'stack', bank, priority: 1, caps: [kernel.cap(ep, undefined, 5)], *body(ctx) {
       value(yield* ctx.invoke(0, 'call', { label: 1 }));
-      ctx.compute(500_000);
+      yield* ctx.compute(500_000);
       yield;
       value(yield* ctx.invoke(0, 'call', { label: 1 }));
     }});
@@ -531,10 +531,10 @@ describe('waiting for several things', () => {
       got.push(value(yield* ctx.invoke(0, 'recv', { timeout: 1_000_000 })).label);
     }});
     kernel.spawn({ name: 'poker', bank, priority: 1, caps: [kernel.cap(ep), kernel.cap(n)], *body(ctx) {
-      ctx.compute(200_000);
+      yield* ctx.compute(200_000);
       yield;
       value(yield* ctx.invoke(1, 'signal', { bits: 6 }));
-      ctx.compute(200_000);
+      yield* ctx.compute(200_000);
       yield;
       value(yield* ctx.invoke(0, 'send', { label: 33 }));
     }});
@@ -550,7 +550,7 @@ describe('scheduling', () => {
     const bank = kernel.createBank(kernel.primeBank, 40);
     const counts = [0, 0];
     const spin = (i: number) => function* (ctx: DomainContext) {
-      for (;;) { ctx.load32(0x1000); ctx.compute(200); counts[i]!++; yield; }
+      for (;;) { yield* ctx.load32(0x1000); yield* ctx.compute(200); counts[i]!++; yield; }
     };
     const doms = [0, 1].map((i) => kernel.spawn({ name: `spin${i}`, bank, priority: 1, body: spin(i) }));
     for (const d of doms) kernel.map(d.space, 0x1000, kernel.allocPage(bank), true);
@@ -569,9 +569,9 @@ describe('scheduling', () => {
     let low = 0;
     let high = 0;
     let lowWhileHighRan = -1;
-    kernel.spawn({ name: 'low', bank, priority: 1, *body(ctx) { for (;;) { ctx.compute(100); low++; yield; } } });
+    kernel.spawn({ name: 'low', bank, priority: 1, *body(ctx) { for (;;) { yield* ctx.compute(100); low++; yield; } } });
     kernel.spawn({ name: 'high', bank, priority: 5, caps: [kernel.cap(n)], *body(ctx) {
-      for (let i = 0; i < 300; i++) { ctx.compute(1000); high++; yield; }
+      for (let i = 0; i < 300; i++) { yield* ctx.compute(1000); high++; yield; }
       lowWhileHighRan = low;
       yield* ctx.invoke(0, 'wait', {});
     }});
@@ -586,7 +586,7 @@ describe('scheduling', () => {
     const bank = kernel.createBank(kernel.primeBank, 40);
     let peer = 0;
     kernel.spawn({ name: 'hog', bank, priority: 1, *body() { for (;;) yield; } });
-    kernel.spawn({ name: 'peer', bank, priority: 1, *body(ctx) { for (;;) { ctx.compute(100); peer++; yield; } } });
+    kernel.spawn({ name: 'peer', bank, priority: 1, *body(ctx) { for (;;) { yield* ctx.compute(100); peer++; yield; } } });
     machine.runFor(1_000_000);
     expect(machine.now).toBeGreaterThanOrEqual(1_000_000);
     expect(peer).toBeGreaterThan(1000);

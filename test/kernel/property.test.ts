@@ -158,7 +158,7 @@ function runSequence(cmds: Cmd[], iommu: boolean, tally: Tally = new Map()): str
         let lastToken = 0;
         for (;;) {
           const c = queues[i]!.shift();
-          if (!c) { busy[i] = false; ctx.compute(200); yield; continue; }
+          if (!c) { busy[i] = false; yield* ctx.compute(200); yield; continue; }
           try {
             if (c.kind === 'invoke') {
               const a = c.op === 'allocDomain' ? { ...c.args, *body() {} } : c.args.token === 'last' ? { ...c.args, token: lastToken } : c.args;
@@ -166,8 +166,8 @@ function runSequence(cmds: Cmd[], iommu: boolean, tally: Tally = new Map()): str
               if (c.op === 'pin' && r.ok) lastToken = (r.value as { token: number }).token;
               bump(tally, `${c.op}:${r.ok ? 'ok' : r.error}`);
             } else if (c.kind === 'touch') {
-              if (c.write) ctx.store32(c.va, 0xc0ffee00 + i);
-              else ctx.load32(c.va);
+              if (c.write) yield* ctx.store32(c.va, 0xc0ffee00 + i);
+              else yield* ctx.load32(c.va);
             } else if (c.kind === 'bulk') {
               yield* runBulk(ctx, c);
               bump(tally, 'bulk:ok');

@@ -22,12 +22,12 @@ describe('revocation of a page mapped in three address spaces', () => {
     const doms: Domain[] = [];
     for (let i = 0; i < 3; i++) {
       doms.push(kernel.spawn({ name: `d${i}`, bank: others, priority: 1, caps: i === 0 ? [kernel.cap(owner), kernel.cap(page)] : [], *body(ctx) {
-        ctx.store32(VA[i]!, 0x100 + i);
-        seen[i]!.push(`read ${ctx.load32(VA[i]!).toString(16)}`);
+        yield* ctx.store32(VA[i]!, 0x100 + i);
+        seen[i]!.push(`read ${(yield* ctx.load32(VA[i]!)).toString(16)}`);
         readers++;
         if (i === 0) {
           while (readers < 3) yield;
-          ctx.load32(VA[0]!); // (the switches flushed the TLB: cache the translation again)
+          yield* ctx.load32(VA[0]!); // (the switches flushed the TLB: cache the translation again)
           // d0's translation is now cached in the TLB; it frees the page from inside its own space.
           tlbBefore = machine.mmu.tlb.holds(VA[0]!);
           value(yield* ctx.invoke(0, 'free', { target: 1 }));
@@ -37,8 +37,8 @@ describe('revocation of a page mapped in three address spaces', () => {
         while (phase === 0) yield;
         for (const access of ['read', 'write'] as const) {
           try {
-            if (access === 'read') ctx.load32(VA[i]!);
-            else ctx.store32(VA[i]!, 0xdead);
+            if (access === 'read') yield* ctx.load32(VA[i]!);
+            else yield* ctx.store32(VA[i]!, 0xdead);
             seen[i]!.push(`${access} allowed`);
           } catch (e) {
             seen[i]!.push(`${access} faults (${ctx.isFault(e) ? e.errorCode : 'not a fault'})`);
@@ -65,13 +65,13 @@ describe('revocation of a page mapped in three address spaces', () => {
     const page = kernel.allocPage(bank);
     const got: string[] = [];
     const d = kernel.spawn({ name: 'd', bank, priority: 1, *body(ctx) {
-      ctx.store32(0x5000, 0x1234);
+      yield* ctx.store32(0x5000, 0x1234);
       // Someone who is not the kernel clears the PTE in memory and flushes nothing.
       const t = d.space.tables.get(0)!;
       machine.memory.write32(t.frame * 4096 + 5 * 4, 0);
-      got.push(`stale read ${ctx.load32(0x5000).toString(16)}`);
+      got.push(`stale read ${(yield* ctx.load32(0x5000)).toString(16)}`);
       machine.cpu.invlpg(0x5000);
-      try { ctx.load32(0x5000); } catch (e) { got.push(`after INVLPG: fault ${ctx.isFault(e) ? e.errorCode : '?'}`); }
+      try { yield* ctx.load32(0x5000); } catch (e) { got.push(`after INVLPG: fault ${ctx.isFault(e) ? e.errorCode : '?'}`); }
     }});
     kernel.map(d.space, 0x5000, page, true);
     machine.runFor(1_000_000);
@@ -220,10 +220,10 @@ describe('invariants after every clock event (DESIGN.md §7)', () => {
     let revokeStart = 0;
     let revokeEnd = 0;
     kernel.spawn({ name: 'client', bank: client, space, priority: 1, caps: [kernel.cap(client), kernel.cap(page)], *body(ctx) {
-      for (const va of VAS.slice(0, 8)) ctx.load32(va); // its TLB holds some of the translations
+      for (const va of VAS.slice(0, 8)) yield* ctx.load32(va); // its TLB holds some of the translations
       machine.dma.write('card', pins[0]!.bus, new Uint8Array(4096).fill(0x5a));
       machine.dma.read('card', pins[1]!.bus, 2048, () => {});
-      ctx.compute(300);
+      yield* ctx.compute(300);
       yield;
       revokeStart = ctx.now();
       value(yield* ctx.invoke(0, 'revokePage', { target: 1 }));

@@ -279,6 +279,63 @@ describe('CPU threads and interrupts', () => {
     expect(yields).toBe(Math.ceil(1000 / DEFAULT_COSTS.preemptionPoint));
   });
 
+  it('preemptionDue: code that yields only when told stops for a pending interrupt, a requested switch, and run()\'s limit', () => {
+    const m = new Machine();
+    const cpu = m.cpu;
+    const out = (p: number, v: number) => cpu.out(p, v, 1);
+    const interruptsAt: number[] = [];
+    cpu.onInterrupt = () => {
+      interruptsAt.push(cpu.cycle);
+      endOfInterrupt(out, 0);
+    };
+    let loads = 0;
+    let yields = 0;
+    const spin = cpu.spawn('spin', 'supervisor', 0, (function* () {
+      initPics(out, 0x20, 0x28, [0]);
+      programTimer(out, 1193); // ≈ 1000 Hz: one tick every ~132,980 cycles
+      cpu.interruptsEnabled = true;
+      for (;;) {
+        cpu.load32(0x1000);
+        loads++;
+        if (loads === 1000) cpu.preempt();
+        if (cpu.preemptionDue()) {
+          yields++;
+          yield;
+        }
+      }
+    })());
+    m.runUntil(1_000_000);
+    // One yield for the request, one per tick, and one at the limit: nothing else stops it.
+    expect(interruptsAt.length).toBe(7);
+    expect(yields).toBe(1 + 7 + 1);
+    // Each tick is taken right after the load during which it came due: at the PIT's period to a cycle or two.
+    expect(interruptsAt.slice(1).every((c, i) => Math.abs(c - interruptsAt[i]! - 132_980) <= 2)).toBe(true);
+    // run() returns at the first point at or after its limit.
+    expect(m.now - 1_000_000).toBeGreaterThanOrEqual(0);
+    expect(m.now - 1_000_000).toBeLessThanOrEqual(1);
+    expect(spin.state).toBe('ready');
+  });
+
+  it('the stop at run()\'s limit is the host\'s, not the machine\'s: it costs no cycles, so runs in any steps are the same run', () => {
+    const loadsAt = (steps: number[]) => {
+      const m = new Machine();
+      let loads = 0;
+      m.cpu.spawn('spin', 'supervisor', 0, (function* () {
+        for (;;) {
+          m.cpu.compute(3);
+          m.cpu.load32(0x1000);
+          loads++;
+          if (m.cpu.preemptionDue()) yield;
+        }
+      })());
+      for (const until of steps) m.runUntil(until);
+      return { loads, cycle: m.now };
+    };
+    const once = loadsAt([500_000]);
+    expect(loadsAt([1, 7_001, 123_457, 123_458, 400_000, 500_000])).toEqual(once);
+    expect(loadsAt(Array.from({ length: 500 }, (_, i) => (i + 1) * 1000))).toEqual(once);
+  });
+
   it('without EOI the 8259 holds further timer interrupts back', () => {
     const m = new Machine();
     const cpu = m.cpu;

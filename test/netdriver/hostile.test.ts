@@ -64,12 +64,12 @@ function hostileBody(ops: Op[], done: { ops: number; faults: number }) {
       try {
         switch (op.k) {
           case 'poke':
-            ctx.store32(ctl + op.off, op.v);
+            yield* ctx.store32(ctl + op.off, op.v);
             break;
           case 'fill': {
-            ctx.store32(ctl + RX_FILL.entriesOffset + (prod[2]! & 7) * ENTRY_BYTES, op.buf);
+            yield* ctx.store32(ctl + RX_FILL.entriesOffset + (prod[2]! & 7) * ENTRY_BYTES, op.buf);
             prod[2] = (prod[2]! + op.bump) >>> 0;
-            ctx.store32(ctl + RX_FILL.prodOffset, prod[2]!);
+            yield* ctx.store32(ctl + RX_FILL.prodOffset, prod[2]!);
             break;
           }
           case 'submit': {
@@ -78,16 +78,16 @@ function hostileBody(ops: Op[], done: { ops: number; faults: number }) {
               yield* ctx.write(s.txVa(op.off), f.subarray(0, Math.min(f.length, 4096 - op.off)));
             }
             const at = ctl + TX_SUBMIT.entriesOffset + (prod[0]! & 7) * ENTRY_BYTES;
-            ctx.store32(at, op.off);
-            ctx.store32(at + 4, op.len);
-            ctx.store32(at + 8, op.cookie);
+            yield* ctx.store32(at, op.off);
+            yield* ctx.store32(at + 4, op.len);
+            yield* ctx.store32(at + 8, op.cookie);
             prod[0] = (prod[0]! + op.bump) >>> 0;
-            ctx.store32(ctl + TX_SUBMIT.prodOffset, prod[0]!);
+            yield* ctx.store32(ctl + TX_SUBMIT.prodOffset, prod[0]!);
             break;
           }
           case 'index': {
             const r = RINGS[op.ring]!;
-            ctx.store32(ctl + (op.ring % 2 === 0 ? r.prodOffset : r.consOffset), op.v);
+            yield* ctx.store32(ctl + (op.ring % 2 === 0 ? r.prodOffset : r.consOffset), op.v);
             if (op.ring % 2 === 0) prod[op.ring] = op.v;
             break;
           }
@@ -98,11 +98,11 @@ function hostileBody(ops: Op[], done: { ops: number; faults: number }) {
             yield* ctx.invoke(s.slots.driver, 'send', { label: op.label, words: op.words });
             break;
           case 'touch':
-            ctx.store32(s.rxVa(op.buf), 0xbadbad);
+            yield* ctx.store32(s.rxVa(op.buf), 0xbadbad);
             break;
           case 'take':
-            s.post(s.deliveries().map(([b]) => b));
-            s.completions();
+            yield* s.post((yield* s.deliveries()).map(([b]) => b));
+            yield* s.completions();
             break;
         }
       } catch (e) {

@@ -141,7 +141,7 @@ describe('revocation at hand-picked cycles', () => {
 /** A stack body that submits `frame` when its first frame is delivered, then keeps waiting. */
 function sendOnDelivery(frame: Uint8Array): StackOptions['body'] {
   return function* (_ctx, s) {
-    while (s.deliveries().length === 0) if ((yield* s.wait()) === 0) return;
+    while ((yield* s.deliveries()).length === 0) if ((yield* s.wait()) === 0) return;
     yield* s.submit(frame, 0, 1);
     yield* s.kick();
     for (;;) if ((yield* s.wait()) === 0) return;

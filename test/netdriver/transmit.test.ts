@@ -31,7 +31,7 @@ describe('transmit', () => {
             // Wait until the driver has taken all the submissions (its consumer index), then forge the
             // header of the second frame in place (another stack's address, a foreign source MAC)
             // while the first is still on the wire, before the card has read any of the second.
-            while (s.rings.txSubmit.space() !== s.geometry.ringSize) yield;
+            while ((yield* s.rings.txSubmit.space()) !== s.geometry.ringSize) yield;
             const forged = frameFrom(0, 1200, ipOf(1), PEER_MAC).subarray(0, TX_HEADER_COPY);
             yield* ctx.write(s.txVa((first.length + 63) & ~63), forged); // where the world's stack packed it
             rewroteAt = ctx.now();

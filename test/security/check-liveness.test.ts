@@ -28,7 +28,7 @@ function flood(i: number): StackOptions {
         while (yield* s.submit(frame, 0, cookie++)) n++;
         if (n > 0 && !(yield* s.kick())) return;
         if ((yield* s.wait()) === 0) return;
-        s.completions();
+        yield* s.completions();
       }
     },
   };
@@ -42,7 +42,7 @@ function paced(i: number, gap: number): StackOptions {
       for (let cookie = 1; ; cookie++) {
         yield* s.submit(frame, 0, cookie);
         if (!(yield* s.kick())) return;
-        while (s.completions().length === 0) if ((yield* s.wait()) === 0) return;
+        while ((yield* s.completions()).length === 0) if ((yield* s.wait()) === 0) return;
         yield* ctx.invoke(s.notification, 'wait', { timeout: gap });
       }
     },

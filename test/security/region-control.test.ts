@@ -70,15 +70,15 @@ function regionKeeper(m: Moves, claimFirst: boolean) {
       m.after.spaceMap = outcome(yield* ctx.invoke(S.space, 'map', { va: RX0_VA, page: OWN_PAGE, rights: RW }));
       m.after.spaceUnmap = outcome(yield* ctx.invoke(S.space, 'unmap', { va: REGION_VA }));
       // Then it takes frames like any stack.
-      s.post(Array.from({ length: g.rxBuffers }, (_, b) => b));
+      yield* s.post(Array.from({ length: g.rxBuffers }, (_, b) => b));
       yield* s.kick();
       while ((yield* s.wait()) !== 0) {
         const back: number[] = [];
-        for (const [buffer, length, how] of s.deliveries()) {
+        for (const [buffer, length, how] of yield* s.deliveries()) {
           probe.received.push({ frame: yield* ctx.read(s.rxVa(buffer), length), buffer, how, cycle: ctx.now() });
           back.push(buffer);
         }
-        s.post(back);
+        yield* s.post(back);
         yield* s.kick();
       }
     };

@@ -73,7 +73,7 @@ function* hog(ctx: DomainContext, t: Taken): GuestCode {
 /** A neighbour, once its session is open: wait for its transmits to complete, then allocate up to its limit. */
 function neighbour(t: Taken) {
   return function* (ctx: DomainContext, s: ClientSession): GuestCode {
-    while (t.sent.length < SENDS && (yield* s.wait()) !== 0) t.sent.push(...s.completions().map(([, status]) => status));
+    while (t.sent.length < SENDS && (yield* s.wait()) !== 0) t.sent.push(...(yield* s.completions()).map(([, status]) => status));
     yield* allocateAll(ctx, t);
   };
 }

@@ -4,6 +4,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { GuestCode } from '../../guest/kernel/api/context.js';
 import { checkGeometry, ENTRY_BYTES, INFO_RX_BUFFERS, MAX_RING_SIZE, PAGE_BYTES, regionPages, RX_DELIVER, RX_FILL, TX_DONE, TX_SUBMIT } from '../../guest/session/layout.js';
 import { ByteMemory, ByteMemoryFault } from '../../guest/session/memory.js';
 import { reasonOfTxStatus, REJECT_REASONS, txStatusOf } from '../../guest/session/reasons.js';
@@ -13,6 +14,13 @@ import { checkFillEntry, checkTxEntry } from '../../guest/session/validate.js';
 
 const BASE = 0x40_0000;
 const page = () => new ByteMemory(new Uint8Array(PAGE_BYTES), BASE);
+
+/** Run ring code over a ByteMemory to its result: that memory never yields (it has no CPU to give back). */
+function sync<T>(code: GuestCode<T>): T {
+  const r = code.next();
+  if (!r.done) throw new Error('ring code over a ByteMemory yielded');
+  return r.value;
+}
 
 describe('layout', () => {
   it('puts the four rings and the info words in the control page without overlap', () => {
@@ -38,10 +46,10 @@ describe('layout', () => {
 
   it('ByteMemory faults outside its bytes instead of reading garbage', () => {
     const m = page();
-    expect(() => m.load32(BASE - 4)).toThrow(ByteMemoryFault);
-    expect(() => m.store32(BASE + PAGE_BYTES - 2, 1)).toThrow(ByteMemoryFault);
-    m.store32(BASE + 8, 0xdeadbeef);
-    expect(m.load32(BASE + 8)).toBe(0xdeadbeef);
+    expect(() => sync(m.load32(BASE - 4))).toThrow(ByteMemoryFault);
+    expect(() => sync(m.store32(BASE + PAGE_BYTES - 2, 1))).toThrow(ByteMemoryFault);
+    sync(m.store32(BASE + 8, 0xdeadbeef));
+    expect(sync(m.load32(BASE + 8))).toBe(0xdeadbeef);
     expect(m.bytes[8]).toBe(0xef); // little-endian, like x86
   });
 });
@@ -50,18 +58,18 @@ describe('rings', () => {
   it('carries entries in order across the 2^32 wrap of the free-running indexes', () => {
     const m = page();
     const start = 0xffff_fffa;
-    m.store32(BASE + TX_SUBMIT.prodOffset, start);
-    m.store32(BASE + TX_SUBMIT.consOffset, start);
+    sync(m.store32(BASE + TX_SUBMIT.prodOffset, start));
+    sync(m.store32(BASE + TX_SUBMIT.consOffset, start));
     const w = new RingWriter(m, BASE, TX_SUBMIT, 4, start);
     const r = new RingReader(m, BASE, TX_SUBMIT, 4, start);
     let next = 0;
     for (let round = 0; round < 5; round++) {
-      const sp = w.space();
+      const sp = sync(w.space());
       expect(sp).toBe(4);
-      for (let i = 0; i < 3; i++) w.put([next + i, 0, 0, 0]);
-      expect(r.poll()).toBe(3);
-      for (let i = 0; i < 3; i++) expect(r.take()![0]).toBe(next++);
-      expect(r.take()).toBeUndefined();
+      for (let i = 0; i < 3; i++) sync(w.put([next + i, 0, 0, 0]));
+      expect(sync(r.poll())).toBe(3);
+      for (let i = 0; i < 3; i++) expect(sync(r.take())![0]).toBe(next++);
+      expect(sync(r.take())).toBeUndefined();
     }
     expect(w.index).toBe((start + 15) >>> 0);
     expect(r.index).toBe(w.index);
@@ -71,8 +79,8 @@ describe('rings', () => {
     fc.assert(
       fc.property(fc.constantFrom(1, 2, 4, 8, 32), fc.integer({ min: 0, max: 0xffffffff }), fc.array(fc.oneof(fc.constant('put' as const), fc.constant('take' as const), fc.constant('poll' as const)), { maxLength: 200 }), (size, start, ops) => {
         const m = page();
-        m.store32(BASE + RX_FILL.prodOffset, start);
-        m.store32(BASE + RX_FILL.consOffset, start);
+        sync(m.store32(BASE + RX_FILL.prodOffset, start));
+        sync(m.store32(BASE + RX_FILL.consOffset, start));
         const w = new RingWriter(m, BASE, RX_FILL, size, start);
         const r = new RingReader(m, BASE, RX_FILL, size, start);
         const model: number[] = [];
@@ -80,17 +88,17 @@ describe('rings', () => {
         let polled = 0;
         for (const op of ops) {
           if (op === 'put') {
-            const sp = w.space();
+            const sp = sync(w.space());
             expect(sp).toBe(size - model.length);
             if (sp !== 'index-jump' && sp > 0) {
-              w.put([seq, seq * 3, 0, 0]);
+              sync(w.put([seq, seq * 3, 0, 0]));
               model.push(seq++);
             }
           } else if (op === 'poll') {
-            polled = r.poll() as number;
+            polled = sync(r.poll()) as number;
             expect(polled).toBe(model.length);
           } else {
-            const e = r.take();
+            const e = sync(r.take());
             if (polled === 0) expect(e).toBeUndefined();
             else {
               polled--;
@@ -108,16 +116,16 @@ describe('rings', () => {
       fc.property(fc.constantFrom(1, 4, 16, 32), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (size, start, prod) => {
         const m = page();
         const r = new RingReader(m, BASE, TX_SUBMIT, size, start);
-        m.store32(BASE + TX_SUBMIT.prodOffset, prod);
-        const n = r.poll();
+        sync(m.store32(BASE + TX_SUBMIT.prodOffset, prod));
+        const n = sync(r.poll());
         const claimed = (prod - start) >>> 0;
         if (claimed > size) {
           expect(n).toBe('index-jump');
-          expect(r.take()).toBeUndefined();
+          expect(sync(r.take())).toBeUndefined();
         } else {
           expect(n).toBe(claimed);
-          for (let i = 0; i < claimed; i++) expect(r.take()).toBeDefined();
-          expect(r.take()).toBeUndefined();
+          for (let i = 0; i < claimed; i++) expect(sync(r.take())).toBeDefined();
+          expect(sync(r.take())).toBeUndefined();
         }
       }),
       { numRuns: 5000 },
@@ -128,41 +136,41 @@ describe('rings', () => {
     const m = page();
     const w = new RingWriter(m, BASE, TX_SUBMIT, 8);
     const r = new RingReader(m, BASE, TX_SUBMIT, 8);
-    w.put([1, 2, 3, 4]);
-    w.put([5, 6, 7, 8]);
-    expect(r.poll()).toBe(2);
-    const first = r.take()!;
-    m.store32(BASE + TX_SUBMIT.consOffset, 12345); // scribbled by the stack
-    m.store32(BASE + TX_SUBMIT.entriesOffset, 99); // rewrite of the taken entry
+    sync(w.put([1, 2, 3, 4]));
+    sync(w.put([5, 6, 7, 8]));
+    expect(sync(r.poll())).toBe(2);
+    const first = sync(r.take())!;
+    sync(m.store32(BASE + TX_SUBMIT.consOffset, 12345)); // scribbled by the stack
+    sync(m.store32(BASE + TX_SUBMIT.entriesOffset, 99)); // rewrite of the taken entry
     expect(first).toEqual([1, 2, 3, 4]);
-    expect(r.take()).toEqual([5, 6, 7, 8]);
+    expect(sync(r.take())).toEqual([5, 6, 7, 8]);
     expect(r.index).toBe(2);
-    expect(m.load32(BASE + TX_SUBMIT.consOffset)).toBe(2); // republished, not read back
+    expect(sync(m.load32(BASE + TX_SUBMIT.consOffset))).toBe(2); // republished, not read back
     // the writer side: a consumer index beyond what was produced is an index-jump (ring counts as full)
     const d = new RingWriter(m, BASE, RX_DELIVER, 8);
-    d.put([0, 0, 0, 0]);
-    m.store32(BASE + RX_DELIVER.consOffset, 5);
-    expect(d.space()).toBe('index-jump');
-    m.store32(BASE + RX_DELIVER.consOffset, 1);
-    expect(d.space()).toBe(8);
+    sync(d.put([0, 0, 0, 0]));
+    sync(m.store32(BASE + RX_DELIVER.consOffset, 5));
+    expect(sync(d.space())).toBe('index-jump');
+    sync(m.store32(BASE + RX_DELIVER.consOffset, 1));
+    expect(sync(d.space())).toBe(8);
   });
 
   it('driver and stack sides of the same control page talk to each other', () => {
     const m = page();
     const drv = driverRings(m, BASE, 4);
     const stk = stackRings(m, BASE, 4);
-    stk.fill.put([3, 0, 0, 0]);
-    stk.txSubmit.put([0, 60, 77, 0]);
-    expect(drv.fill.poll()).toBe(1);
-    expect(drv.fill.take()![0]).toBe(3);
-    expect(drv.txSubmit.poll()).toBe(1);
-    expect(drv.txSubmit.take()).toEqual([0, 60, 77, 0]);
-    drv.deliver.put([3, 60, 1, 0]);
-    drv.txDone.put([77, txStatusOf('spoofed-ip'), 0, 0]);
-    expect(stk.deliver.poll()).toBe(1);
-    expect(stk.deliver.take()).toEqual([3, 60, 1, 0]);
-    expect(stk.txDone.poll()).toBe(1);
-    expect(reasonOfTxStatus(stk.txDone.take()![1])).toBe('spoofed-ip');
+    sync(stk.fill.put([3, 0, 0, 0]));
+    sync(stk.txSubmit.put([0, 60, 77, 0]));
+    expect(sync(drv.fill.poll())).toBe(1);
+    expect(sync(drv.fill.take())![0]).toBe(3);
+    expect(sync(drv.txSubmit.poll())).toBe(1);
+    expect(sync(drv.txSubmit.take())).toEqual([0, 60, 77, 0]);
+    sync(drv.deliver.put([3, 60, 1, 0]));
+    sync(drv.txDone.put([77, txStatusOf('spoofed-ip'), 0, 0]));
+    expect(sync(stk.deliver.poll())).toBe(1);
+    expect(sync(stk.deliver.take())).toEqual([3, 60, 1, 0]);
+    expect(sync(stk.txDone.poll())).toBe(1);
+    expect(reasonOfTxStatus(sync(stk.txDone.take())![1])).toBe('spoofed-ip');
     expect(reasonOfTxStatus(txStatusOf(undefined))).toBeUndefined();
   });
 });

@@ -2,6 +2,17 @@
 // do (DESIGN.md §2: the import boundary is the protection boundary). Domain code imports
 // this file *as types only*; every value it uses comes through the context at run time.
 //
+// - Every operation that costs cycles is a generator (`const v = yield* ctx.load32(va)`) and
+//   ends in a preemption point: there the timer's interrupt is taken and the kernel may switch
+//   to another domain, as a real CPU can be interrupted between any two instructions. Bulk
+//   operations stop at one after every 32-byte line; the single accesses, compute, and an
+//   invoke or reply that does not block, only when a preemption is due (an interrupt pending,
+//   a domain of higher priority woken), which costs nothing otherwise. So no loop that calls
+//   the context can keep the CPU past its quantum, nor a higher-priority domain waiting beyond
+//   one call. A generator must be run by `yield*`: stepping one by hand past its preemption
+//   point throws SwallowedPreemption into the domain code, and so does every call after it
+//   until the domain yields to the CPU. Code that never calls its context (a plain JavaScript
+//   loop) is outside the model: time passes only through the context.
 // - Memory: loads, stores and bulk operations through the domain's own address space, in
 //   user mode, charged like any CPU access. A page fault throws a `MemoryFault` into the
 //   domain code (the access is aborted). Code that can survive it (the driver copying into
@@ -169,15 +180,15 @@ export interface DomainContext {
   readonly constants: KernelConstants;
   /** The current cycle (the domain's time-stamp counter). */
   now(): number;
-  /** Charge `units` of computation. */
-  compute(units: number): void;
+  /** Charge `units` of computation (preemptible: a long computation is interrupted on time). */
+  compute(units: number): GuestCode;
 
-  load8(va: number): number;
-  load16(va: number): number;
-  load32(va: number): number;
-  store8(va: number, v: number): void;
-  store16(va: number, v: number): void;
-  store32(va: number, v: number): void;
+  load8(va: number): GuestCode<number>;
+  load16(va: number): GuestCode<number>;
+  load32(va: number): GuestCode<number>;
+  store8(va: number, v: number): GuestCode;
+  store16(va: number, v: number): GuestCode;
+  store32(va: number, v: number): GuestCode;
   read(va: number, len: number): GuestCode<Uint8Array>;
   write(va: number, data: Uint8Array): GuestCode;
   copy(dstVa: number, srcVa: number, len: number): GuestCode;
