@@ -39,6 +39,11 @@ export interface UnsafeSwitches {
    */
   readonly transmitInListOrder?: boolean;
   /**
+   * After an exchange, map the page back into the stack before zeroing the old bytes another
+   * session left in it (the order before issue 9, attack 9a: test/security/exchange-zeroing.test.ts).
+   */
+  readonly mapBeforeZero?: boolean;
+  /**
    * Take each stack's delegated region with a plain copy instead of claiming it, leaving the
    * stack in control of it (the defence a red-team test switches off to show it sees attack 9b:
    * test/security/region-control.test.ts).

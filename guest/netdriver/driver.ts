@@ -238,13 +238,20 @@ export class Driver {
     }
   }
 
-  /** Map receive buffer i again after an exchange: read-only for the stack, read-write for the driver. */
-  *mapRx(s: Session, i: number): GuestCode<boolean> {
+  /**
+   * Map receive buffer i again after an exchange: read-write in the driver's mirror, then, once its
+   * first `zeroBytes` are zeroed, read-only in the stack's region (issue 9 attack 9a: never the other way round).
+   */
+  *mapRx(s: Session, i: number, zeroBytes = 0): GuestCode<boolean> {
     const page = rxPage(s.geometry, i);
-    const a = yield* this.ctx.invoke(s.slots.region, 'map', { va: s.stackPageVa(page), page: s.slots.rx[i]!, rights: ['read'] });
-    const b = a.ok ? yield* this.ctx.invoke(s.slots.mirror, 'map', { va: s.mirrorPageVa(page), page: s.slots.rx[i]!, rights: ['read', 'write'] }) : a;
-    if (!b.ok) this.kill(s);
-    return b.ok;
+    const mirror = yield* this.ctx.invoke(s.slots.mirror, 'map', { va: s.mirrorPageVa(page), page: s.slots.rx[i]!, rights: ['read', 'write'] });
+    // The page may hold another session's old bytes (an exchange gave it this frame): clean it
+    // through the mirror before the stack can map it, across however many preemption points.
+    if (mirror.ok && zeroBytes > 0 && !this.config.unsafe?.mapBeforeZero) yield* this.guard(s, this.ctx.zero(s.rxVa(i), zeroBytes));
+    const stack = mirror.ok && !s.dead ? yield* this.ctx.invoke(s.slots.region, 'map', { va: s.stackPageVa(page), page: s.slots.rx[i]!, rights: ['read'] }) : mirror;
+    if (mirror.ok && zeroBytes > 0 && this.config.unsafe?.mapBeforeZero) yield* this.guard(s, this.ctx.zero(s.rxVa(i), zeroBytes));
+    if (!stack.ok) this.kill(s);
+    return stack.ok && !s.dead;
   }
 
   /** Signal the session's notification at the end of this pass. */

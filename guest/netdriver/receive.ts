@@ -132,14 +132,13 @@ function* exchangeInto(d: Driver, dest: Session, from: Session, i: number, lengt
     const fromAlive = (yield* ctx.invoke(from.slots.rx[i]!, 'identify', {})).ok;
     return d.kill(fromAlive ? dest : from);
   }
-  // Both pages lost every mapping: map them again, read-only for the stacks.
-  const okFrom = yield* d.mapRx(from, i);
-  const okDest = yield* d.mapRx(dest, j);
-  // `from`'s page now holds `dest`'s old buffer: zero what `dest` had left in it.
+  // Both pages lost every mapping: map them again, read-only for the stacks. `from`'s page now
+  // holds `dest`'s old buffer: what `dest` had left in it is zeroed before `from` can see it.
   const old = dest.lastLength[j]!;
   dest.lastLength[j] = length;
   from.lastLength[i] = 0;
-  if (okFrom && old > 0) yield* d.guard(from, ctx.zero(from.rxVa(i), old));
+  yield* d.mapRx(from, i, old);
+  const okDest = yield* d.mapRx(dest, j);
   if (!from.dead) giveBack(d, bufferOf(from, i));
   if (okDest) yield* deliver(d, dest, j, length, DELIVER_EXCHANGED);
 }

@@ -71,7 +71,7 @@ export class CompositionError extends Error {
  * Test-only switches that turn a defence off, so a red-team test (test/security/) can show it
  * sees the attack the defence stops. No product code sets them.
  */
-export interface UnsafeOptions extends Pick<UnsafeSwitches, 'transmitInListOrder'> {
+export interface UnsafeOptions extends Pick<UnsafeSwitches, 'transmitInListOrder' | 'mapBeforeZero'> {
   /** Stacks get the driver's endpoint with full rights (receive included): attack 1. */
   stacksReceiveOnDriverEndpoint?: boolean;
   /** Clients' banks carry the `limits` right, and overcommitted limits are not refused: attack 4. */
@@ -156,7 +156,7 @@ export function composeNet(o: NetOptions): Net {
     // Only what was given: the driver spreads its config over its defaults, so an explicit undefined would erase one.
     ...(o.hybridThreshold !== undefined && { hybridThreshold: o.hybridThreshold }),
     ...(o.pinLimit !== undefined && { pinLimit: o.pinLimit }),
-    unsafe: { transmitInListOrder: unsafe.transmitInListOrder, leaveRegionsUnclaimed: unsafe.driverLeavesRegionsUnclaimed },
+    unsafe: { transmitInListOrder: unsafe.transmitInListOrder, mapBeforeZero: unsafe.mapBeforeZero, leaveRegionsUnclaimed: unsafe.driverLeavesRegionsUnclaimed },
   };
   const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: netDriver(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank, DRIVER_BANK_RIGHTS), kernel.cap(space), kernel.cap(ep)] });
   const clients: Client[] = [];
