@@ -1,7 +1,10 @@
 // Acceptance 5 (issue 5): a hostile stack runs 100,000 operations drawn by fast-check:
 // scribbling anywhere in its control page, posting out-of-range and duplicate buffers,
 // submitting frames with spoofed, truncated and oversized headers and lengths, jumping ring
-// indexes both ways, sending the driver garbage messages, writing to its read-only buffers.
+// indexes both ways, sending the driver garbage messages, writing to its read-only buffers;
+// and kernel operations on every capability it holds or can name (issue 9): changing limits,
+// receiving on the driver's endpoint, allocating, exchanging, OPENs with bad or foreign
+// capabilities, copying capabilities with other rights and badges, mapping, dropping.
 // Meanwhile the peer sends frames to it, to a well-behaved neighbour and to nobody. The
 // driver never crashes, every frame it delivers to the hostile is addressed to the hostile,
 // the neighbour receives every frame sent to it, intact and in order, and the kernel
@@ -9,7 +12,8 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DomainContext, GuestCode } from '../../guest/kernel/api/context.js';
+import type { DomainContext, GuestCode, Right } from '../../guest/kernel/api/context.js';
+import { LABEL_OPEN } from '../../guest/session/protocol.js';
 import { ipv4Frame } from '../../guest/net/build.js';
 import { destinationOf } from '../../guest/net/demux.js';
 import type { CardMode, Strategy } from '../../guest/netdriver/config.js';
@@ -28,9 +32,22 @@ type Op =
   | { k: 'kick' }
   | { k: 'msg'; label: number; words: number[] }
   | { k: 'touch'; buf: number }
-  | { k: 'take' };
+  | { k: 'take' }
+  // kernel operations, on every capability it holds or names
+  | { k: 'limit'; slot: number; limit: number; pins: boolean }
+  | { k: 'recv'; slot: number }
+  | { k: 'alloc'; bank: number; what: 'allocPage' | 'allocEndpoint' | 'allocNotification' | 'allocBank' | 'allocSpace'; dst: number }
+  | { k: 'exchange'; a: number; b: number }
+  | { k: 'open'; words: number[]; caps: number[] }
+  | { k: 'transfer'; src: number; dst: number; rights: Right[] | undefined; badge: number | undefined }
+  | { k: 'drop'; slot: number }
+  | { k: 'map'; page: number; va: number; write: boolean }
+  | { k: 'sendCaps'; label: number; caps: number[] };
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
+/** Slots the hostile writes capabilities to (its own are 0-6); any slot it may name, in range or not. */
+const scratch = fc.integer({ min: 10, max: 15 });
+const anySlot = fc.oneof({ arbitrary: fc.integer({ min: 0, max: 15 }), weight: 6 }, { arbitrary: fc.integer({ min: -2, max: 300 }), weight: 1 });
 const small = fc.oneof(fc.integer({ min: 0, max: 6 }), u32);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ k: fc.constant('poke' as const), off: fc.integer({ min: 0, max: 1023 }).map((x) => x * 4), v: u32 }), weight: 3 },
@@ -41,9 +58,24 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ k: fc.constant('msg' as const), label: fc.oneof(fc.integer({ min: 0, max: 5 }), u32), words: fc.array(u32, { maxLength: 4 }) }), weight: 1 },
   { arbitrary: fc.record({ k: fc.constant('touch' as const), buf: fc.integer({ min: 0, max: 3 }) }), weight: 1 },
   { arbitrary: fc.constant({ k: 'take' as const }), weight: 2 },
+  { arbitrary: fc.record({ k: fc.constant('limit' as const), slot: anySlot, limit: fc.oneof(fc.integer({ min: 0, max: 200 }), u32), pins: fc.boolean() }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('recv' as const), slot: anySlot }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('alloc' as const), bank: anySlot, what: fc.constantFrom('allocPage' as const, 'allocEndpoint' as const, 'allocNotification' as const, 'allocBank' as const, 'allocSpace' as const), dst: scratch }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('exchange' as const), a: anySlot, b: anySlot }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('open' as const), words: fc.array(fc.oneof(small, u32), { maxLength: 4 }), caps: fc.array(anySlot, { maxLength: 2 }) }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('transfer' as const), src: anySlot, dst: scratch, rights: fc.option(fc.subarray(['read', 'write', 'destroy', 'free', 'limits', 'query'] as Right[]), { nil: undefined }), badge: fc.option(u32, { nil: undefined }) }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('drop' as const), slot: scratch }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('map' as const), page: anySlot, va: fc.oneof(fc.constant(REGION_VA), fc.integer({ min: 0, max: 0xfffff }).map((p) => p * 4096)), write: fc.boolean() }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('sendCaps' as const), label: fc.oneof(fc.integer({ min: 0, max: 5 }), u32), caps: fc.array(anySlot, { maxLength: 2 }) }), weight: 1 },
 );
 
 const RINGS: RingLayout[] = [TX_SUBMIT, TX_DONE, RX_FILL, RX_DELIVER];
+/**
+ * The neighbour shares the CPU with a hostile that never waits, so it runs every other timer
+ * quantum; in flip a frame for it that lands in another stack's page needs one of its posted
+ * pages to exchange with. Eight receive buffers (the driver's most) cover the quanta it waits.
+ */
+const NEIGHBOUR_GEOMETRY = { ringSize: 8, txPages: 1, rxBuffers: 8 };
 
 /** A frame the hostile might submit: honest, or with someone else's address or MAC, or junk. */
 function hostileFrame(forge: number, len: number): Uint8Array {
@@ -55,8 +87,19 @@ function hostileFrame(forge: number, len: number): Uint8Array {
 }
 
 /** The hostile's body: open honestly, then run `ops`, surviving its own faults. */
-function hostileBody(ops: Op[], done: { ops: number; faults: number }) {
+interface Done {
+  ops: number;
+  faults: number;
+  /** How the kernel answered each kind of kernel operation: 'recv:no-rights' -> count. */
+  answers: Record<string, number>;
+}
+
+function hostileBody(ops: Op[], done: Done) {
   return function* (ctx: DomainContext, s: ClientSession): GuestCode {
+    const note = (k: string, r: { ok: boolean; error?: string }) => {
+      const key = `${k}:${r.ok ? 'ok' : r.error}`;
+      done.answers[key] = (done.answers[key] ?? 0) + 1;
+    };
     const ctl = REGION_VA;
     const prod = [0, 0, 0, 0];
     for (const op of ops) {
@@ -104,6 +147,33 @@ function hostileBody(ops: Op[], done: { ops: number; faults: number }) {
             yield* s.post((yield* s.deliveries()).map(([b]) => b));
             yield* s.completions();
             break;
+          case 'limit':
+            note(op.k, yield* ctx.invoke(op.slot, op.pins ? 'setPinLimit' : 'setLimit', { limit: op.limit }));
+            break;
+          case 'recv':
+            note(op.k, yield* ctx.invoke(op.slot, 'recv', { timeout: 500 }));
+            break;
+          case 'alloc':
+            note(op.k, yield* ctx.invoke(op.bank, op.what, { dst: op.dst, limit: 4 } as never));
+            break;
+          case 'exchange':
+            note(op.k, yield* ctx.invoke(op.a, 'exchange', { other: op.b }));
+            break;
+          case 'open':
+            note(op.k, yield* ctx.invoke(s.slots.driver, 'call', { label: LABEL_OPEN, words: op.words, caps: op.caps, capSlots: [14, 15] }));
+            break;
+          case 'transfer':
+            note(op.k, yield* ctx.invoke(op.src, 'copy', { dst: op.dst, ...(op.rights && { rights: op.rights }), ...(op.badge !== undefined && { badge: op.badge }) }));
+            break;
+          case 'drop':
+            note(op.k, yield* ctx.invoke(op.slot, 'drop', {}));
+            break;
+          case 'map':
+            note(op.k, yield* ctx.invoke(s.slots.space, 'map', { va: op.va, page: op.page, rights: op.write ? ['read', 'write'] : ['read'] }));
+            break;
+          case 'sendCaps':
+            note(op.k, yield* ctx.invoke(s.slots.driver, 'send', { label: op.label, caps: op.caps }));
+            break;
         }
       } catch (e) {
         if (!ctx.isFault(e)) throw e;
@@ -115,8 +185,8 @@ function hostileBody(ops: Op[], done: { ops: number; faults: number }) {
 }
 
 function run(mode: CardMode, strategy: Strategy, ops: Op[]) {
-  const done = { ops: 0, faults: 0 };
-  const w = world({ mode, strategy, stacks: 2, stack: (i) => (i === 0 ? { body: hostileBody(ops, done) } : {}), priority: (i) => (i === 0 ? 5 : 6) });
+  const done: Done = { ops: 0, faults: 0, answers: {} };
+  const w = world({ mode, strategy, stacks: 2, stack: (i) => (i === 0 ? { body: hostileBody(ops, done) } : { geometry: NEIGHBOUR_GEOMETRY }) }); // both stacks at the same priority
   const wrong: string[] = [];
   const seen = { deliveries: 0 };
   w.view.onDeliver = (e) => {
@@ -155,9 +225,9 @@ function check(r: ReturnType<typeof run>, ops: number): void {
   w.kernel.assertInvariants();
 }
 
-// The neighbour runs one priority above the hostile: the hostile never blocks, and between equal
-// priorities it would take the CPU from the neighbour for whole ticks (a scheduling matter, not
-// the driver's). The driver runs above both.
+// The neighbour runs at the hostile's priority: the hostile never blocks for long, so the two
+// share the CPU by the timer's round-robin (every context call is a preemption point: the
+// hostile cannot keep it past a quantum). The driver runs above both.
 describe('a hostile stack beside a well-behaved one', () => {
   for (const [mode, strategy, seed] of [['busmaster', 'flip', 5], ['classic', 'copy', 6]] as [CardMode, Strategy, number][]) {
     it(`${mode} / ${strategy}: 100,000 hostile operations (one fast-check draw)`, () => {
@@ -168,6 +238,8 @@ describe('a hostile stack beside a well-behaved one', () => {
       const reasons = Object.entries(hostile.counters.rejected).filter(([, n]) => n > 0).map(([k]) => k);
       expect(reasons).toEqual(expect.arrayContaining(['index-jump', 'out-of-bounds', 'bad-length', 'duplicate'])); // it really was hostile, and was told so
       expect(r.done.faults).toBeGreaterThan(0); // its writes to read-only buffers faulted
+      // The kernel refused what its capabilities do not carry: receiving on the driver's endpoint, changing its bank's limits.
+      expect(Object.keys(r.done.answers)).toEqual(expect.arrayContaining(['recv:no-rights', 'limit:no-rights', 'open:ok', 'exchange:invalid-cap', 'map:bad-arg', 'transfer:ok']));
     });
 
     it(`${mode} / ${strategy}: short hostile runs, shrinking to a readable counterexample`, () => {
