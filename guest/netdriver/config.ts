@@ -32,10 +32,10 @@ export interface DriverConfig {
 /** Test switches; each one off (the default) keeps the driver's normal behaviour. */
 export interface UnsafeSwitches {
   /**
-   * Offer the transmitter to sessions in list order, one frame at a time, so that a flooding
-   * first session starves the others (issue 9, attack 6): the liveness monitor's test needs
-   * that starvation to exist. Today the driver always serves in list order; fair service
-   * (round robin) must keep this order when the switch is on.
+   * Offer the transmitter to sessions in list order, each sending all it can before the next
+   * is looked at, instead of round robin (turns.ts), so that a flooding first session starves
+   * the others (issue 9, attack 6): the liveness monitor's tests need that starvation to exist
+   * (test/security/check-liveness.test.ts, transmit-starvation.test.ts).
    */
   readonly transmitInListOrder?: boolean;
   /**

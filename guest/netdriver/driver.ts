@@ -26,6 +26,7 @@ import { checkFillEntry } from '../session/validate.js';
 import type { Session } from './session.js';
 import { SlotAllocator } from './slots.js';
 import { transmit, transmitted } from './transmit.js';
+import { Turns } from './turns.js';
 
 /** A page the driver pinned: its bus address and pin token. */
 export interface Pinned {
@@ -79,7 +80,9 @@ export class Driver {
   readonly limits: { maxSessions: number; maxTxPages: number; maxRxBuffers: number };
   readonly slots: SlotAllocator;
   readonly mirrorFree: number[] = [];
-  armNext = 0;
+  /** Whose turn it is at the transmitter, and at the card's receive slots (flip, hybrid). */
+  readonly transmitTurns = new Turns();
+  readonly armTurns = new Turns();
   onDeliver: ((e: DeliveryEvent) => void) | undefined;
   nextId = 1;
   ready = false;
@@ -160,7 +163,12 @@ export class Driver {
     }
   }
 
-  /** Card first (completions free buffers and pins), then every session's rings, until the card is quiet. */
+  /**
+   * Card first (completions free buffers and pins), then every session's rings, until the card
+   * is quiet. Every session's posted buffers are taken before any is armed, so the card's
+   * receive slots are shared among all that posted; the slots and the transmitter go round
+   * robin (turns.ts).
+   */
   *service(): GuestCode {
     for (let pass = 0; pass < 64; pass++) {
       const busy = yield* this.backend.acknowledge();
@@ -170,7 +178,7 @@ export class Driver {
       this.counters.missed += yield* this.backend.missed();
       for (const s of [...this.sessions]) yield* this.takeFills(s);
       yield* arm(this);
-      for (const s of [...this.sessions]) yield* transmit(this, s);
+      yield* transmit(this);
       yield* this.flushNotifications();
       yield* this.releaseSlots();
       if (!busy) return;

@@ -161,40 +161,38 @@ function* deliver(d: Driver, s: Session, j: number, length: number, how: number)
 /** Posted buffers per session kept out of the card in flip and hybrid. */
 export const EXCHANGE_RESERVE = 1;
 
-/** Arm free card slots: the pool (copy) or posted stack buffers, round robin, within pin limits (flip, hybrid). */
+/** Arm free card slots: the pool (copy) or posted stack buffers, one per session per turn, within pin limits (flip, hybrid). */
 export function* arm(d: Driver): GuestCode {
   const b = d.backend;
   if (d.strategy === 'copy') {
     while (b.freeRxSlots() > 0 && d.poolFree.length > 0) yield* b.arm(d.poolTarget(d.poolFree.shift()!));
     return;
   }
-  let idle = 0;
-  while (b.freeRxSlots() > 0 && d.sessions.length > 0 && idle < d.sessions.length) {
-    const s = d.sessions[d.armNext++ % d.sessions.length]!;
-    // Keep EXCHANGE_RESERVE posted buffers unarmed: a frame for this session that lands in
-    // another's page needs one of its unpinned pages to exchange with.
-    if (s.dead || s.posted.length <= EXCHANGE_RESERVE || (b.pinsPayload && s.pins >= d.pinLimit)) {
-      idle++;
-      continue;
+  yield* d.armTurns.serve(d.sessions, () => b.freeRxSlots() > 0, (s) => armOne(d, s));
+}
+
+/** Arm one posted buffer of the session; false if it has none to spare, is at its pin limit, or is dead. */
+function* armOne(d: Driver, s: Session): GuestCode<boolean> {
+  const b = d.backend;
+  // Keep EXCHANGE_RESERVE posted buffers unarmed: a frame for this session that lands in
+  // another's page needs one of its unpinned pages to exchange with.
+  if (s.dead || s.posted.length <= EXCHANGE_RESERVE || (b.pinsPayload && s.pins >= d.pinLimit)) return false;
+  const i = s.posted.shift()!;
+  let bus = 0;
+  let token: number | undefined;
+  if (b.pinsPayload) {
+    const p = yield* d.pin(s, s.slots.rx[i]!, 'from-device');
+    if (p === 'dead') return false;
+    if (p === 'limit') {
+      s.posted.unshift(i);
+      return false;
     }
-    idle = 0;
-    const i = s.posted.shift()!;
-    let bus = 0;
-    let token: number | undefined;
-    if (b.pinsPayload) {
-      const p = yield* d.pin(s, s.slots.rx[i]!, 'from-device');
-      if (p === 'dead') continue;
-      if (p === 'limit') {
-        s.posted.unshift(i);
-        idle++;
-        continue;
-      }
-      bus = p.bus;
-      token = p.token;
-    }
-    s.buffers[i] = 'armed';
-    yield* b.arm({ va: s.rxVa(i), bus, session: s, index: i, token });
+    bus = p.bus;
+    token = p.token;
   }
+  s.buffers[i] = 'armed';
+  yield* b.arm({ va: s.rxVa(i), bus, session: s, index: i, token });
+  return true;
 }
 
 // Shared by every domain that imports this module: frozen, so none can change it for the others.

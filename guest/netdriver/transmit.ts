@@ -1,8 +1,13 @@
-// Transmit (DESIGN.md §5): take a session's submitted frames, copy each header into the
+// Transmit (DESIGN.md §5): take sessions' submitted frames, copy each header into the
 // driver's memory and check the copy (source MAC the card's, source address the session's,
 // EtherType, lengths), then hand the card the checked header and the payload: pinned and read
 // by DMA in bus-master mode, copied through the data port in classic mode. A rejected frame
 // completes at once with its reason; a frame is taken only when its completion has room.
+//
+// Sessions share the transmitter round-robin (turns.ts): one submitted entry per session per
+// turn while the card can take more, so one that keeps its ring full gets the same share as
+// any other busy session (issue 9, attack 6). The test switch `unsafe.transmitInListOrder`
+// restores list order, each session sending all it can before the next is looked at.
 
 import type { GuestCode } from '../kernel/api/context.js';
 import { checkTransmitHeader, headerCopyBytes } from '../net/txcheck.js';
@@ -18,62 +23,78 @@ import type { Session } from './session.js';
 /** Most frames of one session in flight at once. */
 export const TX_PER_SESSION = 4;
 
-export function* transmit(d: Driver, s: Session): GuestCode {
+/** Offer the transmitter to every session: in turns, or (test switch) in list order. */
+export function* transmit(d: Driver): GuestCode {
   const b = d.backend;
-  let ready = 0;
-  while (!s.dead && b.canTransmit() && s.txInFlight < TX_PER_SESSION) {
-    const room = yield* d.guard(s, s.rings.txDone.space());
-    if (room === undefined) return;
-    if (room === 'index-jump') return countReject(d.counters, s, 'index-jump');
-    if (room <= s.txInFlight) return; // every frame taken must be able to complete
-    if (ready === 0) {
-      const n = yield* d.guard(s, s.rings.txSubmit.poll());
-      if (n === undefined) return;
-      if (n === 'index-jump') return countReject(d.counters, s, 'index-jump');
-      if (n === 0) return;
-      ready = n;
-    }
-    if (b.pinsPayload && s.pins >= d.pinLimit) return; // wait for completions to release pins
-    const e = yield* d.guard(s, s.rings.txSubmit.take());
-    if (!e) return;
-    ready--;
-    const req = checkTxEntry(e, s.geometry);
-    if (typeof req === 'string') {
-      yield* reject(d, s, e[2], req);
-      continue;
-    }
-    const headerBytes = headerCopyBytes(req.length);
-    const header = yield* d.guard(s, d.ctx.read(s.txVa(req.offset), headerBytes));
-    if (header === undefined) return countReject(d.counters, s, 'revoked');
-    const bad = checkTransmitHeader(header, req.length, { mac: d.mac, ip: s.ip });
-    if (bad) {
-      yield* reject(d, s, req.cookie, bad);
-      continue;
-    }
-    const payloadOffset = req.offset + headerBytes;
-    let payloadBus = 0;
-    let token: number | undefined;
-    if (b.pinsPayload && req.length > headerBytes) {
-      const page = Math.floor(req.offset / PAGE_BYTES);
-      const p = yield* d.pin(s, s.slots.tx[page]!, 'to-device');
-      if (p === 'dead') return countReject(d.counters, s, 'revoked');
-      if (p === 'limit') {
-        yield* reject(d, s, req.cookie, 'pin-limit');
-        continue;
-      }
-      payloadBus = p.bus + (payloadOffset % PAGE_BYTES);
-      token = p.token;
-    }
-    const frame = { session: s, cookie: req.cookie, header, length: req.length, payloadVa: s.txVa(payloadOffset), payloadBus, token };
-    s.txInFlight++;
-    yield* d.guard(s, b.transmit(frame));
-    if (s.dead) {
-      // Classic mode read the payload from a page the client revoked: nothing reached the card.
-      s.txInFlight--;
-      countReject(d.counters, s, 'revoked');
-      return;
-    }
+  const take = (s: Session) => transmitOne(d, s);
+  if (!d.config.unsafe?.transmitInListOrder) return yield* d.transmitTurns.serve(d.sessions, () => b.canTransmit(), take);
+  for (const s of [...d.sessions]) while (b.canTransmit() && (yield* take(s)));
+}
+
+/**
+ * Take the session's next submitted entry, if it has one the driver may take now, and send it
+ * or reject it. Returns whether the session took its turn (an entry taken, the session still
+ * alive). The caller checked that the card has room.
+ */
+function* transmitOne(d: Driver, s: Session): GuestCode<boolean> {
+  const b = d.backend;
+  if (s.dead || s.txInFlight >= TX_PER_SESSION) return false;
+  const room = yield* d.guard(s, s.rings.txDone.space());
+  if (room === undefined) return false;
+  if (room === 'index-jump') return refuse(d, s, 'index-jump');
+  if (room <= s.txInFlight) return false; // every frame taken must be able to complete
+  const submit = s.rings.txSubmit;
+  if (submit.ready === 0) {
+    const n = yield* d.guard(s, submit.poll());
+    if (n === undefined) return false;
+    if (n === 'index-jump') return refuse(d, s, 'index-jump');
+    if (n === 0) return false;
   }
+  if (b.pinsPayload && s.pins >= d.pinLimit) return false; // wait for completions to release pins
+  const e = yield* d.guard(s, submit.take());
+  if (!e) return false;
+  const req = checkTxEntry(e, s.geometry);
+  if (typeof req === 'string') {
+    yield* reject(d, s, e[2], req);
+    return true;
+  }
+  const headerBytes = headerCopyBytes(req.length);
+  const header = yield* d.guard(s, d.ctx.read(s.txVa(req.offset), headerBytes));
+  if (header === undefined) return refuse(d, s, 'revoked');
+  const bad = checkTransmitHeader(header, req.length, { mac: d.mac, ip: s.ip });
+  if (bad) {
+    yield* reject(d, s, req.cookie, bad);
+    return true;
+  }
+  const payloadOffset = req.offset + headerBytes;
+  let payloadBus = 0;
+  let token: number | undefined;
+  if (b.pinsPayload && req.length > headerBytes) {
+    const page = Math.floor(req.offset / PAGE_BYTES);
+    const p = yield* d.pin(s, s.slots.tx[page]!, 'to-device');
+    if (p === 'dead') return refuse(d, s, 'revoked');
+    if (p === 'limit') {
+      yield* reject(d, s, req.cookie, 'pin-limit');
+      return true;
+    }
+    payloadBus = p.bus + (payloadOffset % PAGE_BYTES);
+    token = p.token;
+  }
+  const frame = { session: s, cookie: req.cookie, header, length: req.length, payloadVa: s.txVa(payloadOffset), payloadBus, token };
+  s.txInFlight++;
+  yield* d.guard(s, b.transmit(frame));
+  if (s.dead) {
+    // Classic mode read the payload from a page the client revoked: nothing reached the card.
+    s.txInFlight--;
+    return refuse(d, s, 'revoked');
+  }
+  return true;
+}
+
+/** Count a reject the session cannot be told of (no entry to complete, or it is dead): its turn ends. */
+function refuse(d: Driver, s: Session, reason: RejectReason): false {
+  countReject(d.counters, s, reason);
+  return false;
 }
 
 function* reject(d: Driver, s: Session, cookie: number, reason: RejectReason): GuestCode {

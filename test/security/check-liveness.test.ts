@@ -1,53 +1,18 @@
 // DESIGN.md §6 item 8 (issue 9, attack 6): the progress monitor (emulator/cli/scenario/progress.ts)
 // flags a session whose posted transmit work waits longer than its bound while the driver is
-// alive. In classic mode, with the driver offering the transmitter in list order (today's
-// behaviour, kept by the test switch `unsafe.transmitInListOrder` once service is fair), a
-// flooding first session starves its neighbour: the monitor names the neighbour, and only it.
+// alive. In classic mode, with the driver offering the transmitter in list order (the
+// behaviour before round-robin service, kept by the test switch `unsafe.transmitInListOrder`;
+// transmit-starvation.test.ts shows fair service), a flooding first session starves its
+// neighbour: the monitor names the neighbour, and only it.
 // Two normal sessions are served within the bound, and a card that stops completing frames is
 // flagged as taken-and-not-completed work.
 
 import { describe, expect, it } from 'vitest';
-import type { DomainContext, GuestCode } from '../../guest/kernel/api/context.js';
-import { ipv4Frame } from '../../guest/net/build.js';
-import type { ClientSession } from '../../guest/session/client.js';
-import type { StackOptions } from '../../guest/apps/raw-stack.js';
-import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
+import { runUntilOpen } from '../../emulator/cli/scenario/net.js';
 import { transmitBound } from '../../emulator/cli/scenario/progress.js';
 import { world, type World, type WorldOptions } from '../netdriver/world.js';
+import { flood, paced } from './senders.js';
 import { runWatched } from './watched.js';
-
-const fullFrame = (i: number) => ipv4Frame({ dstMac: PEER_MAC, srcMac: CARD_MAC, src: ipOf(i), dst: PEER_IP, payload: new Uint8Array(1500 - 20).fill(0x40 + i) });
-
-/** Submit full-size frames as fast as the ring takes them, for as long as the session lives. */
-function flood(i: number): StackOptions {
-  const frame = fullFrame(i);
-  return {
-    *body(_ctx: DomainContext, s: ClientSession): GuestCode {
-      for (let cookie = 1; ; ) {
-        let n = 0;
-        while (yield* s.submit(frame, 0, cookie++)) n++;
-        if (n > 0 && !(yield* s.kick())) return;
-        if ((yield* s.wait()) === 0) return;
-        yield* s.completions();
-      }
-    },
-  };
-}
-
-/** A normal sender: one frame, wait for its completion, pause `gap` cycles, again. */
-function paced(i: number, gap: number): StackOptions {
-  const frame = fullFrame(i);
-  return {
-    *body(ctx: DomainContext, s: ClientSession): GuestCode {
-      for (let cookie = 1; ; cookie++) {
-        yield* s.submit(frame, 0, cookie);
-        if (!(yield* s.kick())) return;
-        while ((yield* s.completions()).length === 0) if ((yield* s.wait()) === 0) return;
-        yield* ctx.invoke(s.notification, 'wait', { timeout: gap });
-      }
-    },
-  };
-}
 
 function open(o: WorldOptions): World {
   const w = world(o);
