@@ -9,7 +9,7 @@ import { escapeIn } from '../../architecture/imports.test.js';
 
 const SNIPPETS: [string, () => unknown][] = [
   ['const p = process; p.exit', () => { const p = process; return typeof p.exit; }],
-  ["process['binding']", () => typeof process['binding']],
+  ["process['binding']", () => typeof (process as unknown as Record<string, unknown>)['binding']],
   ['global.process', () => typeof (global as unknown as { process: unknown }).process],
   ["(0, eval)('this')", () => typeof (0, eval)('this').process],
 ];
