@@ -64,6 +64,10 @@ export function hardenRealm(): void {
   if (lookupRegistry()) return;
   // A realm locked down by someone else (a host that called lockdown itself) is fine as it is.
   if (!(Object.isFrozen(Object.prototype) && typeof globalThis.harden === 'function')) lockdown(LOCKDOWN_OPTIONS);
+  // Namespaces lockdown leaves as the host made them (node's Atomics, WebAssembly): their own
+  // properties frozen too. Not deeply: WebAssembly's error classes inherit from the original
+  // Error constructor, which SES keeps writable for its own error taming.
+  for (const name of ['Atomics', 'WebAssembly'] as const) if (typeof globalThis[name] === 'object') Object.freeze(globalThis[name]);
   const made = installProxyRegistry();
   for (const name of STANDARD_GLOBALS) {
     const d = Object.getOwnPropertyDescriptor(globalThis, name);

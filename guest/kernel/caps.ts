@@ -58,9 +58,9 @@ export function rightsFromNames(names: unknown): number | undefined {
   if (!list) return undefined;
   let bits = 0;
   for (const n of list) {
-    const b = RIGHT_BITS[n as Right];
-    if (typeof n !== 'string' || !Object.hasOwn(RIGHT_BITS, n) || b === undefined) return undefined;
-    bits |= b;
+    // Check the type before using it as a key: indexing with an object would run its toString.
+    if (typeof n !== 'string' || !Object.hasOwn(RIGHT_BITS, n)) return undefined;
+    bits |= RIGHT_BITS[n as Right];
   }
   return bits;
 }

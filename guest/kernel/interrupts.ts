@@ -51,7 +51,6 @@ export function handleInterrupt(k: KernelState, vector: number): void {
   k.counters.interrupts++;
   if (irq === TIMER_IRQ) {
     k.counters.ticks++;
-    k.tickPending = true;
     endOfInterrupt(portOut(k), irq);
     return;
   }

@@ -1,6 +1,11 @@
 // Scheduling (DESIGN.md §4 "Domain" states; issue 4 "preemptive scheduling from the
 // timer"): the highest priority with a runnable domain runs; within it, round-robin in
-// creation order, one step per timer tick. A domain woken (or created) at a higher priority
+// creation order, a turn per timer tick. Each priority level keeps its own turn: the domain
+// holding it and the tick at which it got it. The turn passes to the next runnable domain of
+// the level when a tick has come since, or when its holder cannot run; whatever ran at other
+// levels meanwhile (a driver woken again and again by one stack's doorbells) does not hand
+// the turn back to the stack that happens to follow it (issue 9 review: a stack kicking the
+// driver in a loop kept the turn forever that way). A domain woken (or created) at a higher priority
 // runs at the running domain's next preemption point: the kernel asks the CPU for one
 // (preemptFor), and every API call that costs cycles is one (context.ts). A tick needs no
 // request: its interrupt is itself what stops the running domain. The CPU writes CR3 on the
@@ -27,23 +32,25 @@ export function preemptFor(k: KernelState, d: Domain): void {
 
 /** The thread to run next (the CPU's scheduler hook), or undefined to halt until an interrupt. */
 export function pick(k: KernelState): Thread | undefined {
-  const cur = k.hw.cpu.current;
-  const curD = cur ? k.byThread.get(cur) : undefined;
   let best = -1;
   for (const d of k.domains) if (runnable(d) && d.priority > best) best = d.priority;
   if (best < 0) return undefined;
-  if (curD && runnable(curD) && curD.priority === best && !k.tickPending) return cur;
-  k.tickPending = false;
-  const n = k.domains.length;
-  const start = curD ? k.domains.indexOf(curD) + 1 : 0;
-  for (let i = 0; i < n; i++) {
-    const d = k.domains[(start + i) % n]!;
-    if (!runnable(d) || d.priority !== best) continue;
-    if (d.thread !== cur) {
-      k.counters.switches++;
-      k.hw.compute(k.hw.costs.contextSwitch);
+  const ticks = k.counters.ticks;
+  const turn = k.turns.get(best);
+  let next = turn && runnable(turn.holder) && turn.tick === ticks ? turn.holder : undefined;
+  if (!next) {
+    // The turn passes on, in creation order, from its last holder (or from the start).
+    const n = k.domains.length;
+    const start = turn ? k.domains.indexOf(turn.holder) + 1 : 0;
+    for (let i = 0; i < n && !next; i++) {
+      const d = k.domains[(start + i) % n]!;
+      if (runnable(d) && d.priority === best) next = d;
     }
-    return d.thread;
+    k.turns.set(best, { holder: next!, tick: ticks });
   }
-  return undefined;
+  if (next!.thread !== k.hw.cpu.current) {
+    k.counters.switches++;
+    k.hw.compute(k.hw.costs.contextSwitch);
+  }
+  return next!.thread;
 }

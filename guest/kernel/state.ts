@@ -54,8 +54,8 @@ export interface KernelState {
   readonly irqOwners: Map<number, DevPriv>;
   /** Shadow of the PICs' interrupt mask (master in bits 0-7, slave in 8-15). */
   irqMask: number;
-  /** A timer tick asked for a round-robin step at the next preemption point. */
-  tickPending: boolean;
+  /** Per priority level: the domain holding the level's round-robin turn, and the tick (counters.ticks) at which it got it (sched.ts). */
+  readonly turns: Map<number, { readonly holder: Domain; readonly tick: number }>;
   nextId: number;
   nextToken: number;
   counters: KernelCounters;

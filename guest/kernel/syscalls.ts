@@ -173,12 +173,13 @@ function bankOp(k: KernelState, d: Domain, cap: Capability, bank: Bank, op: Op, 
 }
 
 function allocDomainOp(k: KernelState, d: Domain, bank: Bank, a: Args): Out {
-  const priority = a.priority === undefined ? d.priority : a.priority;
+  const priority = a.priority === undefined ? d.priority - 1 : a.priority;
   const caps = slotList(a.caps, SLOT_COUNT);
   const name = a.name === undefined ? `${d.name}.child` : a.name;
   if (!isSlot(a.dst) || !isSlot(a.space) || !plainFunction(a.body) || !caps || typeof name !== 'string' || name.length > 64) return err('bad-arg');
-  // A domain cannot create one that outranks it: hostile code cannot starve its betters.
-  if (!Number.isInteger(priority) || (priority as number) < 0 || (priority as number) > d.priority) return err('bad-arg');
+  // A domain creates domains only below its own priority: hostile code can neither starve its
+  // betters nor take more turns among its equals by splitting itself into many domains.
+  if (!Number.isInteger(priority) || (priority as number) < 0 || (priority as number) >= d.priority) return err('bad-arg');
   if (a.keeper !== undefined && !isSlot(a.keeper)) return err('bad-arg');
   k.hw.compute(k.hw.costs.capLookup);
   const spaceCap = d.slots[a.space] ?? null;

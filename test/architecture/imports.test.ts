@@ -9,6 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { escapesIn } from './escapes.js';
 import { ROOT, sourceFiles } from './modules.js';
 import { describe, expect, it } from 'vitest';
 
@@ -21,20 +22,9 @@ interface Import {
 
 const IMPORT_RE = /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]|(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g;
 
-/** Ways to reach outside the module graph that domain and kernel code must not use at all. */
-const ESCAPES: [RegExp, string][] = [
-  [/\bimport\(\s*[^'"\s]/, 'a computed dynamic import'],
-  [/\brequire\s*\(/, 'require()'],
-  [/\bcreateRequire\b/, 'createRequire'],
-  [/\bglobalThis\b/, 'globalThis'],
-  [/\bprocess\./, 'the node process object'],
-];
-
-/** Returns what escape hatch `text` of guest file `file` uses, or undefined. */
+/** Returns the first escape hatch (escapes.ts) `text` of guest file `file` uses, or undefined. */
 export function escapeIn(file: string, text: string): string | undefined {
-  if (!under(file, 'guest')) return undefined;
-  const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
-  return ESCAPES.find(([re]) => re.test(code))?.[1];
+  return under(file, 'guest') ? escapesIn(file, text)[0] : undefined;
 }
 
 export function importsOf(file: string, text: string): Import[] {

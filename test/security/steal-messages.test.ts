@@ -75,7 +75,7 @@ function attack(mode: CardMode, unsafe?: UnsafeOptions) {
   const w = world({
     mode, strategy: 'flip', stacks: 2, unsafe,
     body: (i) => (i === HOSTILE ? thief(loot) : undefined),
-    priority: (i) => (i === HOSTILE ? 5 : 4),
+    priority: (i) => (i === HOSTILE ? 5 : 3), // the neighbour below the hostile's kicker child (4: children run below their parent)
   });
   const neighbour = w.clients[NEIGHBOUR]!;
   runUntilOpen(w, 20_000_000, [neighbour]);

@@ -107,6 +107,7 @@ export interface Ops {
   allocBank: { args: { dst: Slot; limit: number; pinLimit?: number }; value: void };
   allocEndpoint: { args: { dst: Slot }; value: void };
   allocNotification: { args: { dst: Slot }; value: void };
+  /** A new domain, always below the caller's priority (default: one below); 'bad-arg' at or above it. */
   allocDomain: {
     args: { dst: Slot; space: Slot; body: DomainBody; priority?: number; keeper?: Slot; caps?: readonly Slot[]; name?: string };
     value: void;
