@@ -49,6 +49,14 @@ export interface UnsafeSwitches {
    * test/security/region-control.test.ts).
    */
   readonly leaveRegionsUnclaimed?: boolean;
+  /**
+   * The failure path before issue 9 (attack 5): allocate a session straight from the client's
+   * opaque bank instead of from a session bank of the driver's, so that a failed OPEN, or a
+   * session killed while its client lives, leaves its allocations behind, the driver's mirror
+   * region among them, and its mirror index goes back on the free list still delegated. The
+   * defence a red-team test switches off to show the attack (test/security/failed-open.test.ts).
+   */
+  readonly abandonFailedSetups?: boolean;
 }
 
 // hybridThreshold: `npm run bench` (netdriver section) measures the copy/flip crossover in driver

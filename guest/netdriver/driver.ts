@@ -79,6 +79,7 @@ export class Driver {
   readonly pinLimit: number;
   readonly limits: { maxSessions: number; maxTxPages: number; maxRxBuffers: number };
   readonly slots: SlotAllocator;
+  /** Free mirror indexes, a stack (the next OPEN takes the last): none is delegated while it is here. */
   readonly mirrorFree: number[] = [];
   /** Whose turn it is at the transmitter, and at the card's receive slots (flip, hybrid). */
   readonly transmitTurns = new Turns();
@@ -106,7 +107,8 @@ export class Driver {
     this.rxSlots = c.rxSlots;
     this.limits = { maxSessions: c.maxSessions, maxTxPages: c.maxTxPages, maxRxBuffers: c.maxRxBuffers };
     this.slots = new SlotAllocator(SLOT_POOL + c.rxSlots, ctx.constants.slots);
-    for (let k = 0; k < 2 * c.maxSessions; k++) this.mirrorFree.push(k);
+    // One mirror per session is enough: a session's mirror region goes with its session bank, and its index comes back clean.
+    for (let k = c.maxSessions - 1; k >= 0; k--) this.mirrorFree.push(k);
     const io = new CardPorts(ctx, SLOT_DEVPRIV, c.ioBase);
     this.backend = c.mode === 'busmaster' ? new BusMasterBackend(ctx, io, this.mac, c.rxSlots, c.txDescriptors) : new ClassicBackend(ctx, io, this.mac, c.rxSlots);
   }
@@ -276,7 +278,7 @@ export class Driver {
     this.pending.clear();
   }
 
-  /** The session's storage is gone or it misbehaved beyond repair: stop serving it. */
+  /** The session's storage is gone or it misbehaved beyond repair: stop serving it, and release it at the end of the pass (`releaseSlots`). */
   kill(s: Session): void {
     if (s.dead) return;
     s.dead = true;
@@ -285,8 +287,7 @@ export class Driver {
     if (i >= 0) this.sessions.splice(i, 1);
     if (this.byIp.get(s.ip) === s) this.byIp.delete(s.ip);
     this.pending.delete(s);
-    this.dropLater.push(...s.allSlots);
-    this.mirrorFree.push(s.mirrorIndex);
+    this.releaseLater.push(s);
     this.reclaimNeeded = true;
   }
 
@@ -302,13 +303,25 @@ export class Driver {
     for (const t of taken) if (t.token !== undefined) yield* this.unpin(t.token, t.session);
   }
 
-  /** Slots of dead sessions, emptied and freed at the next opportunity (kill cannot yield). */
-  readonly dropLater: number[] = [];
+  /** Dead sessions whose slots and mirror are released at the next opportunity (kill cannot yield). */
+  private readonly releaseLater: Session[] = [];
 
   *releaseSlots(): GuestCode {
-    const slots = this.dropLater.splice(0);
+    for (const s of this.releaseLater.splice(0)) yield* this.release(s.slots.bank, s.allSlots, s.mirrorIndex);
+  }
+
+  /**
+   * Give back what a session (open, or failed in setup) holds of the driver. Its session bank
+   * is destroyed first: the kernel rescinds everything allocated from it, the mirror region
+   * with its PDE in the driver's space, pinned pages to quarantine; a bank the client already
+   * destroyed is simply void. Only then do the slots, emptied, and the mirror index, no longer
+   * delegated, go back on their free lists.
+   */
+  *release(bank: Slot, slots: readonly Slot[], mirrorIndex: number): GuestCode {
+    if (!this.config.unsafe?.abandonFailedSetups) yield* this.ctx.invoke(bank, 'destroy', {});
     for (const s of slots) yield* this.ctx.invoke(s, 'drop', {});
     this.slots.give(slots);
+    this.mirrorFree.push(mirrorIndex);
   }
 }
 

@@ -1,23 +1,33 @@
 // Session setup (DESIGN.md §5): a stack calls OPEN with an opaque sub-bank of its own bank and
-// a region of its space delegated to the driver. The driver first claims the region (kernel
-// `claim`: any copy of its capability the stack kept goes void), so that from then on only the
-// driver maps and unmaps in it. From that bank the driver allocates the
-// session's notification, control page, transmit pages and receive buffers, and the page
-// table of its own mirror of the region (a region of the driver's space paid by the client).
-// It builds both page tables: in the stack's, the control and transmit pages read-write and
-// the receive buffers READ-ONLY. Nothing is charged to the driver's bank. Any failure (the
-// client destroyed the bank meanwhile, a lying argument) abandons the setup: what was
-// allocated stays in the client's bank, which the client pays for and may destroy.
+// a region of its space delegated to the driver. From the opaque bank the driver allocates a
+// *session bank*, of which it keeps the one right it needs, destroy. It claims the region
+// (kernel `claim`: any copy of its capability the stack kept goes void), so that from then on
+// only the driver maps and unmaps in it. From the session bank it allocates everything of the
+// session: the page table of its own mirror of the region (a region of the driver's space),
+// the notification, the control page, the transmit pages and the receive buffers. It builds
+// both page tables: in the stack's, the control and transmit pages read-write and the receive
+// buffers READ-ONLY.
+//
+// Setup is all or nothing (issue 9, attack 5). Everything is charged to the client (the
+// session bank's usage counts up the client's chain, within the client's limits), nothing to
+// the driver's bank. If any step fails (a bank that is not one, a limit the client set
+// just short, a void or foreign region, the client's bank destroyed meanwhile), the driver
+// destroys the session bank: the kernel rescinds all that was allocated from it, the mirror
+// region included (its PDE in the driver's space is cleared and its table freed), and the
+// driver gives back the slots and the mirror index it took, exactly as they were. The driver
+// keeps nothing of a failed OPEN. The stack's own region stays as setup left it (claimed, if
+// setup got that far, and emptied) and paid by the client: the client's state, not the driver's.
 
 import type { GuestCode, Received, Right } from '../kernel/api/context.js';
 import { CONTROL_PAGE, checkGeometry, INFO_IP, INFO_MAC_HI, INFO_MAC_LO, INFO_RING_SIZE, INFO_RX_BUFFERS, INFO_TX_PAGES, PAGE_BYTES, REGION_BYTES, rxPage, txPage, type Geometry } from '../session/layout.js';
 import { LABEL_REPLY, OPEN_STATUS, type OpenStatus } from '../session/protocol.js';
 import { MIRROR_BASE, SLOT_RECV_A, SLOT_RECV_B, SLOT_REPLY, SLOT_SPACE } from './config.js';
 import type { Driver } from './driver.js';
-import { Session, sessionSlots, slotCount } from './session.js';
+import { Session, sessionBankFrames, sessionSlots, slotCount } from './session.js';
 
 const RW: readonly Right[] = Object.freeze(['read', 'write']);
 const RO: readonly Right[] = Object.freeze(['read']);
+const DESTROY: readonly Right[] = Object.freeze(['destroy']);
 
 export function* openSession(d: Driver, m: Received): GuestCode {
   const status = yield* setup(d, m);
@@ -42,7 +52,7 @@ function* setup(d: Driver, m: Received): GuestCode<Session | OpenStatus> {
   if (regionVa === undefined || regionVa % REGION_BYTES !== 0 || m.caps.length < 2) return 'bad-geometry';
   const all = d.slots.take(slotCount(g));
   if (!all) return 'no-slots';
-  const mirrorIndex = d.mirrorFree.shift();
+  const mirrorIndex = d.mirrorFree.pop();
   if (mirrorIndex === undefined) {
     d.slots.give(all);
     return 'too-many';
@@ -50,14 +60,17 @@ function* setup(d: Driver, m: Received): GuestCode<Session | OpenStatus> {
   const sl = sessionSlots(g, all);
   const mirrorVa = MIRROR_BASE + mirrorIndex * REGION_BYTES;
   const ctx = d.ctx;
+  const abandon = d.config.unsafe?.abandonFailedSetups === true;
   const fail = function* (): GuestCode<OpenStatus> {
-    for (const s of all) yield* ctx.invoke(s, 'drop', {});
-    d.slots.give(all);
-    d.mirrorFree.push(mirrorIndex);
+    yield* d.release(sl.bank, all, mirrorIndex);
     return 'setup-failed';
   };
+  // The session bank: the client pays (its opaque bank is the parent); the driver keeps the one right it needs, to destroy it.
+  const sessionBank: [number, string, object][] = abandon
+    ? [[SLOT_RECV_A, 'copy', { dst: sl.bank }]]
+    : [[SLOT_RECV_A, 'allocBank', { dst: sl.bank, limit: sessionBankFrames(g, d.pinLimit), pinLimit: d.pinLimit }], [sl.bank, 'copy', { dst: sl.bank, rights: DESTROY }]];
   const steps: [number, string, object][] = [
-    [SLOT_RECV_A, 'copy', { dst: sl.bank }],
+    ...sessionBank,
     // Claim the stack's region before building in it: any copy the stack kept goes void (kernel `claim`).
     [SLOT_RECV_B, d.config.unsafe?.leaveRegionsUnclaimed ? 'copy' : 'claim', { dst: sl.region }],
     [SLOT_SPACE, 'delegate', { va: mirrorVa, bank: sl.bank, dst: sl.mirror }],
@@ -76,12 +89,12 @@ function* setup(d: Driver, m: Received): GuestCode<Session | OpenStatus> {
   for (const [slot, op, args] of steps) {
     const r = yield* ctx.invoke(slot, op as 'copy', args as never);
     if (!r.ok) {
-      // A mirror slot still held by an older session's region (its client never destroyed it): skip it for good.
-      if (op === 'delegate' && (r.error === 'delegated' || r.error === 'busy')) d.mirrorFree.pop();
+      // The old failure path only (a test switch): a mirror index still delegated by an abandoned setup fails here, and a good index is dropped in its place.
+      if (abandon && op === 'delegate' && (r.error === 'delegated' || r.error === 'busy')) d.mirrorFree.pop();
       return yield* fail();
     }
   }
-  const s = new Session(ctx, d.nextId++, m.badge, address.ip, g, regionVa, mirrorVa, mirrorIndex, sl, all);
+  const s = new Session(ctx, d.nextId, m.badge, address.ip, g, regionVa, mirrorVa, mirrorIndex, sl, all);
   const base = s.mirrorPageVa(CONTROL_PAGE);
   const info: [number, number][] = [
     [INFO_IP, s.ip],
@@ -97,6 +110,8 @@ function* setup(d: Driver, m: Received): GuestCode<Session | OpenStatus> {
     if (!ctx.isFault(e)) throw e;
     return yield* fail();
   }
+  // Only now does the driver keep anything of the session.
+  d.nextId++;
   d.sessions.push(s);
   d.byIp.set(s.ip, s);
   return s;

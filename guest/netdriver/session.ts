@@ -1,11 +1,14 @@
-// A session as the driver keeps it (DESIGN.md §5): the client's identity and address, the
-// capabilities it allocated from the client's opaque bank, the rings (read through the
-// driver's own mirror of the session's region), and where every receive buffer is:
+// A session as the driver keeps it (DESIGN.md §5): the client's identity and address, its
+// session bank (a sub-bank of the client's opaque bank, which the driver allocated and so may
+// destroy) and the capabilities it allocated from it, the rings (read through the driver's own
+// mirror of the session's region), and where every receive buffer is:
 //   stack   the stack holds it (delivered, or never posted)
 //   posted  the stack posted it and the driver holds it, unpinned (ready for a copy or an exchange)
 //   armed   handed to the card (pinned in bus-master mode)
-// A session that faults or whose capabilities went void is dead: the driver stops using
-// it and gives its slots back; whatever is still pinned is released as the card finishes.
+// A session that faults or whose capabilities went void is dead: the driver stops using it,
+// destroys its session bank (everything of the session goes, the mirror region with it) and
+// gives its slots and mirror index back; whatever is still pinned is released as the card
+// finishes.
 
 import { CONTROL_PAGE, PAGE_BYTES, rxPage, txPage, type Geometry } from '../session/layout.js';
 import type { SharedMemory } from '../session/memory.js';
@@ -25,6 +28,14 @@ export interface SessionSlots {
 }
 
 export const slotCount = (g: Geometry) => 5 + g.txPages + g.rxBuffers;
+
+/**
+ * The session bank's frame limit: the mirror's page table, the notification, the control
+ * page, the transmit pages and the receive buffers, plus one frame reserved for each page
+ * the driver may have pinned at once (`pinLimit`: kernel pin.ts charges a pinned page's
+ * replacement frame to its bank). The driver never needs more of the client's bank.
+ */
+export const sessionBankFrames = (g: Geometry, pinLimit: number) => 3 + g.txPages + g.rxBuffers + pinLimit;
 
 export function sessionSlots(g: Geometry, s: readonly number[]): SessionSlots {
   return { bank: s[0]!, mirror: s[1]!, region: s[2]!, notification: s[3]!, control: s[4]!, tx: s.slice(5, 5 + g.txPages), rx: s.slice(5 + g.txPages, 5 + g.txPages + g.rxBuffers) };
@@ -88,4 +99,4 @@ export class Session {
 }
 
 // Shared by every domain that imports this module: frozen, so none can change it for the others.
-harden({ slotCount, sessionSlots, Session });
+harden({ slotCount, sessionBankFrames, sessionSlots, Session });

@@ -3,8 +3,9 @@
 //
 // OPEN (call): words [ringSize, txPages, rxBuffers, regionVa]; caps [opaque sub-bank, the
 //   delegated region of the stack's space at regionVa]. The driver allocates the session
-//   from the bank and builds the region; reply words [status, session id, IPv4 address],
-//   caps [the session's notification, wait-only].
+//   from a session bank under that bank and builds the region, all or nothing (a failed
+//   OPEN leaves nothing of itself in the driver); reply words [status, session id, IPv4
+//   address], caps [the session's notification, wait-only].
 // KICK (send): "I wrote to my rings" (the doorbell); no reply.
 // The driver's interrupt forwarder sends IRQ messages on the same endpoint.
 

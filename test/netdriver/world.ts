@@ -3,6 +3,8 @@
 // which tests drive frames in and read the wire back.
 
 import { FrameSource } from '../../devices/peers/source.js';
+import type { EventSource } from '../../emulator/machine/clock.js';
+import type { Machine } from '../../emulator/machine/machine.js';
 import { composeNet, type Net, type NetOptions } from '../../emulator/cli/scenario/net.js';
 
 export type WorldOptions = Omit<NetOptions, 'onWire'>;
@@ -17,9 +19,13 @@ export function world(o: WorldOptions): World {
   return { ...net, peer: peer! };
 }
 
-/** Schedule `frames` from the peer, one every `gap` cycles from now. */
+/** The event source each machine's peer frames are scheduled from (a machine names a source once). */
+const peerEvents = new WeakMap<Machine, EventSource>();
+
+/** Schedule `frames` from the peer, one every `gap` cycles from now (as often as a test likes). */
 export function sendSpaced(w: World, frames: Uint8Array[], gap: number): number {
-  const src = w.machine.eventSource('test-peer');
+  let src = peerEvents.get(w.machine);
+  if (!src) peerEvents.set(w.machine, (src = w.machine.eventSource('test-peer')));
   const t0 = w.machine.now + 1000;
   frames.forEach((f, k) => src.at(t0 + k * gap, () => w.peer.send(f)));
   return t0 + frames.length * gap;

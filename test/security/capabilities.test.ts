@@ -39,11 +39,11 @@ function allowed(role: 'driver' | 'forwarder' | 'stack', stack = 0): Allowed[] {
       return [
         { kind: 'devpriv', rights: ['write'], why: "the card's ports, IRQ and the right to pin" },
         { kind: 'bank', rights: [], topBank: true, why: 'its own bank: allocation only' },
-        { kind: 'bank', rights: [], topBank: false, why: "each session's opaque bank: the client pays, the driver only allocates" },
+        { kind: 'bank', rights: ['destroy'], topBank: false, why: "each session's bank, allocated from the client's opaque bank (the client pays): the driver allocates from it, and destroys it when the session fails or ends" },
         { kind: 'space', rights: ['write'], why: 'its own space' },
         { kind: 'endpoint', rights: ['read', 'write'], why: 'its endpoint: the only receive right on it' },
         { kind: 'domain', rights: [], why: 'its IRQ forwarder' },
-        { kind: 'page', rights: ['read', 'write'], why: "its own pages, and the pages it allocated for sessions from their clients' banks" },
+        { kind: 'page', rights: ['read', 'write'], why: "its own pages, and the pages it allocated for sessions from their session banks" },
         { kind: 'region', rights: ['write'], why: "each stack's claimed region, and its own mirror of it" },
         { kind: 'notification', rights: ['read', 'write'], why: "each session's notification, which it allocated and signals" },
       ];

@@ -45,7 +45,7 @@ describe('items 4 and 5 from the frame table', () => {
     expect(isolation(runWatched(w, 40_000))).toEqual([
       `4 isolation: stack0 (domain #${d.id}) va 0x${SPARE_VA.toString(16)} maps frame ${page.frame}, page #${page.id} of bank #${page.bank!.id}, outside its own bank #${d.bank!.id} and the banks below it`,
     ]);
-    expect(page.bank!.parent).toBe(w.clients[1]!.bank); // the neighbour's session sub-bank
+    expect(page.bank!.parent!.parent).toBe(w.clients[1]!.bank); // the neighbour's session bank, under its session sub-bank
   });
 
   it('catches a receive buffer mapped writable into its own stack, which item 4 allows', () => {

@@ -78,6 +78,8 @@ export interface UnsafeOptions extends Pick<UnsafeSwitches, 'transmitInListOrder
   clientsChangeLimits?: boolean;
   /** The driver takes stacks' regions without claiming them: attack 9b. */
   driverLeavesRegionsUnclaimed?: boolean;
+  /** The driver leaves a failed or killed session's allocations (its mirror region among them) in the client's bank: attack 5. */
+  driverAbandonsFailedSetups?: boolean;
 }
 
 export interface NetOptions {
@@ -156,7 +158,7 @@ export function composeNet(o: NetOptions): Net {
     // Only what was given: the driver spreads its config over its defaults, so an explicit undefined would erase one.
     ...(o.hybridThreshold !== undefined && { hybridThreshold: o.hybridThreshold }),
     ...(o.pinLimit !== undefined && { pinLimit: o.pinLimit }),
-    unsafe: { transmitInListOrder: unsafe.transmitInListOrder, mapBeforeZero: unsafe.mapBeforeZero, leaveRegionsUnclaimed: unsafe.driverLeavesRegionsUnclaimed },
+    unsafe: { transmitInListOrder: unsafe.transmitInListOrder, mapBeforeZero: unsafe.mapBeforeZero, leaveRegionsUnclaimed: unsafe.driverLeavesRegionsUnclaimed, abandonFailedSetups: unsafe.driverAbandonsFailedSetups },
   };
   const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: netDriver(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank, DRIVER_BANK_RIGHTS), kernel.cap(space), kernel.cap(ep)] });
   const clients: Client[] = [];

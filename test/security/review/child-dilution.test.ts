@@ -8,6 +8,7 @@
 //
 // Same measurement as test/security/preemption.test.ts: the neighbour sleeps 100,000 cycles
 // again and again and notes how late each wake is.
+// Fixed: a domain creates domains only below its own priority (syscalls.ts); kept as a regression test.
 
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_COSTS } from '../../../emulator/machine/costs.js';

@@ -3,6 +3,7 @@
 // process."): the forbidden list is a handful of regular expressions, and the same escapes are
 // spelled in other ways that pass it. Each snippet below passed the old pattern check and, at run time in
 // the hardened realm, reaches the host's `process` (exit, env, binding) or the global object.
+// Fixed: the check reads the syntax tree (test/architecture/escapes.ts); kept as a regression test.
 
 import { describe, expect, it } from 'vitest';
 import { escapesIn } from '../../architecture/escapes.js';

@@ -10,6 +10,7 @@
 // (2) A timer tick that arrives while the driver runs (almost always: it runs most of the
 // time) sets tickPending, and the driver's own pick clears it, so the hostile's quantum never
 // ends. Nothing here is a preemption-point problem: every call is a point, and it is taken.
+// Fixed by per-level round-robin turns (guest/kernel/sched.ts); kept as a regression test.
 
 import { describe, expect, it } from 'vitest';
 import { STACK_SLOTS } from '../../../guest/apps/raw-stack.js';

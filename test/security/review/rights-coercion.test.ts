@@ -5,6 +5,7 @@
 // operation, in supervisor mode. Reached from `copy` (any capability) and `map`.
 // The probe proves where it runs: cpu mode is not observable to a domain, but a nested invoke
 // from inside throws KernelReentry, which only happens while the domain is inside the kernel.
+// Fixed: rightsFromNames checks the type before indexing (caps.ts); kept as a regression test.
 
 import { describe, expect, it } from 'vitest';
 import type { DomainContext, GuestCode } from '../../../guest/kernel/api/context.js';
