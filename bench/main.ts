@@ -7,10 +7,11 @@ import { benchDevices } from './devices.js';
 import { benchKernel } from './kernel.js';
 import { benchMachine } from './machine.js';
 import { benchNetdriver } from './netdriver.js';
+import { benchRealm } from './realm.js';
 import { printResults, type BenchResult } from './report.js';
 import { benchX86 } from './x86.js';
 
-const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86], ['kernel', benchKernel], ['netdriver', benchNetdriver], ['boot', benchBoot]];
+const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86], ['kernel', benchKernel], ['netdriver', benchNetdriver], ['boot', benchBoot], ['realm', benchRealm]];
 
 for (const [name, run] of sections) {
   console.log(`\n## ${name}`);

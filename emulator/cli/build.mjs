@@ -25,6 +25,7 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
 });
 await build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.mjs' });
+await build({ ...common, entryPoints: ['bench/realm-child.ts'], outfile: 'dist/bench-realm-child.mjs' });
 
 // The page: a browser bundle of the same code, and its HTML beside it.
 await build({

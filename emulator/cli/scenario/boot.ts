@@ -6,6 +6,7 @@
 // revocation did, whether the driver and the other clients carried on, and the trace hash.
 // A pure function of its options: no wall clock, nothing node-only.
 
+import type { KernelConfig } from '../../../guest/kernel/kernel.js';
 import { EchoPeer } from '../../../devices/peers/echo.js';
 import type { Wire } from '../../../devices/wire/wire.js';
 import type { Machine } from '../../machine/machine.js';
@@ -49,6 +50,8 @@ export interface BootOptions {
   onWire?: (wire: Wire, machine: Machine) => void;
   /** Cycles between invariant checks (default CHECK_EVERY). */
   checkEvery?: number;
+  /** The kernel's boot configuration (benchmarks and tests only: the CLI never sets it). */
+  kernel?: KernelConfig;
 }
 
 export interface SessionReport {
@@ -156,7 +159,7 @@ export function composeBoot(o: BootOptions): { net: Net; stats: EchoStats[]; ech
   let echo: EchoPeer | undefined;
   let sizes: number[][] = [];
   const net = composeNet({
-    mode: o.mode, strategy: o.strategy, stacks: o.clients, seed: o.seed,
+    mode: o.mode, strategy: o.strategy, stacks: o.clients, seed: o.seed, kernel: o.kernel,
     onWire: (wire, machine) => {
       echo = new EchoPeer(wire, 'echo');
       sizes = stats.map((_, i) => {
