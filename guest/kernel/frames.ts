@@ -1,9 +1,12 @@
 // The frame table (DESIGN.md §4 "Frame"): for every 4 KiB physical frame its state (free,
 // kernel, allocated, quarantined), its pin count, the reverse map of the PTEs that map it,
-// its allocation epoch and its owner. A frame is zeroed when it goes back to the free list,
-// so free frames are always zero and a frame's old contents are never visible to its next
-// owner (§6 item 7). The free list is a stack: a freed frame is the next one handed out,
-// which makes any reuse bug show at once.
+// its allocation epoch and its owner. A frame's old contents are never visible to its next
+// owner (§6 item 7): a freed frame goes back to the free list marked dirty, and is zeroed
+// when it is next handed out. Zeroing at allocation rather than at release keeps a bank's
+// destruction short (it frees every frame of the bank in one non-preemptible system call:
+// zeroing them all there held the CPU for several quanta, issue 9 second review), and charges
+// the zeroing to whoever allocates. The free list is a stack: a freed frame is the next one
+// handed out, which makes any reuse bug show at once.
 //
 // Every pinned frame that is still its page's frame holds a promise of one free frame (the
 // pin reserve, pin.ts): if its page is revoked, the page moves to that frame and the pinned
@@ -22,6 +25,8 @@ export class FrameTable {
   /** Value of `epochs` when the frame was last allocated. */
   readonly epoch: Float64Array;
   readonly rmap: Set<Mapping>[];
+  /** 1 for a free frame that still holds its last owner's bytes (zeroed when next allocated). */
+  readonly dirty: Uint8Array;
   /** The object whose storage the frame is (page, page table's space or region, domain, ...). */
   readonly owner: (KObject | undefined)[];
   private readonly freeList: number[] = [];
@@ -39,6 +44,7 @@ export class FrameTable {
     this.pins = new Int32Array(count);
     this.epoch = new Float64Array(count);
     this.rmap = Array.from({ length: count }, () => new Set<Mapping>());
+    this.dirty = new Uint8Array(count);
     this.owner = new Array<KObject | undefined>(count).fill(undefined);
     for (let f = 0; f < reserved; f++) this.state[f] = 'kernel';
     for (let f = count - 1; f >= reserved; f--) this.freeList.push(f);
@@ -54,26 +60,30 @@ export class FrameTable {
   }
 
   /**
-   * Take a free (hence zero) frame for `owner`, or undefined when memory is exhausted.
-   * Only the revocation of a pinned page (`fromReserve`) may take a promised frame.
+   * Take a free frame for `owner`, zeroed, or undefined when memory is exhausted. Only the
+   * revocation of a pinned page (`fromReserve`) may take a promised frame.
    */
   allocate(state: 'kernel' | 'allocated', owner?: KObject, fromReserve = false): number | undefined {
     this.hw.compute(this.hw.costs.frameListStep);
     if (!fromReserve && this.available <= 0) return undefined;
     const f = this.freeList.pop();
     if (f === undefined) return undefined;
+    if (this.dirty[f] === 1) {
+      this.hw.zeroFrame(f);
+      this.dirty[f] = 0;
+    }
     this.state[f] = state;
     this.owner[f] = owner;
     this.epoch[f] = ++this.epochs;
     return f;
   }
 
-  /** Zero a frame nobody maps or pins and put it back on the free list. */
+  /** Put a frame nobody maps or pins back on the free list, dirty (it is zeroed when next allocated). */
   release(f: number): void {
     if (this.pins[f]! > 0 || this.rmap[f]!.size > 0 || this.state[f] === 'free') {
       throw new Error(`kernel bug: release of frame ${f} (${this.state[f]}, pins ${this.pins[f]}, mappings ${this.rmap[f]!.size})`);
     }
-    this.hw.zeroFrame(f);
+    this.dirty[f] = 1;
     this.hw.compute(this.hw.costs.frameListStep);
     this.state[f] = 'free';
     this.owner[f] = undefined;

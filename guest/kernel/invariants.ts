@@ -219,5 +219,6 @@ function checkTlb(k: KernelState, spaces: Space[], bad: string[]): void {
 
 /** Item 7: free frames are zero, so nobody's old bytes reach a new owner. */
 function checkZero(k: KernelState, bad: string[]): void {
-  for (let f = 0; f < k.frames.state.length; f++) if (k.frames.state[f] === 'free' && !k.hw.frameIsZero(f)) bad.push(`7 zero: free frame ${f} is not zero`);
+  // A free frame is zero unless it is marked dirty (then allocate() zeroes it before anyone gets it).
+  for (let f = 0; f < k.frames.state.length; f++) if (k.frames.state[f] === 'free' && k.frames.dirty[f] === 0 && !k.hw.frameIsZero(f)) bad.push(`7 zero: free frame ${f} is not zero and not marked dirty`);
 }

@@ -218,7 +218,7 @@ export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel 
   const k: KernelState = {
     hw, unsafe: Object.freeze({ ...config.unsafe }), frames, primeBank, kernelPd, domains: [], byThread: new Map(), devprivs: [], irqOwners: new Map(),
     writablePins: new Int32Array(count), pinEpoch: new Float64Array(count), reserveBank: new Array<Bank | undefined>(count).fill(undefined),
-    timeouts: machine.eventSource('kernel-timeouts'), irqMask: 0xffff, turns: new Map(), nextId: 1, nextToken: 1, counters: newCounters(), busViolations: [],
+    timeouts: machine.eventSource('kernel-timeouts'), irqMask: 0xffff, turns: new Map(), quantum: machine.config.cpuHz / tickHz, nextId: 1, nextToken: 1, counters: newCounters(), busViolations: [],
   };
   // Zero before reuse starts at boot: RAM handed over by another platform may hold anything.
   for (let f = reserved; f < count; f++) if (!hw.frameIsZero(f)) hw.zeroFrame(f);

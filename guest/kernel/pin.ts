@@ -4,7 +4,7 @@
 // with an IOMMU, maps the frame for the device. Rule: pins are charged to the page's bank
 // and limited per bank."
 // Row `unpin(token)`: "pin count −1; with an IOMMU, unmaps first; a quarantined frame with
-// count 0 is zeroed and freed. Rule: a token is single-use; double unpin is an error, not a
+// count 0 is freed (dirty: zeroed before reuse, frames.ts). Rule: a token is single-use; double unpin is an error, not a
 // crash."
 //
 // A pinned frame may cost one more frame: if its page is revoked, the page moves to a fresh

@@ -30,7 +30,7 @@ export function revokeMappings(k: KernelState, frame: number): void {
   }
 }
 
-/** A frame nobody may use any more: to quarantine if pinned (§6 item 2), else zeroed and freed. */
+/** A frame nobody may use any more: to quarantine if pinned (§6 item 2), else freed (dirty: zeroed before reuse). */
 export function retireFrame(k: KernelState, frame: number): void {
   if (k.frames.pins[frame]! > 0) {
     k.frames.quarantine(frame);

@@ -54,8 +54,10 @@ export interface KernelState {
   readonly irqOwners: Map<number, DevPriv>;
   /** Shadow of the PICs' interrupt mask (master in bits 0-7, slave in 8-15). */
   irqMask: number;
-  /** Per priority level: the domain holding the level's round-robin turn, and the tick (counters.ticks) at which it got it (sched.ts). */
-  readonly turns: Map<number, { readonly holder: Domain; readonly tick: number }>;
+  /** Per priority level: the domain holding the level's round-robin turn, and the tick (counters.ticks) and the cycle at which it got it (sched.ts). */
+  readonly turns: Map<number, { readonly holder: Domain; readonly tick: number; readonly since: number }>;
+  /** Cycles between two timer ticks: a scheduling quantum. */
+  readonly quantum: number;
   nextId: number;
   nextToken: number;
   counters: KernelCounters;
