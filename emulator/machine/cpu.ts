@@ -7,7 +7,8 @@
 // Bulk operations (read, write, copy, checksum, zero) go 32-byte line by line; each line is
 // a preemption point in the generator forms, and a device catch-up point in every form. The
 // kernel is non-preemptible, so it uses the *Sync forms: it still charges cycles line by
-// line and DMA proceeds meanwhile.
+// line and DMA proceeds meanwhile. A preemption point of the CPU's generators must reach the
+// run loop: a thread that steps one past it by hand gets SwallowedPreemption (passPoint).
 //
 // Page faults go to a supervisor handler (onPageFault) with the error code and CR2; if it
 // does not resolve the fault, the access throws a PageFault into the guest code. Interrupts
@@ -44,6 +45,15 @@ export class PageFault extends Error {
     super(`page fault at 0x${linear.toString(16).padStart(8, '0')} (${describeFaultCode(errorCode)}) at cycle ${cycle}`);
     this.name = 'PageFault';
   }
+}
+
+/**
+ * A thread stepped a preemption point's generator itself (resumed it, or left it and went on)
+ * instead of yielding to the run loop: it would keep the CPU. Thrown into the guest code at
+ * the point, and at every preemption point after it until the thread yields to the CPU.
+ */
+export class SwallowedPreemption extends Error {
+  override name = 'SwallowedPreemption';
 }
 
 export function describeFaultCode(code: number): string {
@@ -94,8 +104,10 @@ export class Cpu {
   onThreadExit: ((thread: Thread) => void) | undefined;
   /** Picks the next thread to run; the default is round-robin over runnable threads. */
   scheduler: (() => Thread | undefined) | undefined;
-  /** Times the run loop has resumed a thread (lets code tell a real preemption point from a hand-stepped one). */
-  resumes = 0;
+  /** Times the run loop has resumed a thread. */
+  private resumes = 0;
+  /** `resumes` when a thread last reached a preemption point of the CPU's generators (reachPoint). */
+  private pointAt = -1;
   private preemptRequested = false;
   /** The cycle run() is running to: a host boundary, not a machine event (see preemptionDue). */
   private runLimit = Infinity;
@@ -167,6 +179,26 @@ export class Cpu {
     if (this.cycle < this.runLimit) return false;
     this.pausing = true;
     return true;
+  }
+
+  /** A preemption point: yields to the run loop, which must be what resumes the thread (passPoint). */
+  *point(): GuestCode {
+    this.passPoint(yield this.reachPoint());
+  }
+
+  /** Note that the running thread is at a preemption point; returns what it yields there. */
+  private reachPoint(): undefined {
+    this.pointAt = this.resumes;
+    return undefined;
+  }
+
+  /**
+   * Throws SwallowedPreemption if the running thread's last preemption point did not reach
+   * the run loop: the thread resumed it itself, or left it and went on. Checked after every
+   * point of the CPU's generators, and by callers at the start of each operation.
+   */
+  passPoint(_resumedWith?: unknown): void {
+    if (this.pointAt === this.resumes) throw new SwallowedPreemption(`${this.current?.name ?? 'a thread'} stepped past a preemption point by hand instead of yielding to the CPU`);
   }
 
   // ---- control registers ----
@@ -328,29 +360,29 @@ export class Cpu {
   *read(va: number, len: number): GuestCode<Uint8Array> {
     checkOperands(va, len, false);
     const out = new Uint8Array(len);
-    for (let off = 0; off < len; yield) off += this.bulkChunk('read', linear(va + off), undefined, len - off, out, off);
+    for (let off = 0; off < len; this.passPoint(yield this.reachPoint())) off += this.bulkChunk('read', linear(va + off), undefined, len - off, out, off);
     return out;
   }
   *write(va: number, data: Uint8Array): GuestCode {
     const own = ownCopy(data);
     checkOperands(va, own.length, false);
-    for (let off = 0; off < own.length; yield) off += this.bulkChunk('write', linear(va + off), undefined, own.length - off, own, off);
+    for (let off = 0; off < own.length; this.passPoint(yield this.reachPoint())) off += this.bulkChunk('write', linear(va + off), undefined, own.length - off, own, off);
   }
   *copy(dstVa: number, srcVa: number, len: number): GuestCode {
     checkOperands(dstVa, len, false);
     checkOperands(srcVa, len, false);
-    for (let off = 0; off < len; yield) off += this.bulkChunk('copy', linear(dstVa + off), linear(srcVa + off), len - off);
+    for (let off = 0; off < len; this.passPoint(yield this.reachPoint())) off += this.bulkChunk('copy', linear(dstVa + off), linear(srcVa + off), len - off);
   }
   /** Internet checksum (RFC 1071) of `len` bytes at `va`: the folded 16-bit ones' complement sum. */
   *checksum(va: number, len: number): GuestCode<number> {
     checkOperands(va, len, false);
     const acc = { sum: 0 };
-    for (let off = 0; off < len; yield) off += this.bulkChunk('checksum', linear(va + off), undefined, len - off, undefined, off, acc);
+    for (let off = 0; off < len; this.passPoint(yield this.reachPoint())) off += this.bulkChunk('checksum', linear(va + off), undefined, len - off, undefined, off, acc);
     return foldChecksum(acc.sum);
   }
   *zero(va: number, len: number): GuestCode {
     checkOperands(va, len, false);
-    for (let off = 0; off < len; yield) off += this.bulkChunk('zero', linear(va + off), undefined, len - off);
+    for (let off = 0; off < len; this.passPoint(yield this.reachPoint())) off += this.bulkChunk('zero', linear(va + off), undefined, len - off);
   }
 
   // Non-preemptible forms for kernel paths; `physical` selects the kernel's identity view.

@@ -11,8 +11,8 @@
 // nothing and a taken one a pass of the scheduler. So a domain that loops calling its context
 // is interrupted by the timer within one call, like code on a real CPU between two
 // instructions. The point must reach the CPU: a domain that steps an operation's generator by
-// hand, swallowing the yield, gets SwallowedPreemption and can make no further call until it
-// yields to the CPU.
+// hand, swallowing the yield, gets the CPU's SwallowedPreemption and can make no further call
+// until it yields to the CPU.
 
 import { PageFault } from '../../emulator/machine/cpu.js';
 import { realmHardened } from '../../emulator/machine/realm.js';
@@ -58,15 +58,6 @@ export class ForeignThread extends Error {
   override name = 'ForeignThread';
 }
 
-/**
- * A domain resumed one of its context's operations past a preemption point itself, or called
- * its context again, without the CPU having resumed it in between: it stepped the operation's
- * generator by hand and kept the CPU. Thrown into the domain code until it yields to the CPU.
- */
-export class SwallowedPreemption extends Error {
-  override name = 'SwallowedPreemption';
-}
-
 /** Describe a hostile operand without running any of its code (no toString, no getters). */
 const show = (x: unknown): string => (typeof x === 'number' ? String(x) : typeof x);
 
@@ -103,37 +94,15 @@ function privateCopy(data: unknown): Uint8Array {
 export function makeContext(k: KernelState, d: Domain): DomainContext {
   const cpu = k.hw.cpu;
   const preemptible = k.unsafe.noPreemptionPoints !== true;
-  /** The CPU's resume count at this domain's last preemption point, until the CPU has resumed it. */
-  let owedAt = -1;
-  const swallowed = () => new SwallowedPreemption(`domain ${d.name} stepped a context operation by hand past a preemption point: it must yield to the CPU`);
-  /** Before yielding at a preemption point: note it. After: only the CPU may have resumed the domain since. */
-  const owe = () => void (owedAt = cpu.resumes);
-  const paid = () => {
-    if (owedAt === cpu.resumes) throw swallowed();
-  };
   const live = () => {
     if (d.state === 'stopped') throw new DomainStopped(`domain ${d.name} was stopped`);
     // A context acts for its own domain only: called from another domain's thread (a function
     // a hostile domain left where another would call it), it would use that domain's page tables.
     if (cpu.current !== d.thread) throw new ForeignThread(`the context of ${d.name} used on the thread of ${cpu.current?.name ?? 'nobody'}`);
-    paid();
+    cpu.passPoint();
   };
-  function* point(): GuestCode {
-    owe();
-    yield;
-    paid();
-  }
   /** After a call's work is charged: whether its preemption point is taken. */
   const due = (): boolean => preemptible && cpu.preemptionDue();
-  /** A CPU bulk operation, with its per-line yields as this context's preemption points (point() written out: a hot loop). */
-  function* lines<T>(op: GuestCode<T>): GuestCode<T> {
-    for (let r = op.next(); ; r = op.next()) {
-      if (r.done) return r.value;
-      owe();
-      yield;
-      paid();
-    }
-  }
   const single = (what: string, va: unknown, size: number): number => {
     live();
     checkRange(what, va, size, 4);
@@ -159,7 +128,7 @@ export function makeContext(k: KernelState, d: Domain): DomainContext {
     // A domain that just rescinded itself (or its space) never runs again.
     while (d.state === 'stopped') yield BLOCK;
     if (r === BLOCKED) return (yield BLOCK) as Result<T>;
-    if (due()) yield* point();
+    if (due()) yield* cpu.point();
     return r;
   }
 
@@ -174,62 +143,62 @@ export function makeContext(k: KernelState, d: Domain): DomainContext {
       if (!preemptible) return cpu.compute(n);
       for (let left = cpu.computeCycles(n); left > 0; ) {
         left = cpu.computeSlice(left);
-        if (cpu.preemptionDue()) yield* point();
+        if (cpu.preemptionDue()) yield* cpu.point();
       }
     },
     *load8(va) {
       const v = cpu.load8(single('load8', va, 1));
-      if (due()) yield* point();
+      if (due()) yield* cpu.point();
       return v;
     },
     *load16(va) {
       const v = cpu.load16(single('load16', va, 2));
-      if (due()) yield* point();
+      if (due()) yield* cpu.point();
       return v;
     },
     *load32(va) {
       const v = cpu.load32(single('load32', va, 4));
-      if (due()) yield* point();
+      if (due()) yield* cpu.point();
       return v;
     },
     *store8(va, v) {
       cpu.store8(single('store8', va, 1), value('store8', v));
-      if (due()) yield* point();
+      if (due()) yield* cpu.point();
     },
     *store16(va, v) {
       cpu.store16(single('store16', va, 2), value('store16', v));
-      if (due()) yield* point();
+      if (due()) yield* cpu.point();
     },
     *store32(va, v) {
       cpu.store32(single('store32', va, 4), value('store32', v));
-      if (due()) yield* point();
+      if (due()) yield* cpu.point();
     },
     *read(va, len) {
       live();
       checkRange('read', va, len);
-      return yield* lines(cpu.read(va, len));
+      return yield* cpu.read(va, len);
     },
     *write(va, data) {
       live();
       const own = privateCopy(data);
       checkRange('write', va, own.length);
-      yield* lines(cpu.write(va, own));
+      yield* cpu.write(va, own);
     },
     *copy(dst, src, len) {
       live();
       checkRange('copy', dst, len);
       checkRange('copy', src, len);
-      yield* lines(cpu.copy(dst, src, len));
+      yield* cpu.copy(dst, src, len);
     },
     *checksum(va, len) {
       live();
       checkRange('checksum', va, len);
-      return yield* lines(cpu.checksum(va, len));
+      return yield* cpu.checksum(va, len);
     },
     *zero(va, len) {
       live();
       checkRange('zero', va, len);
-      yield* lines(cpu.zero(va, len));
+      yield* cpu.zero(va, len);
     },
     isFault: (e): e is never => e instanceof PageFault,
     invoke<K extends Op>(slot: number, op: K, args: Ops[K]['args']) {

@@ -4,7 +4,7 @@
 // bus observer. The returned Kernel is for composition roots and tests: they create banks
 // and domains and hand out device privileges. Domains never see it; they get a context.
 
-import { PageFault } from '../../emulator/machine/cpu.js';
+import { PageFault, SwallowedPreemption } from '../../emulator/machine/cpu.js';
 import type { Machine } from '../../emulator/machine/machine.js';
 import { hardenRealm } from '../../emulator/machine/realm.js';
 import { BadAccess, DomainStopped, ForeignThread, KernelReentry } from './context.js';
@@ -197,7 +197,7 @@ export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel 
   // freeze what the kernel hands across the boundary (the classes of what it throws into domains).
   if (!config.unsafe?.unhardenedRealm) {
     hardenRealm();
-    harden([PageFault, BadAccess, KernelReentry, DomainStopped, ForeignThread]);
+    harden([PageFault, SwallowedPreemption, BadAccess, KernelReentry, DomainStopped, ForeignThread]);
   }
   const tickHz = config.tickHz ?? 1000;
   const reservedBytes = config.reservedBytes ?? 1 << 20;

@@ -336,6 +336,33 @@ describe('CPU threads and interrupts', () => {
     expect(loadsAt(Array.from({ length: 500 }, (_, i) => (i + 1) * 1000))).toEqual(once);
   });
 
+  it('a preemption point must reach the run loop: a thread stepping a bulk operation by hand gets SwallowedPreemption', () => {
+    const m = new Machine({ memoryBytes: 1 << 20 });
+    const cpu = m.cpu;
+    const got: string[] = [];
+    cpu.spawn('stepper', 'supervisor', 0, (function* () {
+      yield* cpu.read(0x1000, 64); // through the run loop: fine
+      got.push('yielded');
+      const g = cpu.read(0x1000, 64);
+      g.next(); // the first line, then its preemption point, kept
+      try {
+        g.next();
+      } catch (e) {
+        got.push(`resumed: ${(e as Error).name}`);
+      }
+      try {
+        cpu.passPoint(); // what the domain context checks before its next operation
+      } catch (e) {
+        got.push(`next operation: ${(e as Error).name}`);
+      }
+      yield; // giving the CPU back clears it
+      cpu.passPoint();
+      got.push('after yielding');
+    })());
+    m.runUntil(100_000);
+    expect(got).toEqual(['yielded', 'resumed: SwallowedPreemption', 'next operation: SwallowedPreemption', 'after yielding']);
+  });
+
   it('without EOI the 8259 holds further timer interrupts back', () => {
     const m = new Machine();
     const cpu = m.cpu;
