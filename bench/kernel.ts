@@ -103,7 +103,7 @@ function revocation(n: number, repeats: number): BenchResult[] {
     if (machine.mmu.tlb.holds(VA)) throw new Error('bench: the revocation left a TLB entry');
   }
   return [
-    { name: `revoke a page with ${n} mapping${n > 1 ? "s" : ""} (incl. zeroing its frame)`, value: cycles / repeats, unit: "cycles" },
+    { name: `revoke a page with ${n} mapping${n > 1 ? "s" : ""} (its frame is zeroed at its next allocation)`, value: cycles / repeats, unit: "cycles" },
     { name: `revoke a page with ${n} mapping${n > 1 ? 's' : ''}, host time`, value: (hostMs * 1000) / repeats, unit: 'µs' },
   ];
 }
