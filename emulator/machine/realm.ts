@@ -104,5 +104,6 @@ function installProxyRegistry(): Registry {
 
 /** Whether `x` is a proxy (made after hardenRealm). Runs none of its traps. */
 export function isProxy(x: unknown): boolean {
-  return typeof x === 'object' || typeof x === 'function' ? (x !== null && (lookupRegistry()?.has(x as object) ?? false)) : false;
+  if ((typeof x !== 'object' && typeof x !== 'function') || x === null) return false;
+  return lookupRegistry()?.has(x) ?? false;
 }

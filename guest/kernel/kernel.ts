@@ -7,12 +7,12 @@
 import { PageFault, SwallowedPreemption } from '../../emulator/machine/cpu.js';
 import type { Machine } from '../../emulator/machine/machine.js';
 import { hardenRealm } from '../../emulator/machine/realm.js';
-import { BadAccess, DomainStopped, ForeignThread, KernelReentry } from './context.js';
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 import type { DomainBody, PinDirection, Result } from './api/context.js';
 import * as alloc from './alloc.js';
 import type { Bank } from './banks.js';
 import { capTo, type CapSlot, type Capability } from './caps.js';
+import { BadAccess, DomainStopped, ForeignThread, KernelReentry } from './context.js';
 import type { DevPriv } from './devpriv.js';
 import { MAX_PRIORITY, type Domain } from './domains.js';
 import { exchange } from './exchange.js';

@@ -7,12 +7,12 @@
 // driver woken again and again by one stack's doorbells) does not hand the turn back to the
 // stack that happens to follow it (issue 9 review: a stack kicking the driver kept the turn
 // forever that way); and a turn handed over just before a tick is not cut to a sliver at that
-// tick (second review: a stack blocking just before each tick kept 98 % of the CPU that way). A domain woken (or created) at a higher priority
-// runs at the running domain's next preemption point: the kernel asks the CPU for one
-// (preemptFor), and every API call that costs cycles is one (context.ts). A tick needs no
-// request: its interrupt is itself what stops the running domain. The CPU writes CR3 on the
-// switch (its TLB is then empty and the refills are real misses); the kernel charges the
-// register save/restore.
+// tick (second review: a stack blocking just before each tick kept 98 % of the CPU that way).
+// A domain woken (or created) at a higher priority runs at the running domain's next
+// preemption point: the kernel asks the CPU for one (preemptFor), and every API call that
+// costs cycles is one (context.ts). A tick needs no request: its interrupt is itself what
+// stops the running domain. The CPU writes CR3 on the switch (its TLB is then empty and the
+// refills are real misses); the kernel charges the register save/restore.
 
 import type { Thread } from '../../emulator/machine/thread.js';
 import type { Domain } from './domains.js';

@@ -67,7 +67,6 @@ export interface KernelState {
   readonly busViolations: string[];
 }
 
-
 export interface KernelCounters {
   syscalls: number;
   switches: number;
