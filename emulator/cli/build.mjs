@@ -24,6 +24,7 @@ await build({
   outfile: 'dist/reloaded.mjs',
   banner: { js: '#!/usr/bin/env node' },
 });
+await build({ ...common, entryPoints: ['emulator/cli/explore/worker.ts'], outfile: 'dist/explore-worker.mjs' });
 await build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.mjs' });
 await build({ ...common, entryPoints: ['bench/realm-child.ts'], outfile: 'dist/bench-realm-child.mjs' });
 

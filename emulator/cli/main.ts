@@ -5,6 +5,7 @@
 import '../machine/realm-hardened.js';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { EXIT_USAGE, exploreCommand } from './explore/command.js';
 import { machineCommand } from './machine-command.js';
 import { integer } from './options.js';
 import { runCommand } from './run-command.js';
@@ -31,6 +32,14 @@ program
   });
 
 program.addCommand(x86Command());
+// Bad arguments to explore exit 2 (1 means the exploration found a violation).
+program.addCommand(withExitCode(exploreCommand(), EXIT_USAGE));
+
+/** A command whose (and whose subcommands') argument errors exit with `code`. */
+function withExitCode(cmd: Command, code: number): Command {
+  for (const c of [cmd, ...cmd.commands]) c.showHelpAfterError().exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : code));
+  return cmd;
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -29,3 +29,12 @@ export function cycleOrNone(value: string): number | 'none' {
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a cycle number or 'none', got ${value}`);
   return n;
 }
+
+/** A shard `K/N` of a sweep (1 ≤ K ≤ N). */
+export function shard(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!(index >= 1 && index <= count && count <= 1_000_000)) throw new InvalidArgumentError(`expected K/N with 1 ≤ K ≤ N, got '${value}'`);
+  return { index, count };
+}

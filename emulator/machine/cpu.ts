@@ -102,6 +102,8 @@ export class Cpu {
   onPageFault: ((fault: PageFault, thread: Thread | undefined) => boolean) | undefined;
   /** Called when a thread's body returns or throws. */
   onThreadExit: ((thread: Thread) => void) | undefined;
+  /** Called each time the CPU leaves the kernel (a system call or an interrupt returns): an observer's point to check what the kernel changed. */
+  afterKernelExit: (() => void) | undefined;
   /** Picks the next thread to run; the default is round-robin over runnable threads. */
   scheduler: (() => Thread | undefined) | undefined;
   /** Times the run loop has resumed a thread. */
@@ -510,6 +512,7 @@ export class Cpu {
       return this.inSupervisor(fn);
     } finally {
       this.cycle += this.costs.interruptReturn;
+      if (this.mode !== 'supervisor') this.afterKernelExit?.();
     }
   }
 

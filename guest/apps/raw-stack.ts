@@ -25,6 +25,8 @@ export interface Probe {
   completions: [number, number][];
   /** Results of the stack trying to write into a buffer it was delivered. */
   writeAttempts: string[];
+  /** Cycles at which a custom body kicked the driver after submitting (trigger-sender.ts). */
+  kicks: number[];
 }
 
 export interface StackOptions {
@@ -42,7 +44,7 @@ export interface StackOptions {
 }
 
 export function newProbe(): Probe {
-  return { session: undefined, status: undefined, received: [], completions: [], writeAttempts: [] };
+  return { session: undefined, status: undefined, received: [], completions: [], writeAttempts: [], kicks: [] };
 }
 
 export function stackBody(probe: Probe, o: StackOptions): (ctx: DomainContext) => GuestCode {

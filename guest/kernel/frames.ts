@@ -80,10 +80,11 @@ export class FrameTable {
 
   /** Put a frame nobody maps or pins back on the free list, dirty (it is zeroed when next allocated). */
   release(f: number): void {
-    if (this.pins[f]! > 0 || this.rmap[f]!.size > 0 || this.state[f] === 'free') {
+    const pinned = this.pins[f]! > 0 && !this.hw.unsafe.freePinnedFrames; // planted bug: a pinned frame may go
+    if (pinned || this.rmap[f]!.size > 0 || this.state[f] === 'free') {
       throw new Error(`kernel bug: release of frame ${f} (${this.state[f]}, pins ${this.pins[f]}, mappings ${this.rmap[f]!.size})`);
     }
-    this.dirty[f] = 1;
+    this.dirty[f] = this.hw.unsafe.noZeroOnFree ? 0 : 1; // planted bug: the old bytes stay, unmarked
     this.hw.compute(this.hw.costs.frameListStep);
     this.state[f] = 'free';
     this.owner[f] = undefined;

@@ -8,6 +8,7 @@ import type { Machine } from '../../emulator/machine/machine.js';
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 import { CR0_PG, CR0_WP } from '../../emulator/machine/paging.js';
 import { DEFAULT_KERNEL_COSTS, type KernelCosts } from './costs.js';
+import type { UnsafeKernel } from './state.js';
 
 /** Kernel events recorded in the machine's trace (and so in the run's hash). */
 export type KernelEvent = 'kernel.pin' | 'kernel.unpin' | 'kernel.quarantine' | 'kernel.revoke' | 'kernel.exchange' | 'kernel.claim' | 'kernel.fault';
@@ -19,6 +20,8 @@ export class Hardware {
     readonly machine: Machine,
     /** The kernel's cost table (costs.ts), fixed at boot. */
     readonly costs: KernelCosts = DEFAULT_KERNEL_COSTS,
+    /** Defences and planted bugs switched on at boot (state.ts UnsafeKernel); none by default. */
+    readonly unsafe: UnsafeKernel = {},
   ) {}
 
   /** Record a kernel event at the current cycle in the machine's trace. */
@@ -86,6 +89,7 @@ export class Hardware {
   }
 
   invlpg(va: number): void {
+    if (this.unsafe.skipTlbFlush) return; // planted bug: the stale entry stays
     this.machine.cpu.invlpg(va);
   }
 

@@ -66,6 +66,8 @@ function checkPins(k: KernelState, bad: string[]): void {
       count[t.frame]!++;
       if (t.writable) writable[t.frame]!++;
       if (t.epoch !== fr.epoch[t.frame]) bad.push(`2 pin: token ${t.id} frame ${t.frame} reallocated since its pin`);
+      const now = fr.owner[t.frame];
+      if (fr.state[t.frame] === 'allocated' && now !== t.page) bad.push(`2 pin: token ${t.id} frame ${t.frame} pinned for page #${t.page.id} now backs ${now ? `${now.kind} #${now.id}` : 'nothing'}`);
     }
   }
   for (let f = 0; f < fr.state.length; f++) {

@@ -204,7 +204,8 @@ export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel 
   if (!(tickHz >= 19 && tickHz <= 100_000)) throw new KernelError(`tickHz must be between 19 and 100000, got ${tickHz}`);
   const reload = bootStep('tickHz', () => timerReload(tickHz));
   const costs = bootStep('costs', () => kernelCosts(config.costs));
-  const hw = new Hardware(machine, costs);
+  const unsafe = Object.freeze({ ...config.unsafe });
+  const hw = new Hardware(machine, costs, unsafe);
   const count = hw.frameCount;
   const reserved = Math.ceil(reservedBytes / FRAME_SIZE);
   if (!Number.isSafeInteger(reserved) || reserved < 0 || reserved + 16 > count) throw new KernelError(`reservedBytes ${reservedBytes} leaves fewer than 16 frames`);
@@ -216,7 +217,7 @@ export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel 
     children: new Set(), objects: new Set(), usage: 0, reserved: 0, limit: usable, pins: 0, pinLimit: usable,
   };
   const k: KernelState = {
-    hw, unsafe: Object.freeze({ ...config.unsafe }), frames, primeBank, kernelPd, domains: [], byThread: new Map(), devprivs: [], irqOwners: new Map(),
+    hw, unsafe, frames, primeBank, kernelPd, domains: [], byThread: new Map(), devprivs: [], irqOwners: new Map(),
     writablePins: new Int32Array(count), pinEpoch: new Float64Array(count), reserveBank: new Array<Bank | undefined>(count).fill(undefined),
     timeouts: machine.eventSource('kernel-timeouts'), irqMask: 0xffff, turns: new Map(), quantum: machine.config.cpuHz / tickHz, nextId: 1, nextToken: 1, counters: newCounters(), busViolations: [],
   };

@@ -34,6 +34,8 @@ export interface PinToken {
   readonly frame: number;
   /** The frame's allocation epoch at pin time: it may not change while the pin lives. */
   readonly epoch: number;
+  /** The page the frame backed at pin time: while it is not quarantined it may back no other (exchange refuses pinned frames). */
+  readonly page: Page;
   /** The bank (and so the chain) the pin is charged to. */
   readonly bank: Bank;
   /** The device may write the frame. */
@@ -64,7 +66,7 @@ export function pin(k: KernelState, dp: DevPriv, page: Page, pageRights: number,
   k.frames.pins[f]!++;
   k.writablePins[f]! += writable ? 1 : 0;
   if (k.hw.iommuEnabled) k.hw.iommuMap(f, f, k.writablePins[f]! > 0);
-  const token: PinToken = { id: k.nextToken++, frame: f, epoch: k.frames.epoch[f]!, bank: page.bank!, writable };
+  const token: PinToken = { id: k.nextToken++, frame: f, epoch: k.frames.epoch[f]!, page, bank: page.bank!, writable };
   dp.tokens.set(token.id, token);
   k.counters.pins++;
   k.hw.record('kernel.pin', f, token.id, writable ? 1 : 0);

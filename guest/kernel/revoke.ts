@@ -32,7 +32,7 @@ export function revokeMappings(k: KernelState, frame: number): void {
 
 /** A frame nobody may use any more: to quarantine if pinned (§6 item 2), else freed (dirty: zeroed before reuse). */
 export function retireFrame(k: KernelState, frame: number): void {
-  if (k.frames.pins[frame]! > 0) {
+  if (k.frames.pins[frame]! > 0 && !k.unsafe.freePinnedFrames) {
     k.frames.quarantine(frame);
     k.counters.quarantined++;
     k.hw.record('kernel.quarantine', frame, k.frames.pins[frame]);

@@ -26,6 +26,16 @@ export interface UnsafeKernel {
    * (the model before issue 9): a domain calling them in a loop keeps the CPU past its quantum.
    */
   readonly noPreemptionPoints?: boolean;
+  // Planted bugs (emulator/cli/explore/bugs.ts): each removes one rule of DESIGN.md §4, so that
+  // the explorer's sweeps can show their checks catch it.
+  /** A revoked or freed page's pinned frame goes to the free list instead of quarantine (§4 revoke). */
+  readonly freePinnedFrames?: boolean;
+  /** Clearing a PTE of the running space issues no INVLPG (§6 item 3). */
+  readonly skipTlbFlush?: boolean;
+  /** exchange() moves pinned frames instead of refusing with busy (§4 exchange). */
+  readonly exchangePinned?: boolean;
+  /** A freed frame goes on the free list as clean (not to be zeroed), old bytes and all (§6 item 7). */
+  readonly noZeroOnFree?: boolean;
 }
 
 export interface KernelState {

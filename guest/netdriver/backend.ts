@@ -39,6 +39,8 @@ export interface TxFrame {
   readonly payloadVa: number;
   readonly payloadBus: number;
   readonly token: number | undefined;
+  /** Planted bug skipHeaderCopy: the card reads the header from here (the stack's pinned page), not from the driver's copy. */
+  readonly headerBus?: number;
 }
 
 export interface TxDone {

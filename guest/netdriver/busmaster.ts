@@ -155,8 +155,7 @@ export class BusMasterBackend extends ClassicBackend {
 
   override *transmit(f: TxFrame): GuestCode {
     const first = this.txTail;
-    const header = HEADER_VA + first * HEADER_SLOT_BYTES;
-    yield* this.ctx.write(header, f.header);
+    if (f.headerBus === undefined) yield* this.ctx.write(HEADER_VA + first * HEADER_SLOT_BYTES, f.header);
     const rest = f.length - f.header.length;
     const hdrCtrl = f.header.length | R.CTRL_SOF | (rest > 0 ? 0 : R.CTRL_EOF);
     const descs = rest > 0 ? 2 : 1;
@@ -168,7 +167,7 @@ export class BusMasterBackend extends ClassicBackend {
       yield* this.ctx.store32(p + R.DESC_STATUS, R.STATUS_OWN);
     }
     const h = this.txDesc(first);
-    yield* this.ctx.store32(h + R.DESC_ADDR, this.headerBus + first * HEADER_SLOT_BYTES);
+    yield* this.ctx.store32(h + R.DESC_ADDR, f.headerBus ?? this.headerBus + first * HEADER_SLOT_BYTES);
     yield* this.ctx.store32(h + R.DESC_CTRL, hdrCtrl >>> 0);
     yield* this.ctx.store32(h + R.DESC_STATUS, R.STATUS_OWN);
     this.txTail = (first + descs) % this.txDescs;
@@ -212,6 +211,7 @@ export class BusMasterBackend extends ClassicBackend {
       const k = (i - f.first + this.txDescs) % this.txDescs;
       if (k >= f.descs) continue;
       const frame = f.frame;
+      if (k === 0 && frame.headerBus !== undefined) return { frame, header: false, bus: frame.headerBus, length: frame.header.length };
       if (k === 0) return { frame, header: true, bus: this.headerBus + f.first * HEADER_SLOT_BYTES, length: frame.header.length };
       return { frame, header: false, bus: frame.payloadBus, length: frame.length - frame.header.length };
     }

@@ -57,6 +57,16 @@ export interface UnsafeSwitches {
    * defence a red-team test switches off to show the attack (test/security/failed-open.test.ts).
    */
   readonly abandonFailedSetups?: boolean;
+  // Planted bugs (emulator/cli/explore/bugs.ts): each breaks one rule of DESIGN.md §5 so that
+  // the explorer's sweeps can show their checks catch it.
+  /** Check a transmit header in the stack's page and let the card read it from there (a time-of-check to time-of-use window). */
+  readonly skipHeaderCopy?: boolean;
+  /** Map receive buffers read-write into their stack. */
+  readonly writableRxBuffers?: boolean;
+  /** Arm a receive descriptor with the bus address of the buffer last armed for another session. */
+  readonly wrongBufferDma?: boolean;
+  /** Exchange a misplaced frame's page before unpinning it (which the kernel refuses unless it has its own planted bug). */
+  readonly exchangeBeforeUnpin?: boolean;
 }
 
 // hybridThreshold: `npm run bench` (netdriver section) measures the copy/flip crossover in driver

@@ -85,6 +85,8 @@ export class Driver {
   readonly transmitTurns = new Turns();
   readonly armTurns = new Turns();
   onDeliver: ((e: DeliveryEvent) => void) | undefined;
+  /** The receive buffer armed last and its session: what the planted bug wrongBufferDma arms next (receive.ts). */
+  lastArmed: { readonly session: Session; readonly bus: number } | undefined;
   nextId = 1;
   ready = false;
   /** Receive slots of the card, and buffers in the driver's pool (slots SLOT_POOL ..). */
@@ -258,7 +260,7 @@ export class Driver {
     // The page may hold another session's old bytes (an exchange gave it this frame): clean it
     // through the mirror before the stack can map it, across however many preemption points.
     if (mirror.ok && zeroBytes > 0 && !this.config.unsafe?.mapBeforeZero) yield* this.guard(s, this.ctx.zero(s.rxVa(i), zeroBytes));
-    const stack = mirror.ok && !s.dead ? yield* this.ctx.invoke(s.slots.region, 'map', { va: s.stackPageVa(page), page: s.slots.rx[i]!, rights: ['read'] }) : mirror;
+    const stack = mirror.ok && !s.dead ? yield* this.ctx.invoke(s.slots.region, 'map', { va: s.stackPageVa(page), page: s.slots.rx[i]!, rights: this.config.unsafe?.writableRxBuffers ? ['read', 'write'] : ['read'] }) : mirror;
     if (mirror.ok && zeroBytes > 0 && this.config.unsafe?.mapBeforeZero) yield* this.guard(s, this.ctx.zero(s.rxVa(i), zeroBytes));
     if (!stack.ok) this.kill(s);
     return stack.ok && !s.dead;

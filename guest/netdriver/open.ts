@@ -80,7 +80,7 @@ function* setup(d: Driver, m: Received): GuestCode<Session | OpenStatus> {
   const maps: [number, number, readonly Right[], readonly Right[]][] = [
     [CONTROL_PAGE, sl.control, RW, RW],
     ...sl.tx.map((slot, i): [number, number, readonly Right[], readonly Right[]] => [txPage(i), slot, RO, RW]),
-    ...sl.rx.map((slot, i): [number, number, readonly Right[], readonly Right[]] => [rxPage(g, i), slot, RW, RO]),
+    ...sl.rx.map((slot, i): [number, number, readonly Right[], readonly Right[]] => [rxPage(g, i), slot, RW, d.config.unsafe?.writableRxBuffers ? RW : RO]),
   ];
   for (const [page, slot, mirrorRights, stackRights] of maps) {
     steps.push([sl.mirror, 'map', { va: mirrorVa + page * PAGE_BYTES, page: slot, rights: mirrorRights }]);

@@ -21,8 +21,18 @@ import type { Session } from './session.js';
 export function* receive(d: Driver, done: RxDone): GuestCode {
   const t = done.target;
   if (!t) return countDrop(d.counters, undefined, 'no-buffer');
+  // Planted bug exchangeBeforeUnpin: the buffer keeps its pin until the frame is dealt with (an exchange included).
+  if (t.token !== undefined && d.config.unsafe?.exchangeBeforeUnpin) {
+    yield* handle(d, done, t);
+    return yield* d.unpin(t.token, t.session);
+  }
+  if (t.token !== undefined) yield* d.unpin(t.token, t.session);
+  yield* handle(d, done, t);
+}
+
+/** The frame in `t`, its buffer no longer pinned: deliver it, exchange it, copy it, or count why not. */
+function* handle(d: Driver, done: RxDone, t: RxTarget): GuestCode {
   const owner = t.session;
-  if (t.token !== undefined) yield* d.unpin(t.token, owner);
   // Its storage is gone, and the frame with it (whoever it was for): count it, never lose it silently.
   if (owner?.dead) return countDrop(d.counters, owner, 'revoked');
   if (!done.ok) {
@@ -70,10 +80,13 @@ function giveBack(d: Driver, t: RxTarget): void {
   }
 }
 
-/** Whether the session's deliver ring has room (a hostile index counts as no room). */
+/** Whether the session's deliver ring has room (a hostile index counts as no room; a dead session has none, and the frame is counted). */
 function* ringHasRoom(d: Driver, s: Session): GuestCode<boolean> {
   const space = yield* d.guard(s, s.rings.deliver.space());
-  if (space === undefined) return false;
+  if (space === undefined) {
+    countDrop(d.counters, s, 'revoked');
+    return false;
+  }
   if (space === 'index-jump') {
     countReject(d.counters, s, 'index-jump');
     countDrop(d.counters, s, 'ring-full');
@@ -122,7 +135,10 @@ function* exchangeInto(d: Driver, dest: Session, from: Session, i: number, lengt
   const stale = from.lastLength[i]! - length;
   if (stale > 0) {
     yield* d.guard(from, ctx.zero(from.rxVa(i) + length, stale));
-    if (from.dead) return void dest.posted.unshift(j);
+    if (from.dead) {
+      countDrop(d.counters, dest, 'revoked');
+      return void dest.posted.unshift(j);
+    }
   }
   const r = yield* ctx.invoke(from.slots.rx[i]!, 'exchange', { other: dest.slots.rx[j]! });
   if (!r.ok) {
@@ -141,6 +157,7 @@ function* exchangeInto(d: Driver, dest: Session, from: Session, i: number, lengt
   const okDest = yield* d.mapRx(dest, j);
   if (!from.dead) giveBack(d, bufferOf(from, i));
   if (okDest) yield* deliver(d, dest, j, length, DELIVER_EXCHANGED);
+  else countDrop(d.counters, dest, 'revoked');
 }
 
 function bufferOf(s: Session, i: number): RxTarget {
@@ -150,7 +167,7 @@ function bufferOf(s: Session, i: number): RxTarget {
 /** Put buffer j on the session's deliver ring (room was checked) and note the doorbell. */
 function* deliver(d: Driver, s: Session, j: number, length: number, how: number): GuestCode {
   yield* d.guard(s, s.rings.deliver.put([j, length, how, 0]));
-  if (s.dead) return;
+  if (s.dead) return countDrop(d.counters, s, 'revoked');
   s.buffers[j] = 'stack';
   d.onDeliver?.({ session: s, buffer: j, length, how });
   count(d.counters, s, 'delivered');
@@ -187,12 +204,19 @@ function* armOne(d: Driver, s: Session): GuestCode<boolean> {
       s.posted.unshift(i);
       return false;
     }
-    bus = p.bus;
+    bus = wrongBus(d, s) ?? p.bus;
     token = p.token;
+    d.lastArmed = { session: s, bus: p.bus };
   }
   s.buffers[i] = 'armed';
   yield* b.arm({ va: s.rxVa(i), bus, session: s, index: i, token });
   return true;
+}
+
+/** Planted bug wrongBufferDma: the bus address of the buffer last armed for another session (the record still names this session's). */
+function wrongBus(d: Driver, s: Session): number | undefined {
+  const last = d.lastArmed;
+  return d.config.unsafe?.wrongBufferDma && last && last.session !== s ? last.bus : undefined;
 }
 
 // Shared by every domain that imports this module: frozen, so none can change it for the others.

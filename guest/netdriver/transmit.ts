@@ -80,7 +80,8 @@ function* transmitOne(d: Driver, s: Session): GuestCode<boolean> {
     payloadBus = p.bus + (payloadOffset % PAGE_BYTES);
     token = p.token;
   }
-  const frame = { session: s, cookie: req.cookie, header, length: req.length, payloadVa: s.txVa(payloadOffset), payloadBus, token };
+  const headerBus = d.config.unsafe?.skipHeaderCopy && token !== undefined ? payloadBus - headerBytes : undefined;
+  const frame = { session: s, cookie: req.cookie, header, length: req.length, payloadVa: s.txVa(payloadOffset), payloadBus, token, headerBus };
   s.txInFlight++;
   yield* d.guard(s, b.transmit(frame));
   if (s.dead) {

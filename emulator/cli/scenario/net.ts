@@ -71,7 +71,7 @@ export class CompositionError extends Error {
  * Test-only switches that turn a defence off, so a red-team test (test/security/) can show it
  * sees the attack the defence stops. No product code sets them.
  */
-export interface UnsafeOptions extends Pick<UnsafeSwitches, 'transmitInListOrder' | 'mapBeforeZero'> {
+export interface UnsafeOptions extends Pick<UnsafeSwitches, 'transmitInListOrder' | 'mapBeforeZero' | 'skipHeaderCopy' | 'writableRxBuffers' | 'wrongBufferDma' | 'exchangeBeforeUnpin'> {
   /** Stacks get the driver's endpoint with full rights (receive included): attack 1. */
   stacksReceiveOnDriverEndpoint?: boolean;
   /** Clients' banks carry the `limits` right, and overcommitted limits are not refused: attack 4. */
@@ -107,6 +107,8 @@ export interface NetOptions {
   body?: (i: number, probe: Probe) => DomainBody | undefined;
   /** Test-only: defences switched off (see UnsafeOptions). */
   unsafe?: UnsafeOptions;
+  /** Put the card behind the IOMMU (default off). */
+  iommu?: boolean;
 }
 
 export interface Client {
@@ -130,7 +132,7 @@ export interface Net {
 }
 
 export function composeNet(o: NetOptions): Net {
-  const machine = new Machine({ memoryBytes: MEMORY_BYTES, seed: o.seed ?? 1, traceKeep: 0 });
+  const machine = new Machine({ memoryBytes: MEMORY_BYTES, seed: o.seed ?? 1, traceKeep: 0, iommu: o.iommu ?? false });
   const wire = createWire(machine);
   const card = attachCard(machine, wire, { mac: CARD_MAC });
   o.onWire?.(wire, machine);
@@ -158,7 +160,10 @@ export function composeNet(o: NetOptions): Net {
     // Only what was given: the driver spreads its config over its defaults, so an explicit undefined would erase one.
     ...(o.hybridThreshold !== undefined && { hybridThreshold: o.hybridThreshold }),
     ...(o.pinLimit !== undefined && { pinLimit: o.pinLimit }),
-    unsafe: { transmitInListOrder: unsafe.transmitInListOrder, mapBeforeZero: unsafe.mapBeforeZero, leaveRegionsUnclaimed: unsafe.driverLeavesRegionsUnclaimed, abandonFailedSetups: unsafe.driverAbandonsFailedSetups },
+    unsafe: {
+      transmitInListOrder: unsafe.transmitInListOrder, mapBeforeZero: unsafe.mapBeforeZero, leaveRegionsUnclaimed: unsafe.driverLeavesRegionsUnclaimed, abandonFailedSetups: unsafe.driverAbandonsFailedSetups,
+      skipHeaderCopy: unsafe.skipHeaderCopy, writableRxBuffers: unsafe.writableRxBuffers, wrongBufferDma: unsafe.wrongBufferDma, exchangeBeforeUnpin: unsafe.exchangeBeforeUnpin,
+    },
   };
   const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: netDriver(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank, DRIVER_BANK_RIGHTS), kernel.cap(space), kernel.cap(ep)] });
   const clients: Client[] = [];

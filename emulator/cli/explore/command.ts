@@ -1,0 +1,138 @@
+// `reloaded explore`: sweep a scenario's critical window one offset per cycle (or --step),
+// list the scenarios (--list), rerun one offset (--at, the replay of a violation) or the
+// probe alone (--probe), run one shard of a sweep (--shard K/N) and merge shards' JSON
+// reports (`explore merge`). Exit 0 when no violation was seen, 1 when one was, 2 for bad
+// arguments.
+
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { integer, shard } from '../options.js';
+import { BUG_NAMES, BUGS, isBugName, type BugName } from './bugs.js';
+import { explore } from './explore.js';
+import { UsageError } from './plan.js';
+import { progressBar } from './progress.js';
+import { formatSweep, mergeSweeps, MergeError, type Shard, type SweepReport } from './report.js';
+import type { Scenario, ScenarioConfig } from './scenario.js';
+import { scenarioNamed, SCENARIOS } from './scenarios/index.js';
+
+export const EXIT_VIOLATION = 1;
+export const EXIT_USAGE = 2;
+
+interface SweepFlags {
+  list?: boolean;
+  seed: number;
+  bug?: string;
+  from?: number;
+  to?: number;
+  step?: number;
+  at?: number;
+  probe?: boolean;
+  shard?: Shard;
+  workers: number;
+  json?: boolean;
+}
+
+export function exploreCommand(): Command {
+  const cmd = new Command('explore')
+    .description('sweep every cycle of a scenario\'s critical window with an adversarial action, checking every invariant after every event')
+    .argument('[scenario]', 'scenario to sweep (--list names them)')
+    .option('--list', 'list the scenarios and the planted bugs')
+    .option('--seed <n>', 'run seed', integer(0), 1)
+    .option('--bug <name>', `plant a known defect (${BUG_NAMES.join(', ')})`)
+    .option('--from <cycle>', 'first offset (default: the window\'s first cycle)', integer(0))
+    .option('--to <cycle>', 'last offset (default: the window\'s last cycle)', integer(0))
+    .option('--step <n>', 'cycles between offsets', integer(1), 1)
+    .option('--at <cycle>', 'run one offset (what a violation\'s replay line does)', integer(0))
+    .option('--probe', 'run only the probe (the scenario without its action)')
+    .addOption(new Option('--shard <K/N>', 'run the K-th of N contiguous slices of the sweep').argParser(shard))
+    .option('--workers <n>', 'worker threads (one per core unless given)', integer(1, 256), Math.max(1, availableParallelism()))
+    .option('--json', 'print the report as JSON (no progress bar)')
+    .action((name: string | undefined, o: SweepFlags) => exploreAction(name, o));
+  cmd
+    .command('merge')
+    .description('merge the JSON reports of shards of one sweep into the report of the whole sweep')
+    .argument('<files...>', 'JSON reports (--json output of --shard runs)')
+    .option('--json', 'print the merged report as JSON')
+    // --json may come after the files, where the parent command would take it as its own.
+    .action((files: string[], o: { json?: boolean }, c: Command) => mergeAction(files, { json: o.json ?? c.parent?.opts().json }));
+  return cmd;
+}
+
+function listing(): string {
+  const width = Math.max(...SCENARIOS.map((s) => s.name.length), ...BUG_NAMES.map((b) => b.length));
+  return [
+    'scenarios:',
+    ...SCENARIOS.map((s) => `  ${s.name.padEnd(width)}  ${s.summary}`),
+    '',
+    'planted bugs (--bug), each with the scenario that must catch it:',
+    ...BUG_NAMES.map((b) => `  ${b.padEnd(width)}  ${BUGS[b].summary} [${BUGS[b].caughtBy}]`),
+  ].join('\n');
+}
+
+function scenarioOf(name: string | undefined): Scenario {
+  if (name === undefined) throw new UsageError(`name a scenario (reloaded explore --list shows them)`);
+  const sc = scenarioNamed(name);
+  if (!sc) throw new UsageError(`no scenario '${name}'; there are: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  return sc;
+}
+
+function bugOf(name: string | undefined): BugName | undefined {
+  if (name === undefined) return undefined;
+  if (!isBugName(name)) throw new UsageError(`--bug: no planted bug '${name}'; there are: ${BUG_NAMES.join(', ')}`);
+  return name;
+}
+
+async function exploreAction(name: string | undefined, o: SweepFlags): Promise<void> {
+  await usage(async () => {
+    if (o.list) return console.log(listing());
+    const sc = scenarioOf(name);
+    const config: ScenarioConfig = { seed: o.seed, bug: bugOf(o.bug) };
+    if (o.at !== undefined && (o.from !== undefined || o.to !== undefined || o.shard)) throw new UsageError('--at runs one offset: it does not go with --from, --to or --shard');
+    const bar = o.json || o.probe ? undefined : progressBar(`${sc.name}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''}`);
+    const span = o.at !== undefined ? { from: o.at, to: o.at } : { from: o.from, to: o.to, step: o.step };
+    const report = await explore(sc, config, { ...span, shard: o.shard, workers: o.workers, probeOnly: o.probe, progress: bar?.update });
+    bar?.stop();
+    finishWith(o, report);
+  });
+}
+
+function finishWith(o: { json?: boolean }, r: SweepReport): void {
+  console.log(o.json ? JSON.stringify(r, null, 2) : formatSweep(r));
+  if (!r.ok) process.exitCode = EXIT_VIOLATION;
+}
+
+async function mergeAction(files: string[], o: { json?: boolean }): Promise<void> {
+  await usage(() => {
+    const reports = files.map((f) => {
+      let text: string;
+      try {
+        text = readFileSync(f, 'utf8');
+      } catch (e) {
+        throw new UsageError(`${f}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+      try {
+        return JSON.parse(text) as SweepReport;
+      } catch {
+        throw new UsageError(`${f}: not a JSON report`);
+      }
+    });
+    try {
+      finishWith(o, mergeSweeps(reports));
+    } catch (e) {
+      if (e instanceof MergeError || e instanceof RangeError) throw new UsageError(e.message);
+      throw e;
+    }
+  });
+}
+
+/** Run an action; a UsageError is a message on stderr and exit code 2. */
+async function usage(body: () => unknown): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`reloaded explore: ${e.message}`);
+    process.exitCode = EXIT_USAGE;
+  }
+}

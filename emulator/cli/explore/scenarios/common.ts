@@ -1,0 +1,79 @@
+// What the explorer's scenarios share: when traffic starts (every session open well before),
+// the checks every scenario ends with (the driver alive, no frame lost silently, the
+// neighbour's traffic still flowing), and how a frame's fate and a session's fate are named.
+
+import { DELIVER_COPIED, DELIVER_EXCHANGED, DELIVER_FLIPPED } from '../../../../guest/session/layout.js';
+import { driverAlive } from '../../scenario/records.js';
+import { ScenarioError, type ExploreWorld } from '../scenario.js';
+import { frameTo, sendAt } from '../world.js';
+
+/** Cycle at which a scenario's traffic starts: both sessions open by then (3 ms at 133 MHz; checked). */
+export const TRAFFIC_AT = 400_000;
+/** Cycles after the window (or the action) during which every event is still checked: the driver has long noticed a revocation by then. */
+export const SETTLE = 200_000;
+/** A 1514-byte frame: the largest Ethernet frame without FCS, the longest reception. */
+export const FULL_FRAME = 1514;
+/**
+ * The neighbour's frames, sent after the window to show its traffic still flows: four, of 200
+ * to 203 bytes (the length tells them apart), 40,000 cycles apart. The first one or two may
+ * land in buffers the dead session left armed in the card (the driver replaces those only
+ * where the card is not about to use them), so the verdict asks for the last two.
+ */
+const NEIGHBOUR_FRAMES = [200, 201, 202, 203] as const;
+const NEIGHBOUR_GAP = 40_000;
+const NEIGHBOUR_TAG = 0x77;
+
+/** Throw unless every session is open now (a scenario's traffic needs them). */
+export function expectOpen(w: ExploreWorld): void {
+  const status = w.clients.map((c) => c.probe.status ?? 'opening');
+  if (status.some((s) => s !== 'open')) throw new ScenarioError(`sessions not open at cycle ${w.machine.now} (${status.join(', ')}): the scenario's traffic starts too early`);
+}
+
+/** Schedule the neighbour's frames to `client` from `cycle` on (commonVerdict expects the last two delivered). */
+export function sendNeighbourFrames(w: ExploreWorld, client: number, cycle: number): void {
+  NEIGHBOUR_FRAMES.forEach((length, k) => sendAt(w, cycle + k * NEIGHBOUR_GAP, frameTo(client, length, NEIGHBOUR_TAG)));
+}
+
+/** Cycle by which the neighbour's frames have all been sent, from `cycle`. */
+export function neighbourFramesEnd(cycle: number): number {
+  return cycle + NEIGHBOUR_FRAMES.length * NEIGHBOUR_GAP;
+}
+
+/** Which of the neighbour's frames reached its ring. */
+function neighbourDelivered(w: ExploreWorld, client: number): boolean[] {
+  return NEIGHBOUR_FRAMES.map((length) => w.deliveries.some((d) => d.client === client && d.length === length));
+}
+
+/** How many of the neighbour's frames were dropped, in words ('' when none). */
+export function neighbourLoss(w: ExploreWorld, client: number): string {
+  const lost = neighbourDelivered(w, client).filter((ok) => !ok).length;
+  return lost === 0 ? '' : `; client ${client + 1} lost ${lost} of ${NEIGHBOUR_FRAMES.length} later frames`;
+}
+
+/** The checks of every scenario: the driver still serves, and the neighbour's traffic flows again (its last two frames arrived). */
+export function commonVerdict(w: ExploreWorld, neighbour: number): string[] {
+  const bad: string[] = [];
+  if (!driverAlive(w)) bad.push(`driver down: ${w.driverDomain.state}${w.driverDomain.thread?.error ? ` (${String(w.driverDomain.thread.error)})` : ''}`);
+  const got = neighbourDelivered(w, neighbour);
+  if (!got[got.length - 1] || !got[got.length - 2]) bad.push(`8 liveness: client ${neighbour + 1}'s last frames after the window were not delivered (${got.map((ok) => (ok ? 'delivered' : 'dropped')).join(', ')})`);
+  return bad;
+}
+
+/** Frames the driver counted as dropped, by reason ("revoked ×1"), or undefined when none. */
+export function drops(w: ExploreWorld): string | undefined {
+  const d = w.view.driver;
+  if (!d) return undefined;
+  const counted = Object.entries(d.counters.dropped).filter(([, n]) => n > 0);
+  return counted.length === 0 ? undefined : counted.map(([r, n]) => (n === 1 ? r : `${r} ×${n}`)).join(', ');
+}
+
+export function howName(how: number): string {
+  return how === DELIVER_COPIED ? 'copied' : how === DELIVER_FLIPPED ? 'flipped' : how === DELIVER_EXCHANGED ? 'exchanged' : `how ${how}`;
+}
+
+/** What became of client `client`'s session: closed by the driver, or still served. */
+export function sessionFate(w: ExploreWorld, client: number): string {
+  const d = w.view.driver;
+  if (d?.sessions.some((s) => s.badge === client + 1)) return 'session still open';
+  return w.clients[client]!.probe.session ? 'session closed' : 'no session';
+}

@@ -1,0 +1,133 @@
+// The explorer's two kinds of run (DESIGN.md §7, cycle sweeps). The probe runs a scenario
+// without its action, checking every invariant after every event from the first cycle to
+// the last, and finds the critical window through the scenario's observers. An offset run
+// replays the same scenario up to the offset without checks (that prefix is the probe's, the
+// run being a pure function of its config), performs the action at the first preemption
+// point at or after the offset, and checks every invariant after every event from then until
+// the window (and a settling time after it) has passed; the rest of the run goes unchecked
+// up to its end, where the full check (with the zero-before-reuse scan) and the scenario's
+// own checks run once, and the scenario names the outcome.
+
+import type { Net } from '../scenario/net.js';
+import { violations } from '../scenario/checks.js';
+import { ScenarioError, type Scenario, type ScenarioConfig } from './scenario.js';
+
+/** The first violation a run saw: the cycle of the check that saw it, and what it said. */
+export interface Violation {
+  readonly cycle: number;
+  readonly messages: readonly string[];
+}
+
+export interface ProbeResult {
+  /** The critical window, both ends inclusive. */
+  readonly window: { readonly from: number; readonly to: number };
+  /** Clock events inside the window. */
+  readonly events: number;
+  /** Clock events checked in the whole probe run. */
+  readonly checked: number;
+  readonly violation: Violation | undefined;
+  readonly outcome: string;
+}
+
+export interface OffsetResult {
+  readonly offset: number;
+  /** The cycle at which the action took effect (the first preemption point at or after the offset). */
+  readonly acted: number;
+  readonly outcome: string;
+  readonly violation: Violation | undefined;
+}
+
+/** Something that reports the invariant violations present now; called after every checked event. */
+export interface Checker {
+  check(): readonly string[];
+}
+
+/** The checker the explorer uses: every invariant of DESIGN.md §6 the composition checks (checks.ts). */
+export function newChecker(w: Net): Checker {
+  return { check: () => violations(w) };
+}
+
+/** Checks after every event while on; remembers the first violation. */
+class EventChecks {
+  first: Violation | undefined;
+  checked = 0;
+  private readonly checker: Checker;
+
+  constructor(private readonly w: Net) {
+    this.checker = newChecker(w);
+  }
+
+  /** Check after every clock event and every return from the kernel (a kernel operation can change state between two events). */
+  on(): void {
+    this.w.machine.clock.afterEvent = () => this.now();
+    this.w.machine.cpu.afterKernelExit = () => this.now();
+  }
+
+  off(): void {
+    this.w.machine.clock.afterEvent = undefined;
+    this.w.machine.cpu.afterKernelExit = undefined;
+  }
+
+  now(): void {
+    this.checked++;
+    if (this.first) return;
+    const bad = this.checker.check();
+    if (bad.length > 0) this.first = { cycle: this.w.machine.now, messages: bad };
+  }
+
+  /** Run `body`; an exception out of the machine (the kernel's own assertion, a device's) is the run's violation, not the explorer's end. */
+  surviving(body: () => void): void {
+    try {
+      body();
+    } catch (e) {
+      if (e instanceof ScenarioError) throw e;
+      this.first ??= { cycle: this.w.machine.now, messages: [`crash: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`] };
+    }
+  }
+
+  /** The end-of-run check: every invariant with the zero scan, and the scenario's own. */
+  final(extra: readonly string[]): void {
+    if (this.first) return;
+    const bad = [...violations(this.w, true), ...extra];
+    if (bad.length > 0) this.first = { cycle: this.w.machine.now, messages: bad };
+  }
+}
+
+export function probe(sc: Scenario, c: ScenarioConfig): ProbeResult {
+  const w = sc.build(c);
+  const windowSeen = sc.watchWindow(w);
+  const cycles: number[] = [];
+  const checks = new EventChecks(w);
+  checks.on();
+  w.machine.clock.afterEvent = (cycle) => {
+    cycles.push(cycle);
+    checks.now();
+  };
+  checks.surviving(() => w.machine.runUntil(sc.end));
+  checks.off();
+  checks.final(sc.verdict(w, false));
+  const { from, to } = windowSeen();
+  if (from === undefined || to === undefined || to < from) {
+    throw new ScenarioError(`${sc.name}: the probe run found no window (${sc.windowIs}): from ${from ?? 'never'} to ${to ?? 'never'}`);
+  }
+  const events = cycles.filter((t) => t >= from && t <= to).length;
+  return { window: { from, to }, events, checked: checks.checked, violation: checks.first, outcome: sc.outcome(w, false) };
+}
+
+export function runOffset(sc: Scenario, c: ScenarioConfig, window: ProbeResult['window'], offset: number): OffsetResult {
+  const w = sc.build(c);
+  w.machine.runUntil(offset);
+  const acted = w.machine.now;
+  const checks = new EventChecks(w);
+  checks.surviving(() => {
+    checks.on();
+    sc.act(w);
+    checks.now(); // the action has returned: everything must hold again
+    w.machine.runUntil(Math.max(window.to, acted) + sc.settle);
+    checks.off();
+    w.machine.runUntil(sc.end);
+  });
+  checks.off();
+  checks.final(sc.verdict(w, true));
+  return { offset, acted, outcome: sc.outcome(w, true), violation: checks.first };
+}

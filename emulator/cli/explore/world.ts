@@ -1,0 +1,42 @@
+// Building a scenario's world: the product's composition (scenario/net.ts) with the planted
+// bug's switches, a frame source on the wire as the peer, and an event source for the
+// scenario's scheduled traffic. Every scenario builds through here, so a bug reaches every
+// layer it names and nothing else.
+
+import { FrameSource } from '../../../devices/peers/source.js';
+import { ipv4Frame } from '../../../guest/net/build.js';
+import { CARD_MAC, composeNet, ipOf, PEER_IP, PEER_MAC, type NetOptions } from '../scenario/net.js';
+import { bugSwitches } from './bugs.js';
+import type { Delivery, ExploreWorld, ScenarioConfig } from './scenario.js';
+
+export type WorldOptions = Omit<NetOptions, 'onWire' | 'seed' | 'unsafe'>;
+
+export function buildWorld(c: ScenarioConfig, o: WorldOptions): ExploreWorld {
+  const bug = bugSwitches(c.bug);
+  let peer: FrameSource | undefined;
+  const net = composeNet({
+    ...o,
+    seed: c.seed,
+    kernel: { ...o.kernel, unsafe: { ...o.kernel?.unsafe, ...bug.kernel } },
+    unsafe: bug.net,
+    onWire: (wire) => (peer = new FrameSource(wire, 'peer')),
+  });
+  const deliveries: Delivery[] = [];
+  net.view.onDeliver = (e) => deliveries.push({ client: e.session.badge - 1, buffer: e.buffer, length: e.length, how: e.how, cycle: net.machine.now });
+  return Object.assign(net, { peer: peer!, traffic: net.machine.eventSource('explore-traffic'), deliveries });
+}
+
+/** A frame from the peer to client `k`: an IPv4 datagram of `length` bytes on the wire (14 of Ethernet header), filled with `tag`. */
+export function frameTo(k: number, length: number, tag: number): Uint8Array {
+  return ipv4Frame({ dstMac: CARD_MAC, srcMac: PEER_MAC, src: PEER_IP, dst: ipOf(k), payload: new Uint8Array(length - 34).fill(tag) });
+}
+
+/** A frame from client `k` to the peer, `length` bytes on the wire, filled with `tag`. */
+export function frameFrom(k: number, length: number, tag: number): Uint8Array {
+  return ipv4Frame({ dstMac: PEER_MAC, srcMac: CARD_MAC, src: ipOf(k), dst: PEER_IP, payload: new Uint8Array(length - 34).fill(tag) });
+}
+
+/** Send `frame` from the peer at `cycle`. */
+export function sendAt(w: ExploreWorld, cycle: number, frame: Uint8Array): void {
+  w.traffic.at(cycle, () => w.peer.send(frame));
+}
