@@ -4,6 +4,7 @@
 // layer it names and nothing else.
 
 import { FrameSource } from '../../../devices/peers/source.js';
+import { PAGE_BYTES } from '../../../guest/session/layout.js';
 import { ipv4Frame } from '../../../guest/net/build.js';
 import { CARD_MAC, composeNet, ipOf, PEER_IP, PEER_MAC, type NetOptions } from '../scenario/net.js';
 import { bugSwitches } from './bugs.js';
@@ -39,4 +40,16 @@ export function frameFrom(k: number, length: number, tag: number): Uint8Array {
 /** Send `frame` from the peer at `cycle`. */
 export function sendAt(w: ExploreWorld, cycle: number, frame: Uint8Array): void {
   w.traffic.at(cycle, () => w.peer.send(frame));
+}
+
+/**
+ * Write `bytes` at `va` of client `k`'s space, as stores of its stack would: only where its
+ * space maps the page writable (a revoked or read-only page would fault), all within one page.
+ */
+export function storeAs(w: ExploreWorld, k: number, va: number, bytes: Uint8Array): void {
+  const page = va - (va % PAGE_BYTES);
+  if (va + bytes.length > page + PAGE_BYTES) throw new RangeError(`storeAs: ${bytes.length} bytes at 0x${va.toString(16)} cross a page`);
+  const m = w.kernel.mappings(w.clients[k]!.space).find((x) => x.va === page);
+  if (!m?.writable) return;
+  w.machine.memory.bytes.set(bytes, m.frame * PAGE_BYTES + (va - page));
 }

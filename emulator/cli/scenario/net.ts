@@ -17,6 +17,7 @@
 
 import { attachCard, createWire } from '../../../devices/attach.js';
 import type { Ne2kCard } from '../../../devices/ne2k/card.js';
+import type { FaultRates } from '../../../devices/wire/faults.js';
 import type { Wire } from '../../../devices/wire/wire.js';
 import { Machine } from '../../machine/machine.js';
 import type { DomainBody } from '../../../guest/kernel/api/context.js';
@@ -109,6 +110,8 @@ export interface NetOptions {
   unsafe?: UnsafeOptions;
   /** Put the card behind the IOMMU (default off). */
   iommu?: boolean;
+  /** Faults the wire injects (default none). */
+  faults?: FaultRates;
 }
 
 export interface Client {
@@ -133,7 +136,7 @@ export interface Net {
 
 export function composeNet(o: NetOptions): Net {
   const machine = new Machine({ memoryBytes: MEMORY_BYTES, seed: o.seed ?? 1, traceKeep: 0, iommu: o.iommu ?? false });
-  const wire = createWire(machine);
+  const wire = createWire(machine, { faults: o.faults });
   const card = attachCard(machine, wire, { mac: CARD_MAC });
   o.onWire?.(wire, machine);
   const kernel = bootKernel(machine, o.kernel);

@@ -50,10 +50,20 @@ export function neighbourLoss(w: ExploreWorld, client: number): string {
   return lost === 0 ? '' : `; client ${client + 1} lost ${lost} of ${NEIGHBOUR_FRAMES.length} later frames`;
 }
 
-/** The checks of every scenario: the driver still serves, and the neighbour's traffic flows again (its last two frames arrived). */
-export function commonVerdict(w: ExploreWorld, neighbour: number): string[] {
+/** The driver's own checks: it still serves, and it accounted for every frame the card received (delivered, or dropped and counted). */
+export function driverVerdict(w: ExploreWorld): string[] {
   const bad: string[] = [];
   if (!driverAlive(w)) bad.push(`driver down: ${w.driverDomain.state}${w.driverDomain.thread?.error ? ` (${String(w.driverDomain.thread.error)})` : ''}`);
+  const d = w.view.driver;
+  const accounted = d ? d.counters.delivered + Object.values(d.counters.dropped).reduce((a, b) => a + b, 0) : 0;
+  const received = w.card.totals.received;
+  if (accounted < received) bad.push(`lost frames: the card received ${received} frames, the driver delivered or counted as dropped ${accounted}`);
+  return bad;
+}
+
+/** The checks of every scenario: the driver's (driverVerdict), and the neighbour's traffic flows again (its last two frames arrived). */
+export function commonVerdict(w: ExploreWorld, neighbour: number): string[] {
+  const bad = driverVerdict(w);
   const got = neighbourDelivered(w, neighbour);
   if (!got[got.length - 1] || !got[got.length - 2]) bad.push(`8 liveness: client ${neighbour + 1}'s last frames after the window were not delivered (${got.map((ok) => (ok ? 'delivered' : 'dropped')).join(', ')})`);
   return bad;

@@ -14,7 +14,7 @@ import { REGION_VA } from '../../../../guest/apps/raw-stack.js';
 import { sendOnTrigger } from '../../../../guest/apps/trigger-sender.js';
 import { ipOf } from '../../scenario/net.js';
 import { ScenarioError, type ExploreWorld, type Scenario } from '../scenario.js';
-import { buildWorld, frameFrom, frameTo, sendAt } from '../world.js';
+import { buildWorld, frameFrom, frameTo, sendAt, storeAs } from '../world.js';
 import { commonVerdict, expectOpen, FULL_FRAME, neighbourFramesEnd, neighbourLoss, sendNeighbourFrames, sessionFate, SETTLE, TRAFFIC_AT } from './common.js';
 
 const FRAME_TAG = 0x3c;
@@ -78,14 +78,6 @@ function transmitScenario(s: Spec): Scenario {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** Write `bytes` at `va` of client `k`'s space, as a store of the stack would (refused unless it maps the page writable). */
-function storeAs(w: ExploreWorld, k: number, va: number, bytes: Uint8Array): void {
-  const page = va - (va % PAGE_BYTES);
-  const m = w.kernel.mappings(w.clients[k]!.space).find((x) => x.va === page);
-  if (!m?.writable) return; // no longer the stack's to write (revoked, or never): a store would fault
-  w.machine.memory.bytes.set(bytes, m.frame * PAGE_BYTES + (va - page));
 }
 
 export const revokeDuringTx = transmitScenario({
