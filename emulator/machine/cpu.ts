@@ -449,6 +449,7 @@ export class Cpu {
       return n;
     }
     const bytes = mem.bytes;
+    if (writes) mem.noteWrite(dpa, n);
     switch (kind) {
       case 'read':
         buf!.set(bytes.subarray(dpa, dpa + n), bufOff);

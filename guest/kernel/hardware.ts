@@ -56,6 +56,11 @@ export class Hardware {
     this.machine.cpu.zeroSync(frame * FRAME_SIZE, FRAME_SIZE, true);
   }
 
+  /** Whether a frame is certainly zero without looking at it: RAM the machine made, never written (memory.ts). */
+  frameKnownZero(frame: number): boolean {
+    return this.machine.memory.knownZero(frame);
+  }
+
   /** Host-side look at a frame, for invariant checks only (charges nothing). */
   frameIsZero(frame: number): boolean {
     const b = this.machine.memory.bytes;

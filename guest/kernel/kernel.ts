@@ -220,8 +220,9 @@ export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel 
     writablePins: new Int32Array(count), pinEpoch: new Float64Array(count), reserveBank: new Array<Bank | undefined>(count).fill(undefined),
     timeouts: machine.eventSource('kernel-timeouts'), irqMask: 0xffff, turns: new Map(), quantum: machine.config.cpuHz / tickHz, nextId: 1, nextToken: 1, counters: newCounters(), busViolations: [],
   };
-  // Zero before reuse starts at boot: RAM handed over by another platform may hold anything.
-  for (let f = reserved; f < count; f++) if (!hw.frameIsZero(f)) hw.zeroFrame(f);
+  // Zero before reuse starts at boot: RAM handed over by another platform may hold anything;
+  // RAM the machine made itself and nobody wrote is zero without a look (memory.ts).
+  for (let f = reserved; f < count; f++) if (!hw.frameKnownZero(f) && !hw.frameIsZero(f)) hw.zeroFrame(f);
   hw.enablePaging(kernelPd * FRAME_SIZE);
   const cpu = hw.cpu;
   cpu.scheduler = () => pick(k);
