@@ -68,7 +68,7 @@ export class PhysicalMemory {
     this.bind(bytes ?? new Uint8Array(size));
   }
 
-  /** The RAM bytes (address = index). Host code that writes them directly must call noteWrite. */
+  /** The RAM bytes (address = index), to read. Host code writes through set, fill or the writers below (they note the write). */
   get bytes(): Uint8Array {
     return this.ram;
   }
@@ -155,6 +155,18 @@ export class PhysicalMemory {
   write32(a: number, v: number): void {
     this.noteWrite(a, 4);
     this.view.setUint32(a, v >>> 0, true);
+  }
+
+  /** Host code: copy `data` into RAM at `addr` (must lie in RAM). */
+  set(data: ArrayLike<number>, addr: number): void {
+    if (data.length > 0) this.noteWrite(addr, data.length);
+    this.ram.set(data, addr);
+  }
+
+  /** Host code: fill [start, end) of RAM with `value`. */
+  fill(value: number, start: number, end: number): void {
+    if (end > start) this.noteWrite(start, end - start);
+    this.ram.fill(value, start, end);
   }
 
   /** Zero one 4 KiB frame. */
