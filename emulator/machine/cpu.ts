@@ -96,6 +96,12 @@ export class Cpu {
   readonly observers = new Set<CpuObserver>();
   /** Cycles spent halted with nothing to run. */
   idleCycles = 0;
+  /**
+   * Entries into supervisor mode (system calls, interrupts, page faults): the only way kernel
+   * code runs on this CPU, so a reader that saw the same count twice knows no kernel code ran
+   * in between (an incremental invariant check skips the kernel's records then).
+   */
+  supervisorEntries = 0;
   /** Supervisor handler for a hardware interrupt vector. */
   onInterrupt: ((vector: number) => void) | undefined;
   /** Supervisor handler for a page fault; return true if it resolved it (the access retries). */
@@ -104,8 +110,8 @@ export class Cpu {
   onThreadExit: ((thread: Thread) => void) | undefined;
   /** Picks the next thread to run; the default is round-robin over runnable threads. */
   scheduler: (() => Thread | undefined) | undefined;
-  /** Times the run loop has resumed a thread. */
-  private resumes = 0;
+  /** Times the run loop has resumed a thread: unchanged means no guest code ran in between. */
+  resumes = 0;
   /** `resumes` when a thread last reached a preemption point of the CPU's generators (reachPoint). */
   private pointAt = -1;
   private preemptRequested = false;
@@ -251,6 +257,7 @@ export class Cpu {
   }
 
   private inSupervisor<T>(fn: () => T): T {
+    this.supervisorEntries++;
     const prev = this.mode;
     this.mode = 'supervisor';
     try {

@@ -34,6 +34,8 @@ export interface KernelState {
   readonly frames: FrameTable;
   /** Per frame: live pins that let the device write it (pin.ts). */
   readonly writablePins: Int32Array;
+  /** The frames whose pin count is above 0 (pin.ts keeps it), so that a check at every instant visits only them. */
+  readonly pinned: Set<number>;
   /** Per frame: its allocation epoch when its pin count last rose from 0. */
   readonly pinEpoch: Float64Array;
   /**
