@@ -55,8 +55,11 @@ export class PhysicalMemory {
   private readonly journals: WriteJournal[] = [];
   private own: boolean;
 
-  /** @param bytes existing RAM to wrap (another platform's, such as v86's), else fresh zeroed RAM. */
-  constructor(readonly size: number, bytes?: Uint8Array) {
+  /**
+   * @param bytes existing RAM to wrap (another platform's, such as v86's), else fresh zeroed RAM.
+   * @param pool where fresh RAM may come from: a buffer a finished machine gave back, zeroed.
+   */
+  constructor(readonly size: number, bytes?: Uint8Array, pool?: RamPool) {
     if (!Number.isSafeInteger(size) || size <= 0 || size % FRAME_SIZE !== 0) {
       throw new RangeError(`memory size must be a positive multiple of ${FRAME_SIZE} bytes, got ${size}`);
     }
@@ -65,7 +68,21 @@ export class PhysicalMemory {
     this.marks = new Uint8Array(size / FRAME_SIZE);
     this.touched = new Uint8Array(size / FRAME_SIZE);
     this.own = bytes === undefined;
-    this.bind(bytes ?? new Uint8Array(size));
+    this.bind(bytes ?? pool?.take(size) ?? new Uint8Array(size));
+  }
+
+  /**
+   * @internal RamPool.give: zero what was written, hand the buffer over and keep no RAM (any
+   * later access throws). Only the machine's own RAM can be given back.
+   */
+  surrender(): Uint8Array {
+    if (!this.own) throw new Error('only RAM the machine made can be given back, not wrapped RAM');
+    const ram = this.ram;
+    for (let f = 0; f < this.touched.length; f++) if (this.touched[f] === 1) ram.fill(0, f * FRAME_SIZE, (f + 1) * FRAME_SIZE);
+    this.ram = new Uint8Array(0);
+    this.view = new DataView(this.ram.buffer);
+    this.own = false;
+    return ram;
   }
 
   /** The RAM bytes (address = index), to read. Host code writes through set, fill or the writers below (they note the write). */
@@ -173,5 +190,28 @@ export class PhysicalMemory {
   zeroFrame(frame: number): void {
     this.noteWrite(frame * FRAME_SIZE, FRAME_SIZE);
     this.ram.fill(0, frame * FRAME_SIZE, (frame + 1) * FRAME_SIZE);
+  }
+}
+
+/**
+ * RAM buffers of machines that are done, for new machines of the same size: a cycle sweep
+ * builds one machine per offset, and zeroing only the frames the last run wrote is cheaper
+ * than allocating (and collecting) all of RAM each time. A buffer given back is zero again,
+ * so the new machine's RAM is as fresh (known zero, memory.ts) as a new buffer.
+ */
+export class RamPool {
+  private readonly spare = new Map<number, Uint8Array[]>();
+
+  /** A zeroed buffer of `size` bytes, if one was given back. */
+  take(size: number): Uint8Array | undefined {
+    return this.spare.get(size)?.pop();
+  }
+
+  /** Give back the RAM of a machine that will not run again; the memory keeps none (any later access throws). */
+  give(memory: PhysicalMemory): void {
+    const ram = memory.surrender();
+    const list = this.spare.get(ram.length);
+    if (list) list.push(ram);
+    else this.spare.set(ram.length, [ram]);
   }
 }

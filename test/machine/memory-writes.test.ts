@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../emulator/machine/machine.js';
-import { FRAME_SIZE, PhysicalMemory } from '../../emulator/machine/memory.js';
+import { FRAME_SIZE, PhysicalMemory, RamPool } from '../../emulator/machine/memory.js';
 import { CR0_PG, PTE_P, PTE_RW } from '../../emulator/machine/paging.js';
 import { bootKernel } from '../../guest/kernel/kernel.js';
 
@@ -55,5 +55,21 @@ describe('physical memory write tracking', () => {
     const k = bootKernel(m);
     expect(m.memory.read8(0x200000 + 5)).toBe(0);
     expect(k.checkInvariants({ zeroScan: true })).toEqual([]);
+  });
+
+  it('a RAM pool hands a finished machine\'s buffer to the next one zeroed, and the finished machine keeps none', () => {
+    const pool = new RamPool();
+    const a = new Machine({ memoryBytes: 1 << 20 }, pool);
+    a.memory.fill(0x5a, 0x3000, 0x5000);
+    a.cpu.storePhys(0x8000, 4, 0xdeadbeef);
+    const buffer = a.memory.bytes;
+    pool.give(a.memory);
+    expect(() => a.memory.read32(0x8000)).toThrow(RangeError);
+    const b = new Machine({ memoryBytes: 1 << 20 }, pool);
+    expect(b.memory.bytes.buffer === buffer.buffer).toBe(true); // the same buffer, zero again
+    expect(buffer.every((x) => x === 0)).toBe(true);
+    expect([b.memory.knownZero(3), b.memory.knownZero(8), b.memory.tracksWrites]).toEqual([true, true, true]);
+    expect(new Machine({ memoryBytes: 2 << 20 }, pool).memory.bytes.buffer === buffer.buffer).toBe(false); // only for the same size
+    expect(() => pool.give(new PhysicalMemory(16 * FRAME_SIZE, new Uint8Array(16 * FRAME_SIZE)))).toThrow(/wrapped RAM/);
   });
 });

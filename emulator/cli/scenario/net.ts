@@ -19,7 +19,7 @@ import { attachCard, createWire } from '../../../devices/attach.js';
 import type { Ne2kCard } from '../../../devices/ne2k/card.js';
 import type { Wire } from '../../../devices/wire/wire.js';
 import { Machine } from '../../machine/machine.js';
-import { FRAME_SIZE } from '../../machine/memory.js';
+import { FRAME_SIZE, type RamPool } from '../../machine/memory.js';
 import type { DomainBody } from '../../../guest/kernel/api/context.js';
 import type { Bank } from '../../../guest/kernel/banks.js';
 import { R_DESTROY, R_FREE, R_QUERY, R_WRITE } from '../../../guest/kernel/caps.js';
@@ -112,6 +112,8 @@ export interface NetOptions {
    * less RAM is less to allocate. Too little for the banks' limits is a CompositionError.
    */
   memoryBytes?: number;
+  /** Where the RAM buffer may come from: a sweep gives each finished machine's RAM back to it (memory.ts RamPool). */
+  ram?: RamPool;
   /** Test-only: defences switched off (see UnsafeOptions). */
   unsafe?: UnsafeOptions;
 }
@@ -150,7 +152,7 @@ export function composeNet(o: NetOptions): Net {
   if (Number.isSafeInteger(memoryBytes) && memoryBytes / FRAME_SIZE < kernelFrames + 16 && !unsafe.clientsChangeLimits) {
     throw refuse(`memoryBytes ${memoryBytes} does not even hold the kernel's ${kernelFrames} frames (${(kernelFrames + reserved) * FRAME_SIZE} would do)`);
   }
-  const machine = new Machine({ memoryBytes, seed: o.seed ?? 1, traceKeep: 0 });
+  const machine = new Machine({ memoryBytes, seed: o.seed ?? 1, traceKeep: 0 }, o.ram);
   const wire = createWire(machine);
   const card = attachCard(machine, wire, { mac: CARD_MAC });
   o.onWire?.(wire, machine);
