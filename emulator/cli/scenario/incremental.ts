@@ -45,8 +45,8 @@
 //     appears; a write that lands in a free frame anyway is in the journal.
 //   items 4 and 5 (isolation.ts): inputs are the untrusted spaces' tables, kernel records,
 //     the trusted domains, the runnable set and the receive buffers; rerun when any changed.
-// Reads that bypass the journal (host code writing memory.bytes itself) are outside this:
-// such code must call memory.noteWrite. Kernel records changed by host code directly (a test
+// Writes that bypass the journal (host code writing memory.bytes itself, not through set,
+// fill or the writers) are outside this. Kernel records changed by host code directly (a test
 // poking the frame table) are seen at the next kernel entry.
 
 import { checkAccounting, checkDma, checkPins, checkReverseMap, checkSpace, checkTlb, checkZero } from '../../../guest/kernel/invariants.js';
