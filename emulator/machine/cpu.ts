@@ -96,6 +96,12 @@ export class Cpu {
   readonly observers = new Set<CpuObserver>();
   /** Cycles spent halted with nothing to run. */
   idleCycles = 0;
+  /**
+   * Entries into supervisor mode (system calls, interrupts, page faults): the only way kernel
+   * code runs on this CPU, so a reader that saw the same count twice knows no kernel code ran
+   * in between (an incremental invariant check skips the kernel's records then).
+   */
+  supervisorEntries = 0;
   /** Supervisor handler for a hardware interrupt vector. */
   onInterrupt: ((vector: number) => void) | undefined;
   /** Supervisor handler for a page fault; return true if it resolved it (the access retries). */
@@ -106,8 +112,8 @@ export class Cpu {
   afterKernelExit: (() => void) | undefined;
   /** Picks the next thread to run; the default is round-robin over runnable threads. */
   scheduler: (() => Thread | undefined) | undefined;
-  /** Times the run loop has resumed a thread. */
-  private resumes = 0;
+  /** Times the run loop has resumed a thread: unchanged means no guest code ran in between. */
+  resumes = 0;
   /** `resumes` when a thread last reached a preemption point of the CPU's generators (reachPoint). */
   private pointAt = -1;
   private preemptRequested = false;
@@ -253,6 +259,7 @@ export class Cpu {
   }
 
   private inSupervisor<T>(fn: () => T): T {
+    this.supervisorEntries++;
     const prev = this.mode;
     this.mode = 'supervisor';
     try {
@@ -451,6 +458,7 @@ export class Cpu {
       return n;
     }
     const bytes = mem.bytes;
+    if (writes) mem.noteWrite(dpa, n);
     switch (kind) {
       case 'read':
         buf!.set(bytes.subarray(dpa, dpa + n), bufOff);

@@ -9,7 +9,7 @@ import { Cpu } from './cpu.js';
 import { DmaEngine } from './dma.js';
 import { Iommu } from './iommu.js';
 import type { IrqLine } from './irq.js';
-import { PhysicalMemory } from './memory.js';
+import { PhysicalMemory, type RamPool } from './memory.js';
 import { Mmu } from './mmu.js';
 import { Pic } from './pic.js';
 import { Pit } from './pit.js';
@@ -32,11 +32,12 @@ export class Machine {
   readonly dma: DmaEngine;
   readonly cpu: Cpu;
 
-  constructor(opts: MachineOptions = {}) {
+  /** @param ram where the RAM buffer may come from (a sweep's pool of finished machines' RAM, memory.ts). */
+  constructor(opts: MachineOptions = {}, ram?: RamPool) {
     const c = (this.config = machineConfig(opts));
     this.trace = new Trace(c.traceKeep);
     this.random = new PrngFactory(c.seed);
-    this.memory = new PhysicalMemory(c.memoryBytes);
+    this.memory = new PhysicalMemory(c.memoryBytes, undefined, ram);
     this.mmu = new Mmu(this.memory, this.cache, c.costs);
     // Event-source ranks follow this creation order: timer, then DMA, then devices as attached.
     this.pic = new Pic(this.clock, this.trace);

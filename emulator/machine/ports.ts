@@ -16,8 +16,12 @@ export interface PortDevice {
 const PORT_COUNT = 0x10000;
 const ALL_ONES: Record<PortWidth, number> = { 1: 0xff, 2: 0xffff, 4: 0xffffffff };
 
+/** Ports per page of the owner table: a page is made when a device first claims a port in it. */
+const PAGE = 0x100;
+
 export class PortBus {
-  private readonly owners: (PortDevice | undefined)[] = new Array(PORT_COUNT).fill(undefined);
+  /** Owner of each port, in pages of 256 (a machine claims a few ranges: no 64 K-entry table per machine). */
+  private readonly pages: ((PortDevice | undefined)[] | undefined)[] = new Array(PORT_COUNT / PAGE).fill(undefined);
 
   /** Claim ports [base, base+count) for `device`; overlapping claims are configuration errors. */
   claim(base: number, count: number, device: PortDevice): void {
@@ -25,28 +29,28 @@ export class PortBus {
       throw new RangeError(`${device.name}: bad port range 0x${base.toString(16)}+${count}`);
     }
     for (let p = base; p < base + count; p++) {
-      const other = this.owners[p];
+      const other = this.owner(p);
       if (other) throw new Error(`${device.name}: port 0x${p.toString(16)} already claimed by ${other.name}`);
     }
-    for (let p = base; p < base + count; p++) this.owners[p] = device;
+    for (let p = base; p < base + count; p++) (this.pages[p >>> 8] ??= new Array<PortDevice | undefined>(PAGE).fill(undefined))[p & 0xff] = device;
   }
 
   release(device: PortDevice): void {
-    for (let p = 0; p < PORT_COUNT; p++) if (this.owners[p] === device) this.owners[p] = undefined;
+    for (const page of this.pages) if (page) for (let i = 0; i < PAGE; i++) if (page[i] === device) page[i] = undefined;
   }
 
   owner(port: number): PortDevice | undefined {
-    return this.owners[port & 0xffff];
+    return this.pages[(port & 0xffff) >>> 8]?.[port & 0xff];
   }
 
   read(port: number, width: PortWidth): number {
-    const dev = this.owners[port & 0xffff];
+    const dev = this.owner(port);
     if (!dev) return ALL_ONES[width];
     return dev.portRead(port & 0xffff, width) & ALL_ONES[width];
   }
 
   write(port: number, value: number, width: PortWidth): void {
-    const dev = this.owners[port & 0xffff];
+    const dev = this.owner(port);
     if (dev) dev.portWrite(port & 0xffff, value & ALL_ONES[width], width);
   }
 }

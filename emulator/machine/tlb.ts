@@ -26,6 +26,8 @@ class TlbArray {
   readonly base: Float64Array;
   readonly flags: Uint8Array;
   private readonly victim: Uint8Array;
+  /** Fills, invalidations and flushes so far: equal counts mean equal contents. */
+  changes = 0;
 
   constructor(readonly sets: number) {
     this.tag = new Int32Array(sets * WAYS).fill(INVALID);
@@ -43,6 +45,7 @@ class TlbArray {
   }
 
   insert(vpn: number, base: number, flags: number): number {
+    this.changes++;
     let i = this.find(vpn);
     if (i < 0) i = this.freeWay(vpn % this.sets);
     if (i < 0) {
@@ -64,11 +67,14 @@ class TlbArray {
 
   invalidate(vpn: number): void {
     const i = this.find(vpn);
-    if (i >= 0) this.tag[i] = INVALID;
+    if (i < 0) return;
+    this.tag[i] = INVALID;
+    this.changes++;
   }
 
   flush(): void {
     this.tag.fill(INVALID);
+    this.changes++;
   }
 
   count(): number {
@@ -115,5 +121,10 @@ export class Tlb {
 
   get size(): number {
     return this.small.count() + this.large.count();
+  }
+
+  /** Changes of either array so far (fills, invalidations, flushes): unchanged means the same entries. */
+  get changes(): number {
+    return this.small.changes + this.large.changes;
   }
 }

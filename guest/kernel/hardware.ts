@@ -59,8 +59,9 @@ export class Hardware {
     this.machine.cpu.zeroSync(frame * FRAME_SIZE, FRAME_SIZE, true);
   }
 
-  /** Host-side look at a frame, for invariant checks only (charges nothing). */
+  /** Host-side look at a frame, for invariant checks only (charges nothing); RAM the machine made and nobody wrote is zero without a look (memory.ts). */
   frameIsZero(frame: number): boolean {
+    if (this.machine.memory.knownZero(frame)) return true;
     const b = this.machine.memory.bytes;
     const w = new Uint32Array(b.buffer, b.byteOffset + frame * FRAME_SIZE, FRAME_SIZE / 4);
     for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;

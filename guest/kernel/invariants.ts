@@ -4,12 +4,15 @@
 // are compared with them. Items 4 and 5 by frame identity, which need the composition's word
 // on whom to trust and what is a receive buffer, are isolation.ts. Reads are host-side peeks
 // and charge no cycles. Returns the violations (empty when all hold).
+// The parts are exported for a checker that reruns only those whose inputs changed since
+// its last call (emulator/cli/scenario/incremental.ts); their order in checkInvariants is
+// the order of the violations it returns.
 
 import { FRAME_SIZE } from '../../emulator/machine/memory.js';
 import { PTE_P, PTE_RW, PTE_US, pdeIndex, pteIndex } from '../../emulator/machine/paging.js';
 import type { Bank } from './banks.js';
 import type { KObject } from './objects.js';
-import { entryFrame, walkPresent } from './pagewalk.js';
+import { entryFrame, walkPresent, type Walk } from './pagewalk.js';
 import { isCurrent, mappingVa, pdeAddress, pteAddress, type PageTable, type Space } from './spaces.js';
 import type { KernelState } from './state.js';
 
@@ -37,12 +40,12 @@ export function checkInvariants(k: KernelState, opts: InvariantOptions = {}): st
   for (const s of spaces) checkSpace(k, s, bad);
   checkReverseMap(k, bad);
   checkTlb(k, spaces, bad);
-  if (opts.zeroScan !== false) checkZero(k, bad);
+  if (opts.zeroScan !== false) for (let f = 0; f < k.frames.state.length; f++) checkZero(k, f, bad);
   return bad;
 }
 
 /** Item 1: what the bus observer saw, and the IOMMU maps only pinned frames. */
-function checkDma(k: KernelState, bad: string[]): void {
+export function checkDma(k: KernelState, bad: string[]): void {
   for (const v of k.busViolations) bad.push(`1 dma: ${v}`);
   const iommu = k.hw.machine.iommu;
   if (!iommu.enabled) return;
@@ -55,7 +58,7 @@ function checkDma(k: KernelState, bad: string[]): void {
 }
 
 /** Item 2: a pinned frame is never free or reused; pin counts equal the live tokens. */
-function checkPins(k: KernelState, bad: string[]): void {
+export function checkPins(k: KernelState, bad: string[]): void {
   const fr = k.frames;
   let promised = 0;
   // Tokens per frame, and those of them that let the device write (typed arrays: this runs at every check).
@@ -84,10 +87,14 @@ function checkPins(k: KernelState, bad: string[]): void {
   if (fr.freeCount < fr.pinReserve) bad.push(`2 pin: ${fr.freeCount} free frames for ${fr.pinReserve} promised`);
 }
 
-/** Item 2 at any instant: every pinned frame is allocated or quarantined, and not reallocated since its pin. */
+/**
+ * Item 2 at any instant: every pinned frame is allocated or quarantined, and not reallocated
+ * since its pin. It runs after every event inside a kernel operation, so it visits only the
+ * pinned frames (state.ts `pinned`, which pin.ts keeps), in frame order.
+ */
 function checkPinnedFrames(k: KernelState, bad: string[]): void {
   const fr = k.frames;
-  for (let f = 0; f < fr.state.length; f++) {
+  for (const f of [...k.pinned].sort((a, b) => a - b)) {
     if (fr.pins[f] === 0) continue;
     if (fr.state[f] !== 'allocated' && fr.state[f] !== 'quarantined') bad.push(`2 pin: pinned frame ${f} is ${fr.state[f]}`);
     if (k.pinEpoch[f] !== fr.epoch[f]) bad.push(`2 pin: pinned frame ${f} reallocated since its pin`);
@@ -119,7 +126,7 @@ function framesOf(o: KObject): number[] {
  * (pin.ts), usage + reserved stays within the limit on every chain, frames have one owner.
  * Returns the live spaces.
  */
-function checkAccounting(k: KernelState, bad: string[]): Space[] {
+export function checkAccounting(k: KernelState, bad: string[]): Space[] {
   const spaces: Space[] = [];
   const held = new Map<number, KObject>();
   const pinsBelow = new Map<Bank, number>();
@@ -159,16 +166,17 @@ function checkAccounting(k: KernelState, bad: string[]): Space[] {
 /**
  * Items 3 and 5 in memory: every recorded table and mapping is present; every present PDE of
  * a live space is a table the kernel made, and every present PTE in it is recorded, maps a
- * live page's frame, with the recorded rights.
+ * live page's frame, with the recorded rights. `walk` reads the space's tables (by default
+ * from memory now; a RecordedWalk while none of its frames was written).
  */
-function checkSpace(k: KernelState, s: Space, bad: string[]): void {
+export function checkSpace(k: KernelState, s: Space, bad: string[], walk: Walk = (pde, pte) => walkPresent(k.hw, s.pd, pde, pte)): void {
   const hw = k.hw;
   for (const t of s.tables.values()) {
     if ((hw.peek32(pdeAddress(s, t.pdIndex)) & PTE_P) === 0) bad.push(`3 revocation: space #${s.id} table ${t.pdIndex} not in its directory`);
     else for (const m of t.mappings.values()) if ((hw.peek32(pteAddress(t, m.index)) & PTE_P) === 0) bad.push(`3 revocation: space #${s.id} va 0x${mappingVa(m).toString(16)} recorded but not present`);
   }
   let t: PageTable | undefined;
-  walkPresent(hw, s.pd, (i, pde) => {
+  walk((i, pde) => {
     t = s.tables.get(i);
     if (!t || entryFrame(pde) !== t.frame) {
       bad.push(`3 revocation: space #${s.id} PDE ${i} = 0x${(pde >>> 0).toString(16)} is not a table the kernel made`);
@@ -189,7 +197,7 @@ function checkSpace(k: KernelState, s: Space, bad: string[]): void {
 }
 
 /** Item 3 in the reverse map: no frame is still reverse-mapped into a dead space. */
-function checkReverseMap(k: KernelState, bad: string[]): void {
+export function checkReverseMap(k: KernelState, bad: string[]): void {
   for (let f = 0; f < k.frames.rmap.length; f++) {
     const rmap = k.frames.rmap[f]!;
     if (rmap.size === 0) continue; // most frames: no iterator made for them
@@ -202,7 +210,7 @@ function checkReverseMap(k: KernelState, bad: string[]): void {
  * space (same frame), and grants no more than the page tables do now: a writable entry needs
  * R/W in both the PDE and the PTE, a user entry needs U/S in both (the TLB caches their AND).
  */
-function checkTlb(k: KernelState, spaces: Space[], bad: string[]): void {
+export function checkTlb(k: KernelState, spaces: Space[], bad: string[]): void {
   const cur = spaces.find((s) => isCurrent(k.hw, s));
   for (const e of k.hw.machine.mmu.tlb.cachedFrames()) {
     const t = cur?.tables.get(pdeIndex(e.va));
@@ -219,8 +227,8 @@ function checkTlb(k: KernelState, spaces: Space[], bad: string[]): void {
   }
 }
 
-/** Item 7: free frames are zero, so nobody's old bytes reach a new owner. */
-function checkZero(k: KernelState, bad: string[]): void {
+/** Item 7 for frame `f`: a free frame is zero, so nobody's old bytes reach a new owner. */
+export function checkZero(k: KernelState, f: number, bad: string[]): void {
   // A free frame is zero unless it is marked dirty (then allocate() zeroes it before anyone gets it).
-  for (let f = 0; f < k.frames.state.length; f++) if (k.frames.state[f] === 'free' && k.frames.dirty[f] === 0 && !k.hw.frameIsZero(f)) bad.push(`7 zero: free frame ${f} is not zero and not marked dirty`);
+  if (k.frames.state[f] === 'free' && k.frames.dirty[f] === 0 && !k.hw.frameIsZero(f)) bad.push(`7 zero: free frame ${f} is not zero and not marked dirty`);
 }

@@ -18,7 +18,7 @@
 import { PTE_RW, PTE_US } from '../../emulator/machine/paging.js';
 import type { Bank } from './banks.js';
 import type { Domain } from './domains.js';
-import { entryFrame, walkPresent } from './pagewalk.js';
+import { entryFrame, walkPresent, type Walk } from './pagewalk.js';
 import type { Space } from './spaces.js';
 import type { KernelState } from './state.js';
 
@@ -29,10 +29,11 @@ export interface IsolationOptions {
   readonly receiveBuffers: ReadonlySet<number>;
 }
 
-export function checkIsolation(k: KernelState, o: IsolationOptions): string[] {
+/** `walkOf` reads a space's tables: by default from memory now (see RecordedWalk in pagewalk.ts). */
+export function checkIsolation(k: KernelState, o: IsolationOptions, walkOf: (s: Space) => Walk = (s) => (pde, pte) => walkPresent(k.hw, s.pd, pde, pte)): string[] {
   const bad: string[] = [];
   for (const [space, domains] of untrustedSpaces(k, o.trusted)) {
-    walkPresent(k.hw, space.pd, (i, pde) => {
+    walkOf(space)((i, pde) => {
       if (entryFrame(pde) < k.frames.state.length) return true;
       bad.push(`4 isolation: space #${space.id} PDE ${i} points outside RAM`);
       return false;
@@ -62,7 +63,7 @@ function outsideTree(k: KernelState, f: number, bank: Bank | undefined): string 
 }
 
 /** The spaces of runnable untrusted domains, each with those domains, in domain order. */
-function untrustedSpaces(k: KernelState, trusted: readonly Domain[]): Map<Space, Domain[]> {
+export function untrustedSpaces(k: KernelState, trusted: readonly Domain[]): Map<Space, Domain[]> {
   const spaces = new Map<Space, Domain[]>();
   for (const d of k.domains) {
     if (trusted.includes(d) || (d.state !== 'ready' && d.state !== 'waiting')) continue;

@@ -27,6 +27,7 @@ import { checkIsolation, type IsolationOptions } from './isolation.js';
 import { mapInSpace } from './map.js';
 import type { KObject } from './objects.js';
 import type { Page } from './pages.js';
+import type { Walk } from './pagewalk.js';
 import { pin, unpin } from './pin.js';
 import { destroyBank, freeObject, revokePage } from './revoke.js';
 import { pick } from './sched.js';
@@ -172,8 +173,8 @@ export class Kernel {
   }
 
   /** DESIGN.md §6 items 4 and 5 from the frame table, for the domains the composition does not trust (isolation.ts). */
-  checkIsolation(opts: IsolationOptions): string[] {
-    return checkIsolation(this.state, opts);
+  checkIsolation(opts: IsolationOptions, walkOf?: (s: Space) => Walk): string[] {
+    return checkIsolation(this.state, opts, walkOf);
   }
 
   /** Throws with every violation listed, if any. */
@@ -218,10 +219,11 @@ export function bootKernel(machine: Machine, config: KernelConfig = {}): Kernel 
   };
   const k: KernelState = {
     hw, unsafe, frames, primeBank, kernelPd, domains: [], byThread: new Map(), devprivs: [], irqOwners: new Map(),
-    writablePins: new Int32Array(count), pinEpoch: new Float64Array(count), reserveBank: new Array<Bank | undefined>(count).fill(undefined),
-    timeouts: machine.eventSource('kernel-timeouts'), irqMask: 0xffff, turns: new Map(), quantum: machine.config.cpuHz / tickHz, nextId: 1, nextToken: 1, counters: newCounters(), busViolations: [],
+    writablePins: new Int32Array(count), pinned: new Set(), pinEpoch: new Float64Array(count), reserveBank: new Array<Bank | undefined>(count).fill(undefined),
+    timeouts: machine.eventSource('kernel-timeouts'), irqMask: 0xffff, turns: new Map(), quantum: machine.config.cpuHz / tickHz, nextId: 1, nextToken: 1, counters: newCounters(), busViolations: [], quietEntries: 0,
   };
-  // Zero before reuse starts at boot: RAM handed over by another platform may hold anything.
+  // Zero before reuse starts at boot: RAM handed over by another platform may hold anything;
+  // RAM the machine made itself and nobody wrote is zero without a look (memory.ts).
   for (let f = reserved; f < count; f++) if (!hw.frameIsZero(f)) hw.zeroFrame(f);
   hw.enablePaging(kernelPd * FRAME_SIZE);
   const cpu = hw.cpu;

@@ -60,6 +60,7 @@ export function pin(k: KernelState, dp: DevPriv, page: Page, pageRights: number,
   }
   k.hw.compute(k.hw.costs.pinStep);
   if (first) {
+    k.pinned.add(f);
     k.pinEpoch[f] = k.frames.epoch[f]!;
     k.reserveBank[f] = bank;
   }
@@ -91,6 +92,7 @@ export function unpin(k: KernelState, dp: DevPriv, tokenId: number): Result {
   k.counters.unpins++;
   k.hw.record('kernel.unpin', f, tokenId, remaining);
   if (remaining === 0) {
+    k.pinned.delete(f);
     const reserveBank = k.reserveBank[f]!;
     k.reserveBank[f] = undefined;
     if (k.frames.state[f] === 'quarantined') k.frames.release(f);

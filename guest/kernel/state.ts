@@ -44,6 +44,8 @@ export interface KernelState {
   readonly frames: FrameTable;
   /** Per frame: live pins that let the device write it (pin.ts). */
   readonly writablePins: Int32Array;
+  /** The frames whose pin count is above 0 (pin.ts keeps it), so that a check at every instant visits only them. */
+  readonly pinned: Set<number>;
   /** Per frame: its allocation epoch when its pin count last rose from 0. */
   readonly pinEpoch: Float64Array;
   /**
@@ -75,6 +77,12 @@ export interface KernelState {
   readonly timeouts: EventSource;
   /** Violations the DMA bus observer saw as they happened (DESIGN.md §6 item 1). */
   readonly busViolations: string[];
+  /**
+   * Supervisor entries that were system calls changing no record the invariants read: frames,
+   * banks and their objects, mappings, pins (syscalls.ts RECORDS_UNCHANGED). The incremental
+   * checks skip their record-based parts across these (emulator/cli/scenario/incremental.ts).
+   */
+  quietEntries: number;
 }
 
 export interface KernelCounters {

@@ -60,8 +60,18 @@ const TARGET: Record<Op | 'reply', string> = {
   in: 'devpriv', out: 'devpriv', bindIrq: 'devpriv', ackIrq: 'devpriv', pin: 'devpriv', unpin: 'devpriv',
 };
 
+/**
+ * Operations that change no frame, bank, object, mapping, pin or IOMMU entry: capabilities in
+ * slots, IPC, notifications, queries, ports and interrupt routing. Whatever their arguments or
+ * outcome (a refusal changes nothing either), only domain states, slots, queues and devices
+ * move. The incremental invariant checks rely on this list (state.ts quietEntries); an
+ * operation added to it wrongly is caught by test/security/incremental-checks.test.ts.
+ */
+const RECORDS_UNCHANGED: ReadonlySet<string> = new Set(['copy', 'drop', 'identify', 'query', 'call', 'send', 'recv', 'reply', 'signal', 'wait', 'poll', 'in', 'out', 'bindIrq', 'ackIrq']);
+
 export function syscall(k: KernelState, d: Domain, slot: unknown, op: unknown, rawArgs: unknown): Out {
   k.counters.syscalls++;
+  if (typeof op === 'string' && RECORDS_UNCHANGED.has(op)) k.quietEntries++;
   k.hw.compute(k.hw.costs.syscallDecode);
   if (typeof op !== 'string' || !Object.hasOwn(TARGET, op)) return err('bad-arg');
   // Read every argument exactly once, as plain data (args.ts: no domain code runs), before checking any of them.

@@ -28,7 +28,7 @@ function build() {
 
 function queueTx(m: Machine, len: number): Uint8Array {
   const frame = testFrame(PEER_MAC, len, 3);
-  m.memory.bytes.set(frame, PAYLOAD);
+  m.memory.set(frame, PAYLOAD);
   m.memory.write32(TX_RING + R.DESC_ADDR, PAYLOAD);
   m.memory.write32(TX_RING + R.DESC_CTRL, (len | R.CTRL_SOF | R.CTRL_EOF) >>> 0);
   m.memory.write32(TX_RING + R.DESC_STATUS, R.STATUS_OWN);

@@ -32,7 +32,7 @@ function build(machine: MachineOptions = {}) {
   const peer = new FrameSource(wire, 'peer');
   startBusMaster(m, { ringBase: 0x8000, bufBase: 0x10000, count: 1, bufSize: 2048, tx: { base: TX_RING, count: 8 } });
   const frame = testFrame(PEER_MAC, LEN, 11);
-  m.memory.bytes.set(frame, PAYLOAD);
+  m.memory.set(frame, PAYLOAD);
   m.memory.write32(TX_RING + R.DESC_ADDR, PAYLOAD);
   m.memory.write32(TX_RING + R.DESC_CTRL, (LEN | R.CTRL_SOF | R.CTRL_EOF) >>> 0);
   m.memory.write32(TX_RING + R.DESC_STATUS, R.STATUS_OWN);

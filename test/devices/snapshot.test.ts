@@ -44,7 +44,7 @@ describe('card snapshot', () => {
     const b = build();
     b.machine.cpu.cycle = X;
     b.machine.clock.now = X;
-    b.machine.memory.bytes.set(mem);
+    b.machine.memory.set(mem, 0);
     b.card.restoreState(state);
     b.machine.runUntil(X + 100_000);
 

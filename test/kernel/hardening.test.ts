@@ -25,14 +25,14 @@ describe('memory operations refuse hostile operands (finding 1)', () => {
     const pages = at.map((va, i) => {
       const p = kernel.allocPage(bank);
       kernel.map(space, va, p, true);
-      machine.memory.bytes.fill(0x10 + i, p.frame * PAGE, (p.frame + 1) * PAGE);
+      machine.memory.fill(0x10 + i, p.frame * PAGE, (p.frame + 1) * PAGE);
       return p;
     });
     const victimBank = kernel.createBank(kernel.primeBank, 10);
     const victimSpace = kernel.allocSpace(victimBank);
     const victim = kernel.allocPage(victimBank);
     kernel.map(victimSpace, 0x1000, victim, true);
-    machine.memory.bytes.fill(0x99, victim.frame * PAGE, (victim.frame + 1) * PAGE);
+    machine.memory.fill(0x99, victim.frame * PAGE, (victim.frame + 1) * PAGE);
     const frames = [...pages.map((p) => p.frame), victim.frame];
     const snapshot = () => frames.map((f) => machine.memory.bytes.slice(f * PAGE, (f + 1) * PAGE));
     return { kernel, machine, bank, space, pages, frames, snapshot };

@@ -20,7 +20,7 @@ describe('zero before reuse (item 7)', () => {
     const bank = kernel.createBank(kernel.primeBank, 10);
     const page = kernel.allocPage(bank);
     const frame = page.frame;
-    machine.memory.bytes.fill(0x5a, frame * 4096, frame * 4096 + 4096);
+    machine.memory.fill(0x5a, frame * 4096, frame * 4096 + 4096);
     expect(kernel.free(bank, page).ok).toBe(true);
     expectZeroedWhenReused(kernel, frame);
     expect(kernel.state.hw.frameIsZero(frame)).toBe(false); // the destroy did not pay for zeroing

@@ -108,7 +108,7 @@ describe('CPU memory access', () => {
     const { m, pt } = pagedMachine();
     pt.map(0x1000, 0x200000, RW | US);
     pt.map(0x2000, 0x201000, RW | US);
-    m.memory.bytes.set(Uint8Array.from({ length: 256 }, (_, i) => i), 0x200000);
+    m.memory.set(Uint8Array.from({ length: 256 }, (_, i) => i), 0x200000);
     let yields = 0;
     const accesses: CpuAccess[] = [];
     m.cpu.observers.add((a) => accesses.push(a));
@@ -127,7 +127,7 @@ describe('CPU memory access', () => {
     const { m, pt } = pagedMachine();
     pt.map(0x1000, 0x200000, RW | US);
     // RFC 1071 §3 example bytes: 00 01 f2 03 f4 f5 f6 f7 -> sum 0xddf2.
-    m.memory.bytes.set([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7], 0x200000);
+    m.memory.set([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7], 0x200000);
     let sum = 0;
     run(m, 'u', 'user', function* () {
       sum = yield* m.cpu.checksum(0x1000, 8);
@@ -140,7 +140,7 @@ describe('CPU bulk operations with hostile operands', () => {
   it('a negative linear address wraps at 2^32 and never spills into the next physical frame', () => {
     const { m, pt } = pagedMachine();
     pt.map(0xfffff000, 0x200000, RW | US);
-    m.memory.bytes.fill(0x77, 0x201000, 0x202000); // the frame after the mapped one
+    m.memory.fill(0x77, 0x201000, 0x202000); // the frame after the mapped one
     m.cpu.onPageFault = () => false;
     let err: unknown;
     run(m, 'u', 'user', function* () {

@@ -113,7 +113,7 @@ describe('DMA engine errors and IOMMU', () => {
     const beats = beatCycles(0, 0x8000, 128);
     // Between beat 3 and beat 4, fill the buffer with 0xEE.
     m.clock.runUntil(beats[3]!.cycle);
-    m.memory.bytes.fill(0xee, 0x8000, 0x8080);
+    m.memory.fill(0xee, 0x8000, 0x8080);
     m.clock.runUntilIdle();
     expect(Array.from(got!.data.subarray(0, 16))).toEqual(new Array(16).fill(0));
     expect(Array.from(got!.data.subarray(16))).toEqual(new Array(112).fill(0xee));

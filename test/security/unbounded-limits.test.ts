@@ -116,6 +116,16 @@ describe('attack 4: unbounded limits', () => {
     expect(framesReserved(CLIENTS, CLIENT_BANK_FRAMES)).toBeLessThanOrEqual(FREE); // the defaults fit
   });
 
+  it('RAM sized to the composition: 4 MiB holds the driver and two clients; too little is refused, naming memoryBytes', () => {
+    const w = world({ mode: 'busmaster', strategy: 'copy', stacks: 2, memoryBytes: 4 << 20 });
+    expect(w.machine.memory.frames).toBe(1024);
+    runUntilOpen(w);
+    expect(w.clients.map((c) => c.probe.status)).toEqual(['open', 'open']);
+    expect(() => world({ mode: 'busmaster', strategy: 'copy', stacks: 2, memoryBytes: 2 << 20 })).toThrow(/need 443 frames; the machine has 255 free after boot with memoryBytes 2097152 \(2867200 would do\)/);
+    expect(() => world({ mode: 'busmaster', strategy: 'copy', stacks: 2, memoryBytes: 1 << 20 })).toThrow(CompositionError);
+    expect(() => world({ mode: 'busmaster', strategy: 'copy', stacks: 2, memoryBytes: 1 << 20 })).toThrow(/memoryBytes 1048576 does not even hold the kernel's 257 frames/);
+  });
+
   for (const [what, limit] of [['the default client limit', CLIENT_BANK_FRAMES], ['all of memory reserved', FULL]] as const) {
     it(`${what}: the hostile cannot raise its limits; every neighbour opens, transmits, and allocates its whole limit`, () => {
       const { w, taken, neighbours } = attack(limit);

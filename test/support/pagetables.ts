@@ -17,7 +17,7 @@ export class PageTables {
   ) {
     this.nextFrame = firstFrame + 1;
     this.cr3 = firstFrame * 4096;
-    mem.bytes.fill(0, this.cr3, this.cr3 + 4096);
+    mem.fill(0, this.cr3, this.cr3 + 4096);
   }
   readonly cr3: number;
 
@@ -35,7 +35,7 @@ export class PageTables {
     let pde = this.mem.read32(this.pdeAddr(va));
     if ((pde & PTE_P) === 0) {
       const pt = this.nextFrame++ * 4096;
-      this.mem.bytes.fill(0, pt, pt + 4096);
+      this.mem.fill(0, pt, pt + 4096);
       pde = pt | PTE_P | pdeFlags;
       this.mem.write32(this.pdeAddr(va), pde);
     }

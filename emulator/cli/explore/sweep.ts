@@ -8,8 +8,9 @@
 // up to its end, where the full check (with the zero-before-reuse scan) and the scenario's
 // own checks run once, and the scenario names the outcome.
 
+import { IncrementalChecks } from '../scenario/incremental.js';
 import type { Net } from '../scenario/net.js';
-import { violations } from '../scenario/checks.js';
+import { retireWorld } from './world.js';
 import { ScenarioError, type Scenario, type ScenarioConfig } from './scenario.js';
 
 /** The first violation a run saw: the cycle of the check that saw it, and what it said. */
@@ -42,9 +43,9 @@ export interface Checker {
   check(): readonly string[];
 }
 
-/** The checker the explorer uses: every invariant of DESIGN.md §6 the composition checks (checks.ts). */
+/** The checker the explorer uses: every invariant of DESIGN.md §6 the composition checks, zero-before-reuse included, rechecking only what changed (incremental.ts). */
 export function newChecker(w: Net): Checker {
-  return { check: () => violations(w) };
+  return new IncrementalChecks(w);
 }
 
 /** Checks after every event while on; remembers the first violation. */
@@ -85,10 +86,10 @@ class EventChecks {
     }
   }
 
-  /** The end-of-run check: every invariant with the zero scan, and the scenario's own. */
+  /** The end-of-run check: every invariant, and the scenario's own. */
   final(extra: readonly string[]): void {
     if (this.first) return;
-    const bad = [...violations(this.w, true), ...extra];
+    const bad = [...this.checker.check(), ...extra];
     if (bad.length > 0) this.first = { cycle: this.w.machine.now, messages: bad };
   }
 }
@@ -111,7 +112,9 @@ export function probe(sc: Scenario, c: ScenarioConfig): ProbeResult {
     throw new ScenarioError(`${sc.name}: the probe run found no window (${sc.windowIs}): from ${from ?? 'never'} to ${to ?? 'never'}`);
   }
   const events = cycles.filter((t) => t >= from && t <= to).length;
-  return { window: { from, to }, events, checked: checks.checked, violation: checks.first, outcome: sc.outcome(w, false) };
+  const outcome = sc.outcome(w, false);
+  retireWorld(w);
+  return { window: { from, to }, events, checked: checks.checked, violation: checks.first, outcome };
 }
 
 export function runOffset(sc: Scenario, c: ScenarioConfig, window: ProbeResult['window'], offset: number): OffsetResult {
@@ -129,5 +132,7 @@ export function runOffset(sc: Scenario, c: ScenarioConfig, window: ProbeResult['
   });
   checks.off();
   checks.final(sc.verdict(w, true));
-  return { offset, acted, outcome: sc.outcome(w, true), violation: checks.first };
+  const outcome = sc.outcome(w, true);
+  retireWorld(w);
+  return { offset, acted, outcome, violation: checks.first };
 }

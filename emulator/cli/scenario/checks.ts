@@ -32,14 +32,18 @@ export function watch(w: Net): Watches {
  * mode) only what must hold at every instant is checked: items 1 and 2.
  */
 export function violations(w: Net, zeroScan = false): string[] {
-  const transfers = w.watch.transfers.violations;
-  if (w.machine.cpu.mode === 'supervisor') return [...w.kernel.checkInvariants({ zeroScan: false, insideKernel: true }), ...transfers];
+  if (w.machine.cpu.mode === 'supervisor') return insideKernelViolations(w);
   return [
     ...w.kernel.checkInvariants({ zeroScan }),
-    ...transfers,
+    ...w.watch.transfers.violations,
     ...w.kernel.checkIsolation({ trusted: trustedDomains(w), receiveBuffers: receiveBufferFrames(w) }),
     ...w.watch.progress.check(),
   ];
+}
+
+/** What must hold at every instant, even inside a kernel operation: items 1 and 2. */
+export function insideKernelViolations(w: Net): string[] {
+  return [...w.kernel.checkInvariants({ zeroScan: false, insideKernel: true }), ...w.watch.transfers.violations];
 }
 
 /**

@@ -20,6 +20,7 @@ import type { Ne2kCard } from '../../../devices/ne2k/card.js';
 import type { FaultRates } from '../../../devices/wire/faults.js';
 import type { Wire } from '../../../devices/wire/wire.js';
 import { Machine } from '../../machine/machine.js';
+import { FRAME_SIZE, type RamPool } from '../../machine/memory.js';
 import type { DomainBody } from '../../../guest/kernel/api/context.js';
 import type { Bank } from '../../../guest/kernel/banks.js';
 import { R_DESTROY, R_FREE, R_QUERY, R_WRITE } from '../../../guest/kernel/caps.js';
@@ -106,6 +107,14 @@ export interface NetOptions {
    * slots (raw-stack.ts STACK_SLOTS) and should report through the probe it is given.
    */
   body?: (i: number, probe: Probe) => DomainBody | undefined;
+  /**
+   * RAM in bytes (default MEMORY_BYTES). A sweep that rebuilds the machine for every cycle
+   * of a window asks for just what its banks reserve (4 MiB holds the driver and 2 clients):
+   * less RAM is less to allocate. Too little for the banks' limits is a CompositionError.
+   */
+  memoryBytes?: number;
+  /** Where the RAM buffer may come from: a sweep gives each finished machine's RAM back to it (memory.ts RamPool). */
+  ram?: RamPool;
   /** Test-only: defences switched off (see UnsafeOptions). */
   unsafe?: UnsafeOptions;
   /** Put the card behind the IOMMU (default off). */
@@ -135,22 +144,29 @@ export interface Net {
 }
 
 export function composeNet(o: NetOptions): Net {
-  const machine = new Machine({ memoryBytes: MEMORY_BYTES, seed: o.seed ?? 1, traceKeep: 0, iommu: o.iommu ?? false });
+  const n = o.stacks ?? 2;
+  const clientFrames = o.clientFrames ?? CLIENT_BANK_FRAMES;
+  const unsafe = o.unsafe ?? {};
+  const reserved = framesReserved(n, clientFrames);
+  const memoryBytes = o.memoryBytes ?? MEMORY_BYTES;
+  const refuse = (free: string) => new CompositionError(
+    `composition refused: the driver's bank (${DRIVER_BANK_FRAMES} frames) and ${n} client banks of ${clientFrames} frames, ` +
+      `with one frame for each bank itself, need ${reserved} frames; ${free}`,
+  );
+  const kernelFrames = Math.ceil((o.kernel?.reservedBytes ?? 1 << 20) / FRAME_SIZE) + 1; // the kernel's low memory and its page directory
+  if (Number.isSafeInteger(memoryBytes) && memoryBytes / FRAME_SIZE < kernelFrames + 16 && !unsafe.clientsChangeLimits) {
+    throw refuse(`memoryBytes ${memoryBytes} does not even hold the kernel's ${kernelFrames} frames (${(kernelFrames + reserved) * FRAME_SIZE} would do)`);
+  }
+  const machine = new Machine({ memoryBytes, seed: o.seed ?? 1, traceKeep: 0, iommu: o.iommu ?? false }, o.ram);
   const wire = createWire(machine, { faults: o.faults });
   const card = attachCard(machine, wire, { mac: CARD_MAC });
   o.onWire?.(wire, machine);
   const kernel = bootKernel(machine, o.kernel);
-  const n = o.stacks ?? 2;
-  const clientFrames = o.clientFrames ?? CLIENT_BANK_FRAMES;
-  const unsafe = o.unsafe ?? {};
   const prime = kernel.primeBank;
   const free = prime.limit - prime.usage - prime.reserved;
-  const reserved = framesReserved(n, clientFrames);
   if (reserved > free && !unsafe.clientsChangeLimits) {
-    throw new CompositionError(
-      `composition refused: the driver's bank (${DRIVER_BANK_FRAMES} frames) and ${n} client banks of ${clientFrames} frames, ` +
-        `with one frame for each bank itself, need ${reserved} frames; the machine has ${free} free after boot`,
-    );
+    const hint = o.memoryBytes === undefined ? '' : ` with memoryBytes ${memoryBytes} (${memoryBytes + (reserved - free) * FRAME_SIZE} would do)`;
+    throw refuse(`the machine has ${free} free after boot${hint}`);
   }
   const driverBank = kernel.createBank(kernel.primeBank, DRIVER_BANK_FRAMES);
   const dp = kernel.devicePrivilege('ne2k', card.ioBase, CARD_PORTS, CARD_IRQ);

@@ -11,7 +11,7 @@ import { buildWorld } from '../world.js';
 import { commonVerdict, neighbourFramesEnd, neighbourLoss, sendNeighbourFrames, SETTLE, TRAFFIC_AT } from './common.js';
 
 const NEIGHBOUR_AT = TRAFFIC_AT;
-const END = neighbourFramesEnd(NEIGHBOUR_AT) + 200_000;
+const END = neighbourFramesEnd(NEIGHBOUR_AT) + 30_000;
 
 export const destroyDuringSetup: Scenario = {
   name: 'destroy-during-setup',

@@ -13,8 +13,8 @@ import { commonVerdict, neighbourFramesEnd, neighbourLoss, sendNeighbourFrames, 
 /** Where the stack maps its page: clear of its session's region (raw-stack.ts REGION_VA). */
 const PAGE_VA = 0x0100_0000;
 const READS = 400;
-const NEIGHBOUR_AT = TRAFFIC_AT + 300_000;
-const END = neighbourFramesEnd(NEIGHBOUR_AT) + 200_000;
+const NEIGHBOUR_AT = TRAFFIC_AT;
+const END = neighbourFramesEnd(NEIGHBOUR_AT) + 30_000;
 
 /** The page the stack mapped at PAGE_VA, as the kernel's records have it. */
 function stackPage(w: ExploreWorld) {

@@ -18,8 +18,8 @@ import { buildWorld, frameFrom, frameTo, sendAt, storeAs } from '../world.js';
 import { commonVerdict, expectOpen, FULL_FRAME, neighbourFramesEnd, neighbourLoss, sendNeighbourFrames, sessionFate, SETTLE, TRAFFIC_AT } from './common.js';
 
 const FRAME_TAG = 0x3c;
-const NEIGHBOUR_AT = TRAFFIC_AT + 600_000;
-const END = neighbourFramesEnd(NEIGHBOUR_AT) + 200_000;
+const NEIGHBOUR_AT = TRAFFIC_AT + 80_000;
+const END = neighbourFramesEnd(NEIGHBOUR_AT) + 30_000;
 /** The Ethernet and IPv4 headers: what the rewrite replaces. */
 const HEADERS = 34;
 
