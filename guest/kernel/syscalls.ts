@@ -65,7 +65,7 @@ const TARGET: Record<Op | 'reply', string> = {
  * slots, IPC, notifications, queries, ports and interrupt routing. Whatever their arguments or
  * outcome (a refusal changes nothing either), only domain states, slots, queues and devices
  * move. The incremental invariant checks rely on this list (state.ts quietEntries); an
- * operation added to it wrongly is caught by test/security/incremental-checks.test.ts.
+ * operation added to it wrongly is caught by test/kernel/quiet-entries.test.ts.
  */
 const RECORDS_UNCHANGED: ReadonlySet<string> = new Set(['copy', 'drop', 'identify', 'query', 'call', 'send', 'recv', 'reply', 'signal', 'wait', 'poll', 'in', 'out', 'bindIrq', 'ackIrq']);
 
