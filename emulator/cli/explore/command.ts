@@ -1,8 +1,8 @@
 // `reloaded explore`: sweep a scenario's critical window one offset per cycle (or --step),
 // list the scenarios (--list), rerun one offset (--at, the replay of a violation) or the
-// probe alone (--probe), run one shard of a sweep (--shard K/N) and merge shards' JSON
-// reports (`explore merge`). Exit 0 when no violation was seen, 1 when one was, 2 for bad
-// arguments.
+// probe alone (--probe), fuzz schedules from seeds (`explore fuzz`), run one shard of either
+// (--shard K/N) and merge shards' JSON reports (`explore merge`). Exit 0 when no violation
+// was seen, 1 when one was, 2 for bad arguments.
 
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -10,7 +10,9 @@ import { Command, Option } from 'commander';
 import { integer, shard } from '../options.js';
 import { BUG_NAMES, BUGS, isBugName, type BugName } from './bugs.js';
 import { explore } from './explore.js';
-import { UsageError } from './plan.js';
+import { formatFuzz, mergeFuzz, summarizeFuzz, type FuzzReport } from './fuzz-report.js';
+import { offsetsOf, UsageError } from './plan.js';
+import { runItems } from './pool.js';
 import { progressBar } from './progress.js';
 import { formatSweep, mergeSweeps, MergeError, type Shard, type SweepReport } from './report.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
@@ -18,6 +20,15 @@ import { scenarioNamed, SCENARIOS } from './scenarios/index.js';
 
 export const EXIT_VIOLATION = 1;
 export const EXIT_USAGE = 2;
+
+interface FuzzFlags {
+  seeds: number;
+  firstSeed: number;
+  bug?: string;
+  shard?: Shard;
+  workers: number;
+  json?: boolean;
+}
 
 interface SweepFlags {
   list?: boolean;
@@ -49,6 +60,16 @@ export function exploreCommand(): Command {
     .option('--workers <n>', 'worker threads (one per core unless given)', integer(1, 256), Math.max(1, availableParallelism()))
     .option('--json', 'print the report as JSON (no progress bar)')
     .action((name: string | undefined, o: SweepFlags) => exploreAction(name, o));
+  cmd
+    .command('fuzz')
+    .description('random schedules (timer rates, arrival times, wire faults, hostile acts by several stacks) from seeds, each run checked after every event')
+    .option('--seeds <n>', 'how many seeds', integer(1, 10_000_000), 100)
+    .option('--first-seed <s>', 'the first seed', integer(0), 1)
+    .option('--bug <name>', 'plant a known defect')
+    .addOption(new Option('--shard <K/N>', 'run the K-th of N contiguous slices of the seeds').argParser(shard))
+    .option('--workers <n>', 'worker threads (one per core unless given)', integer(1, 256), Math.max(1, availableParallelism()))
+    .option('--json', 'print the report as JSON (no progress bar)')
+    .action((o: FuzzFlags, c: Command) => fuzzAction({ ...o, json: o.json ?? c.parent?.opts().json }));
   cmd
     .command('merge')
     .description('merge the JSON reports of shards of one sweep into the report of the whole sweep')
@@ -97,8 +118,19 @@ async function exploreAction(name: string | undefined, o: SweepFlags): Promise<v
   });
 }
 
-function finishWith(o: { json?: boolean }, r: SweepReport): void {
-  console.log(o.json ? JSON.stringify(r, null, 2) : formatSweep(r));
+async function fuzzAction(o: FuzzFlags): Promise<void> {
+  await usage(async () => {
+    const bug = bugOf(o.bug) ?? null;
+    const seeds = offsetsOf({ from: o.firstSeed, to: o.firstSeed + o.seeds - 1, step: 1 }, o.shard ?? null);
+    const bar = o.json ? undefined : progressBar(`fuzz${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''}`);
+    const results = await runItems({ kind: 'fuzz', bug: bug ?? undefined }, seeds, o.workers, (n) => bar?.update(n, seeds.length));
+    bar?.stop();
+    finishWith(o, summarizeFuzz({ firstSeed: o.firstSeed, seeds: o.seeds, bug, shard: o.shard ?? null }, results));
+  });
+}
+
+function finishWith(o: { json?: boolean }, r: SweepReport | FuzzReport): void {
+  console.log(o.json ? JSON.stringify(r, null, 2) : r.kind === 'fuzz' ? formatFuzz(r) : formatSweep(r));
   if (!r.ok) process.exitCode = EXIT_VIOLATION;
 }
 
@@ -111,14 +143,19 @@ async function mergeAction(files: string[], o: { json?: boolean }): Promise<void
       } catch (e) {
         throw new UsageError(`${f}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
+      let r: SweepReport | FuzzReport;
       try {
-        return JSON.parse(text) as SweepReport;
+        r = JSON.parse(text) as SweepReport | FuzzReport;
       } catch {
-        throw new UsageError(`${f}: not a JSON report`);
+        throw new UsageError(`${f}: not JSON`);
       }
+      if (r?.kind !== 'sweep' && r?.kind !== 'fuzz') throw new UsageError(`${f}: not a report of reloaded explore --json`);
+      return r;
     });
     try {
-      finishWith(o, mergeSweeps(reports));
+      const fuzz = reports.filter((r): r is FuzzReport => r.kind === 'fuzz');
+      if (fuzz.length > 0 && fuzz.length < reports.length) throw new UsageError('a fuzz report cannot be merged with sweeps');
+      finishWith(o, fuzz.length > 0 ? mergeFuzz(fuzz) : mergeSweeps(reports as SweepReport[]));
     } catch (e) {
       if (e instanceof MergeError || e instanceof RangeError) throw new UsageError(e.message);
       throw e;

@@ -2,7 +2,7 @@
 // the offsets of the (narrowed, sharded) window, the runs on the workers, the report.
 
 import { offsetsOf, sweepSpan } from './plan.js';
-import { runOffsets } from './pool.js';
+import { runItems } from './pool.js';
 import { summarize, type Shard, type SweepReport } from './report.js';
 import type { Scenario, ScenarioConfig } from './scenario.js';
 import { probe } from './sweep.js';
@@ -25,6 +25,6 @@ export async function explore(sc: Scenario, c: ScenarioConfig, o: ExploreOptions
   const span = o.probeOnly ? { from: pr.window.from, to: pr.window.from, step: 1 } : sweepSpan(pr.window, o, sc.end);
   const shard = o.shard ?? null;
   const offsets = o.probeOnly ? [] : offsetsOf(span, shard);
-  const results = await runOffsets({ scenario: sc.name, config: c, window: pr.window }, offsets, o.workers ?? 1, (n) => o.progress?.(n, offsets.length));
+  const results = await runItems({ kind: 'sweep', scenario: sc.name, config: c, window: pr.window }, offsets, o.workers ?? 1, (n) => o.progress?.(n, offsets.length));
   return summarize({ scenario: sc.name, seed: c.seed, bug: c.bug ?? null, ...span, shard }, pr, results);
 }

@@ -121,9 +121,7 @@ export function mergeSweeps(reports: readonly SweepReport[]): SweepReport {
     if (r.kind !== 'sweep') throw new MergeError(`a ${String(r.kind)} report cannot be merged with sweeps`);
     if (same(r) !== same(a)) throw new MergeError(`reports of different sweeps: ${describe(a)} and ${describe(r)}`);
   }
-  const indices = reports.flatMap((r) => r.shards?.indices ?? []).sort((x, y) => x - y);
-  const count = a.shards?.count ?? 1;
-  if (new Set(indices).size !== indices.length) throw new MergeError(`shard ${indices.find((x, i) => indices[i + 1] === x)} of ${count} appears twice`);
+  const shards = mergedShards(reports);
   const step = a.sweep.step;
   const outcomes = group(reports.flatMap((r) => r.outcomes), (o) => o.outcome);
   const violations = group(reports.flatMap((r) => r.violations), (v) => v.signature);
@@ -131,10 +129,9 @@ export function mergeSweeps(reports: readonly SweepReport[]): SweepReport {
   const parts = [...reports].filter((r) => r.instants.first !== null).sort((x, y) => x.instants.first! - y.instants.first!);
   let instants = 0;
   parts.forEach((r, i) => (instants += r.instants.count - (i > 0 && parts[i - 1]!.instants.last === r.instants.first ? 1 : 0)));
-  const complete = a.shards !== null && indices.length === count;
   return finish({
     ...a,
-    shards: complete || a.shards === null ? null : { indices, count },
+    shards,
     offsets: reports.reduce((n, r) => n + r.offsets, 0),
     instants: { count: instants, first: parts[0]?.instants.first ?? null, last: parts[parts.length - 1]?.instants.last ?? null },
     outcomes: [...outcomes].map(([outcome, os]) => {
@@ -147,6 +144,16 @@ export function mergeSweeps(reports: readonly SweepReport[]): SweepReport {
       return { signature: sig, offsets: rangeCount(ranges, step), ranges, first };
     }),
   });
+}
+
+/** The shards a merge of `reports` covers (null: all of them, the whole run); throws if one appears twice. */
+export function mergedShards(reports: readonly { readonly shards: SweepReport['shards'] }[]): SweepReport['shards'] {
+  const count = reports[0]?.shards?.count ?? 1;
+  const indices = reports.flatMap((r) => r.shards?.indices ?? []).sort((x, y) => x - y);
+  if (new Set(indices).size !== indices.length || (reports.length > 1 && reports.some((r) => r.shards === null))) {
+    throw new MergeError(indices.length === 0 ? 'two whole runs cannot be merged: their offsets overlap' : `shard ${indices.find((x, i) => indices[i + 1] === x) ?? '?'} of ${count} appears twice`);
+  }
+  return reports[0]?.shards === null || indices.length === count ? null : { indices, count };
 }
 
 function group<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {

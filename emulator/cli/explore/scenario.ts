@@ -25,6 +25,12 @@ export interface ExploreWorld extends Net {
   readonly traffic: EventSource;
   /** Every frame the driver put on a session's deliver ring, as it did. */
   readonly deliveries: Delivery[];
+  /**
+   * What went wrong with the scenario's own setup, noted by checks it scheduled (an exception
+   * thrown from a clock event would land in whatever guest code was running): the explorer
+   * raises them as a ScenarioError once the run returns.
+   */
+  readonly setupProblems: string[];
 }
 
 export interface Delivery {

@@ -11,7 +11,7 @@
 import { IncrementalChecks } from '../scenario/incremental.js';
 import type { Net } from '../scenario/net.js';
 import { retireWorld } from './world.js';
-import { ScenarioError, type Scenario, type ScenarioConfig } from './scenario.js';
+import { ScenarioError, type ExploreWorld, type Scenario, type ScenarioConfig } from './scenario.js';
 
 /** The first violation a run saw: the cycle of the check that saw it, and what it said. */
 export interface Violation {
@@ -49,12 +49,12 @@ export function newChecker(w: Net): Checker {
 }
 
 /** Checks after every event while on; remembers the first violation. */
-class EventChecks {
+export class EventChecks {
   first: Violation | undefined;
   checked = 0;
   private readonly checker: Checker;
 
-  constructor(private readonly w: Net) {
+  constructor(private readonly w: ExploreWorld) {
     this.checker = newChecker(w);
   }
 
@@ -76,7 +76,11 @@ class EventChecks {
     if (bad.length > 0) this.first = { cycle: this.w.machine.now, messages: bad };
   }
 
-  /** Run `body`; an exception out of the machine (the kernel's own assertion, a device's) is the run's violation, not the explorer's end. */
+  /**
+   * Run `body`; an exception out of the machine (the kernel's own assertion, a device's) is
+   * the run's violation, not the explorer's end. A problem with the scenario's own setup is
+   * the explorer's (a ScenarioError).
+   */
   surviving(body: () => void): void {
     try {
       body();
@@ -84,6 +88,8 @@ class EventChecks {
       if (e instanceof ScenarioError) throw e;
       this.first ??= { cycle: this.w.machine.now, messages: [`crash: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`] };
     }
+    const problems = this.w.setupProblems;
+    if (problems.length > 0) throw new ScenarioError(problems.join('; '));
   }
 
   /** The end-of-run check: every invariant, and the scenario's own. */

@@ -33,7 +33,7 @@ export function buildWorld(c: ScenarioConfig, o: WorldOptions): ExploreWorld {
   });
   const deliveries: Delivery[] = [];
   net.view.onDeliver = (e) => deliveries.push({ client: e.session.badge - 1, buffer: e.buffer, length: e.length, how: e.how, cycle: net.machine.now });
-  return Object.assign(net, { peer: peer!, traffic: net.machine.eventSource('explore-traffic'), deliveries });
+  return Object.assign(net, { peer: peer!, traffic: net.machine.eventSource('explore-traffic'), deliveries, setupProblems: [] });
 }
 
 /** A world that will not run again gives its RAM back for the next one (any later access to its memory throws). */

@@ -4,7 +4,7 @@
 
 import { DELIVER_COPIED, DELIVER_EXCHANGED, DELIVER_FLIPPED } from '../../../../guest/session/layout.js';
 import { driverAlive } from '../../scenario/records.js';
-import { ScenarioError, type ExploreWorld } from '../scenario.js';
+import type { ExploreWorld } from '../scenario.js';
 import { frameTo, sendAt } from '../world.js';
 
 /** Cycle at which a scenario's traffic starts: both sessions open by then (0.75 ms at 133 MHz; they open in about 0.2 ms, and the scenario checks). */
@@ -23,10 +23,12 @@ const NEIGHBOUR_FRAMES = [60, 61, 62] as const;
 const NEIGHBOUR_GAP = 10_000;
 const NEIGHBOUR_TAG = 0x77;
 
-/** Throw unless every session is open now (a scenario's traffic needs them). */
-export function expectOpen(w: ExploreWorld): void {
-  const status = w.clients.map((c) => c.probe.status ?? 'opening');
-  if (status.some((s) => s !== 'open')) throw new ScenarioError(`sessions not open at cycle ${w.machine.now} (${status.join(', ')}): the scenario's traffic starts too early`);
+/** At `cycle`, note a setup problem unless every session is open (a scenario's traffic needs them). */
+export function expectOpenAt(w: ExploreWorld, cycle: number): void {
+  w.traffic.at(cycle, () => {
+    const status = w.clients.map((c) => c.probe.status ?? 'opening');
+    if (status.some((s) => s !== 'open')) w.setupProblems.push(`sessions not open at cycle ${w.machine.now} (${status.join(', ')}): the scenario's traffic starts too early`);
+  });
 }
 
 /** Schedule the neighbour's frames to `client` from `cycle` on (commonVerdict expects the last delivered). */
@@ -50,14 +52,28 @@ export function neighbourLoss(w: ExploreWorld, client: number): string {
   return lost === 0 ? '' : `; client ${client + 1} lost ${lost} of ${NEIGHBOUR_FRAMES.length} later frames`;
 }
 
+/** Frames the driver has delivered or counted as dropped. */
+export function accounted(w: ExploreWorld): number {
+  const d = w.view.driver;
+  return d ? d.counters.delivered + Object.values(d.counters.dropped).reduce((a, b) => a + b, 0) : 0;
+}
+
+/**
+ * Run on until the driver has dealt with every frame the card received and waits for work
+ * (or `limit` more cycles): in classic mode the CPU moves every byte through the data port,
+ * and a burst of large frames can leave it a backlog that outlasts the traffic.
+ */
+export function runUntilQuiet(w: ExploreWorld, limit: number): void {
+  const end = w.machine.now + limit;
+  while (w.machine.now < end && driverAlive(w) && (accounted(w) < w.card.totals.received || w.driverDomain.state !== 'waiting')) w.machine.runFor(20_000);
+}
+
 /** The driver's own checks: it still serves, and it accounted for every frame the card received (delivered, or dropped and counted). */
 export function driverVerdict(w: ExploreWorld): string[] {
   const bad: string[] = [];
   if (!driverAlive(w)) bad.push(`driver down: ${w.driverDomain.state}${w.driverDomain.thread?.error ? ` (${String(w.driverDomain.thread.error)})` : ''}`);
-  const d = w.view.driver;
-  const accounted = d ? d.counters.delivered + Object.values(d.counters.dropped).reduce((a, b) => a + b, 0) : 0;
   const received = w.card.totals.received;
-  if (accounted < received) bad.push(`lost frames: the card received ${received} frames, the driver delivered or counted as dropped ${accounted}`);
+  if (accounted(w) < received) bad.push(`lost frames: the card received ${received} frames, the driver delivered or counted as dropped ${accounted(w)}`);
   return bad;
 }
 

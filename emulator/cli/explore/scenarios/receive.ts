@@ -9,7 +9,7 @@
 import type { Strategy } from '../../../../guest/netdriver/config.js';
 import { ScenarioError, type ExploreWorld, type Scenario } from '../scenario.js';
 import { buildWorld, frameTo, sendAt } from '../world.js';
-import { commonVerdict, drops, expectOpen, FULL_FRAME, howName, neighbourFramesEnd, neighbourLoss, sendNeighbourFrames, sessionFate, SETTLE, TRAFFIC_AT } from './common.js';
+import { commonVerdict, drops, expectOpenAt, FULL_FRAME, howName, neighbourFramesEnd, neighbourLoss, sendNeighbourFrames, sessionFate, SETTLE, TRAFFIC_AT } from './common.js';
 
 const FRAME_TAG = 0x5a;
 /** When the neighbour's frame comes: long after any window of these scenarios. */
@@ -42,7 +42,7 @@ function receiveScenario(s: Spec): Scenario {
     settle: SETTLE,
     build(c) {
       const w = buildWorld(c, { mode: 'busmaster', strategy: s.strategy, stacks: 2, iommu: s.iommu });
-      w.traffic.at(TRAFFIC_AT, () => expectOpen(w));
+      expectOpenAt(w, TRAFFIC_AT);
       sendAt(w, TRAFFIC_AT, frameTo(s.recipient, FULL_FRAME, FRAME_TAG));
       sendNeighbourFrames(w, neighbour, NEIGHBOUR_AT);
       return w;

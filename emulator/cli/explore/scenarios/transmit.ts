@@ -15,7 +15,7 @@ import { sendOnTrigger } from '../../../../guest/apps/trigger-sender.js';
 import { ipOf } from '../../scenario/net.js';
 import { ScenarioError, type ExploreWorld, type Scenario } from '../scenario.js';
 import { buildWorld, frameFrom, frameTo, sendAt, storeAs } from '../world.js';
-import { commonVerdict, expectOpen, FULL_FRAME, neighbourFramesEnd, neighbourLoss, sendNeighbourFrames, sessionFate, SETTLE, TRAFFIC_AT } from './common.js';
+import { commonVerdict, expectOpenAt, FULL_FRAME, neighbourFramesEnd, neighbourLoss, sendNeighbourFrames, sessionFate, SETTLE, TRAFFIC_AT } from './common.js';
 
 const FRAME_TAG = 0x3c;
 const NEIGHBOUR_AT = TRAFFIC_AT + 80_000;
@@ -43,7 +43,7 @@ function transmitScenario(s: Spec): Scenario {
     settle: SETTLE,
     build(c) {
       const w = buildWorld(c, { mode: 'busmaster', strategy: 'copy', stacks: 2, stack: (i) => (i === 0 ? { body: sendOnTrigger(sent()) } : {}) });
-      w.traffic.at(TRAFFIC_AT, () => expectOpen(w));
+      expectOpenAt(w, TRAFFIC_AT);
       sendAt(w, TRAFFIC_AT, frameTo(0, 60, 1));
       sendNeighbourFrames(w, 1, NEIGHBOUR_AT);
       return w;
