@@ -4,6 +4,7 @@
 import '../emulator/machine/realm-hardened.js';
 import { benchBoot } from './boot.js';
 import { benchDevices } from './devices.js';
+import { benchExplore } from './explore.js';
 import { benchKernel } from './kernel.js';
 import { benchMachine } from './machine.js';
 import { benchNetdriver } from './netdriver.js';
@@ -11,9 +12,14 @@ import { benchRealm } from './realm.js';
 import { printResults, type BenchResult } from './report.js';
 import { benchX86 } from './x86.js';
 
-const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86], ['kernel', benchKernel], ['netdriver', benchNetdriver], ['boot', benchBoot], ['realm', benchRealm]];
+const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86], ['kernel', benchKernel], ['netdriver', benchNetdriver], ['boot', benchBoot], ['explore', benchExplore], ['realm', benchRealm]];
 
-for (const [name, run] of sections) {
+// `npm run bench -- explore boot` runs only the sections named.
+const only = process.argv.slice(2);
+const unknown = only.filter((n) => !sections.some(([s]) => s === n));
+if (unknown.length > 0) throw new Error(`no bench section ${unknown.join(', ')}; there are: ${sections.map(([s]) => s).join(', ')}`);
+
+for (const [name, run] of sections.filter(([s]) => only.length === 0 || only.includes(s))) {
   console.log(`\n## ${name}`);
   printResults(await run());
 }

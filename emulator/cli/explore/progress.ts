@@ -9,12 +9,12 @@ export interface Progress {
 
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): Progress | undefined {
   if (!stream.isTTY) return undefined;
-  const start = performance.now();
+  const start = performance.now(); // wall-clock ok: the progress line is for the person watching
   let shown = -1;
   const draw = (done: number, total: number) => {
     const width = 30;
     const filled = Math.round((done / Math.max(1, total)) * width);
-    const rate = done / Math.max(1e-3, (performance.now() - start) / 1000);
+    const rate = done / Math.max(1e-3, (performance.now() - start) / 1000); // wall-clock ok
     stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} offsets, ${rate.toFixed(0)}/s `);
   };
   return {
