@@ -10,7 +10,7 @@
 
 import type { Net } from '../scenario/net.js';
 import { violations } from '../scenario/checks.js';
-import { ScenarioError, type Scenario, type ScenarioConfig } from './scenario.js';
+import { ScenarioError, type ExploreWorld, type Scenario, type ScenarioConfig } from './scenario.js';
 
 /** The first violation a run saw: the cycle of the check that saw it, and what it said. */
 export interface Violation {
@@ -37,6 +37,13 @@ export interface OffsetResult {
   readonly violation: Violation | undefined;
 }
 
+/** Watches a run from outside without changing it (explain.ts): told of the world once built, of the action, and of the first violation the moment a check sees it. */
+export interface RunWatcher {
+  built(w: ExploreWorld): void;
+  acting(w: ExploreWorld): void;
+  violated(v: Violation): void;
+}
+
 /** Something that reports the invariant violations present now; called after every checked event. */
 export interface Checker {
   check(): readonly string[];
@@ -53,8 +60,13 @@ class EventChecks {
   checked = 0;
   private readonly checker: Checker;
 
-  constructor(private readonly w: Net) {
+  constructor(private readonly w: Net, private readonly watcher?: RunWatcher) {
     this.checker = newChecker(w);
+  }
+
+  private see(v: Violation): void {
+    this.first = v;
+    this.watcher?.violated(v);
   }
 
   /** Check after every clock event and every return from the kernel (a kernel operation can change state between two events). */
@@ -72,7 +84,7 @@ class EventChecks {
     this.checked++;
     if (this.first) return;
     const bad = this.checker.check();
-    if (bad.length > 0) this.first = { cycle: this.w.machine.now, messages: bad };
+    if (bad.length > 0) this.see({ cycle: this.w.machine.now, messages: bad });
   }
 
   /** Run `body`; an exception out of the machine (the kernel's own assertion, a device's) is the run's violation, not the explorer's end. */
@@ -81,7 +93,7 @@ class EventChecks {
       body();
     } catch (e) {
       if (e instanceof ScenarioError) throw e;
-      this.first ??= { cycle: this.w.machine.now, messages: [`crash: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`] };
+      if (!this.first) this.see({ cycle: this.w.machine.now, messages: [`crash: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`] });
     }
   }
 
@@ -89,15 +101,16 @@ class EventChecks {
   final(extra: readonly string[]): void {
     if (this.first) return;
     const bad = [...violations(this.w, true), ...extra];
-    if (bad.length > 0) this.first = { cycle: this.w.machine.now, messages: bad };
+    if (bad.length > 0) this.see({ cycle: this.w.machine.now, messages: bad });
   }
 }
 
-export function probe(sc: Scenario, c: ScenarioConfig): ProbeResult {
+export function probe(sc: Scenario, c: ScenarioConfig, watcher?: RunWatcher): ProbeResult {
   const w = sc.build(c);
+  watcher?.built(w);
   const windowSeen = sc.watchWindow(w);
   const cycles: number[] = [];
-  const checks = new EventChecks(w);
+  const checks = new EventChecks(w, watcher);
   checks.on();
   w.machine.clock.afterEvent = (cycle) => {
     cycles.push(cycle);
@@ -114,13 +127,15 @@ export function probe(sc: Scenario, c: ScenarioConfig): ProbeResult {
   return { window: { from, to }, events, checked: checks.checked, violation: checks.first, outcome: sc.outcome(w, false) };
 }
 
-export function runOffset(sc: Scenario, c: ScenarioConfig, window: ProbeResult['window'], offset: number): OffsetResult {
+export function runOffset(sc: Scenario, c: ScenarioConfig, window: ProbeResult['window'], offset: number, watcher?: RunWatcher): OffsetResult {
   const w = sc.build(c);
+  watcher?.built(w);
   w.machine.runUntil(offset);
   const acted = w.machine.now;
-  const checks = new EventChecks(w);
+  const checks = new EventChecks(w, watcher);
   checks.surviving(() => {
     checks.on();
+    watcher?.acting(w);
     sc.act(w);
     checks.now(); // the action has returned: everything must hold again
     w.machine.runUntil(Math.max(window.to, acted) + sc.settle);
