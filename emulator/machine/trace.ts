@@ -13,9 +13,13 @@ export interface TraceEntry {
   readonly args: readonly number[];
 }
 
+/** Told of every record as it is folded in, named (an explanation's recorder: it only reads). */
+export type TraceObserver = (e: TraceEntry) => void;
+
 export class Trace {
   /** Records folded in so far. */
   count = 0;
+  readonly observers = new Set<TraceObserver>();
   private h1 = 0x6a09e667;
   private h2 = 0xbb67ae85 | 0;
   private readonly names = new Map<number, string>();
@@ -43,6 +47,10 @@ export class Trace {
     if (this.keep > 0) {
       if (this.kept.length >= this.keep) this.kept.shift();
       this.kept.push({ cycle, kind: this.names.get(kind) ?? `#${kind}`, args: [a, b, c] });
+    }
+    if (this.observers.size > 0) {
+      const e: TraceEntry = { cycle, kind: this.names.get(kind) ?? `#${kind}`, args: [a, b, c] };
+      for (const o of this.observers) o(e);
     }
   }
 

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { integer, shard } from '../options.js';
 import { BUG_NAMES, BUGS, isBugName, type BugName } from './bugs.js';
+import { explainReport, formatExplanation, type Explanation } from './explain.js';
 import { explore } from './explore.js';
 import { formatFuzz, mergeFuzz, summarizeFuzz, type FuzzReport } from './fuzz-report.js';
 import { offsetsOf, UsageError } from './plan.js';
@@ -42,6 +43,7 @@ interface SweepFlags {
   shard?: Shard;
   workers: number;
   json?: boolean;
+  explain?: boolean;
 }
 
 export function exploreCommand(): Command {
@@ -59,6 +61,7 @@ export function exploreCommand(): Command {
     .addOption(new Option('--shard <K/N>', 'run the K-th of N contiguous slices of the sweep').argParser(shard))
     .option('--workers <n>', 'worker threads (one per core unless given)', integer(1, 256), Math.max(1, availableParallelism()))
     .option('--json', 'print the report as JSON (no progress bar)')
+    .option('--explain', 'with --at or --probe: rerun it and print the events up to the violation, named (whose frame, which domain, which descriptor)')
     .action((name: string | undefined, o: SweepFlags) => exploreAction(name, o));
   cmd
     .command('fuzz')
@@ -110,11 +113,12 @@ async function exploreAction(name: string | undefined, o: SweepFlags): Promise<v
     const sc = scenarioOf(name);
     const config: ScenarioConfig = { seed: o.seed, bug: bugOf(o.bug) };
     if (o.at !== undefined && (o.from !== undefined || o.to !== undefined || o.shard)) throw new UsageError('--at runs one offset: it does not go with --from, --to or --shard');
+    if (o.explain && o.at === undefined && !o.probe) throw new UsageError('--explain explains one run, not a sweep: give it --at OFFSET (a violation\'s replay line) or --probe');
     const bar = o.json || o.probe ? undefined : progressBar(`${sc.name}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''}`);
     const span = o.at !== undefined ? { from: o.at, to: o.at } : { from: o.from, to: o.to, step: o.step };
     const report = await explore(sc, config, { ...span, shard: o.shard, workers: o.workers, probeOnly: o.probe, progress: bar?.update });
     bar?.stop();
-    finishWith(o, report);
+    finishWith(o, report, o.explain ? (explainReport(sc, config, report, o.probe === true) ?? null) : undefined);
   });
 }
 
@@ -129,8 +133,10 @@ async function fuzzAction(o: FuzzFlags): Promise<void> {
   });
 }
 
-function finishWith(o: { json?: boolean }, r: SweepReport | FuzzReport): void {
-  console.log(o.json ? JSON.stringify(r, null, 2) : r.kind === 'fuzz' ? formatFuzz(r) : formatSweep(r));
+/** Print the report (with its explanation under --explain: null when there was no violation to explain). */
+function finishWith(o: { json?: boolean }, r: SweepReport | FuzzReport, explanation?: Explanation | null): void {
+  const text = () => [r.kind === 'fuzz' ? formatFuzz(r) : formatSweep(r), ...(explanation === undefined ? [] : ['', formatExplanation(explanation)])].join('\n');
+  console.log(o.json ? JSON.stringify(explanation === undefined ? r : { ...r, explanation }, null, 2) : text());
   if (!r.ok) process.exitCode = EXIT_VIOLATION;
 }
 

@@ -55,6 +55,8 @@ export interface Scenario {
   readonly summary: string;
   /** What the window is, in words (for the report). */
   readonly windowIs: string;
+  /** The action, in words, as an explanation names it (explain.ts): "client 1 destroys its bank". */
+  readonly actionIs?: string;
   /** Cycle at which every run ends. */
   readonly end: number;
   /** Cycles after the window (or after the action, if later) during which every event is still checked. */

@@ -38,6 +38,13 @@ export interface OffsetResult {
   readonly violation: Violation | undefined;
 }
 
+/** Watches a run from outside without changing it (explain.ts): told of the world once built, of the action, and of the first violation the moment a check sees it. */
+export interface RunWatcher {
+  built(w: ExploreWorld): void;
+  acting(w: ExploreWorld): void;
+  violated(v: Violation): void;
+}
+
 /** Something that reports the invariant violations present now; called after every checked event. */
 export interface Checker {
   check(): readonly string[];
@@ -54,8 +61,13 @@ export class EventChecks {
   checked = 0;
   private readonly checker: Checker;
 
-  constructor(private readonly w: ExploreWorld) {
+  constructor(private readonly w: ExploreWorld, private readonly watcher?: RunWatcher) {
     this.checker = newChecker(w);
+  }
+
+  private see(v: Violation): void {
+    this.first = v;
+    this.watcher?.violated(v);
   }
 
   /** Check after every clock event and every return from the kernel (a kernel operation can change state between two events). */
@@ -73,7 +85,7 @@ export class EventChecks {
     this.checked++;
     if (this.first) return;
     const bad = this.checker.check();
-    if (bad.length > 0) this.first = { cycle: this.w.machine.now, messages: bad };
+    if (bad.length > 0) this.see({ cycle: this.w.machine.now, messages: bad });
   }
 
   /**
@@ -86,7 +98,7 @@ export class EventChecks {
       body();
     } catch (e) {
       if (e instanceof ScenarioError) throw e;
-      this.first ??= { cycle: this.w.machine.now, messages: [`crash: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`] };
+      if (!this.first) this.see({ cycle: this.w.machine.now, messages: [`crash: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`] });
     }
     const problems = this.w.setupProblems;
     if (problems.length > 0) throw new ScenarioError(problems.join('; '));
@@ -96,15 +108,16 @@ export class EventChecks {
   final(extra: readonly string[]): void {
     if (this.first) return;
     const bad = [...this.checker.check(), ...extra];
-    if (bad.length > 0) this.first = { cycle: this.w.machine.now, messages: bad };
+    if (bad.length > 0) this.see({ cycle: this.w.machine.now, messages: bad });
   }
 }
 
-export function probe(sc: Scenario, c: ScenarioConfig): ProbeResult {
+export function probe(sc: Scenario, c: ScenarioConfig, watcher?: RunWatcher): ProbeResult {
   const w = sc.build(c);
+  watcher?.built(w);
   const windowSeen = sc.watchWindow(w);
   const cycles: number[] = [];
-  const checks = new EventChecks(w);
+  const checks = new EventChecks(w, watcher);
   checks.on();
   w.machine.clock.afterEvent = (cycle) => {
     cycles.push(cycle);
@@ -123,13 +136,15 @@ export function probe(sc: Scenario, c: ScenarioConfig): ProbeResult {
   return { window: { from, to }, events, checked: checks.checked, violation: checks.first, outcome };
 }
 
-export function runOffset(sc: Scenario, c: ScenarioConfig, window: ProbeResult['window'], offset: number): OffsetResult {
+export function runOffset(sc: Scenario, c: ScenarioConfig, window: ProbeResult['window'], offset: number, watcher?: RunWatcher): OffsetResult {
   const w = sc.build(c);
+  watcher?.built(w);
   w.machine.runUntil(offset);
   const acted = w.machine.now;
-  const checks = new EventChecks(w);
+  const checks = new EventChecks(w, watcher);
   checks.surviving(() => {
     checks.on();
+    watcher?.acting(w);
     sc.act(w);
     checks.now(); // the action has returned: everything must hold again
     w.machine.runUntil(Math.max(window.to, acted) + sc.settle);

@@ -25,8 +25,9 @@ interface Spec {
   readonly recipient: number;
   /** Whose bank is destroyed (or, with `act`, who acts). */
   readonly victim: number;
-  /** Another action than destroying the victim's bank. */
+  /** Another action than destroying the victim's bank, and what it is in words. */
   readonly act?: (w: ExploreWorld) => void;
+  readonly actionIs?: string;
   /** How the frame reaches the recipient without the action: the probe checks the scenario is the one it says. */
   readonly expect: 'copied' | 'flipped' | 'exchanged';
 }
@@ -37,6 +38,7 @@ function receiveScenario(s: Spec): Scenario {
   return {
     name: s.name,
     summary: s.summary,
+    actionIs: s.actionIs ?? `client ${s.victim + 1} destroys its bank`,
     windowIs: `the card's first DMA beat of the ${FULL_FRAME}-byte frame for client ${s.recipient + 1} to the driver putting it on that client's deliver ring`,
     end: END,
     settle: SETTLE,
@@ -98,6 +100,7 @@ export const destroyStackDuringRx = receiveScenario({
   name: 'destroy-stack-during-rx',
   summary: 'copy: client 1 destroys its stack domain (not its bank) while a 1514-byte frame for it is received and copied into its session',
   strategy: 'copy', recipient: 0, victim: 0, expect: 'copied',
+  actionIs: 'client 1 frees its stack domain',
   act: (w) => {
     const c = w.clients[0]!;
     if (c.domain.live) w.kernel.free(c.bank, c.domain);

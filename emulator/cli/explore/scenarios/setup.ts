@@ -16,6 +16,7 @@ const END = neighbourFramesEnd(NEIGHBOUR_AT) + 30_000;
 export const destroyDuringSetup: Scenario = {
   name: 'destroy-during-setup',
   summary: 'client 1 destroys its bank at every step of its session\'s setup (sub-bank, region, OPEN, the driver building and mapping the session)',
+  actionIs: 'client 1 destroys its bank',
   windowIs: 'client 1\'s stack starting to the session being open for it',
   end: END,
   settle: SETTLE,

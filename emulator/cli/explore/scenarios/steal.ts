@@ -18,6 +18,7 @@ const END = neighbourFramesEnd(NEIGHBOUR_AT) + 400_000;
 export const stealDriverMessagesScenario: Scenario = {
   name: 'steal-driver-messages',
   summary: 'a hostile stack tries to receive on the driver\'s endpoint, from a chosen cycle on, while client 2\'s frames arrive',
+  actionIs: 'the peer sends client 1\'s hostile stack the trigger frame that starts its theft',
   windowIs: `the first ${WINDOW.toLocaleString('en-US')} cycles of client 2's traffic`,
   end: END,
   settle: SETTLE,

@@ -26,6 +26,7 @@ function stackPage(w: ExploreWorld) {
 export const unmapVsStaleTlb: Scenario = {
   name: 'unmap-vs-stale-tlb',
   summary: 'client 1 revokes a page its own running stack is loading from in a loop; the kernel must flush the stale TLB entry before it returns',
+  actionIs: `client 1 revokes the page its stack reads at va 0x${PAGE_VA.toString(16)}`,
   windowIs: 'the stack\'s first load of its page to its last',
   end: END,
   settle: SETTLE,

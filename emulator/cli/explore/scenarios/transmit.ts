@@ -30,6 +30,7 @@ const spoofed = () => frameFrom(1, FULL_FRAME, FRAME_TAG);
 interface Spec {
   readonly name: string;
   readonly summary: string;
+  readonly actionIs: string;
   readonly act: (w: ExploreWorld) => void;
 }
 
@@ -38,6 +39,7 @@ function transmitScenario(s: Spec): Scenario {
   return {
     name: s.name,
     summary: s.summary,
+    actionIs: s.actionIs,
     windowIs: `client 1's kick of its ${FULL_FRAME}-byte frame to the peer hearing its last byte`,
     end: END,
     settle: SETTLE,
@@ -83,11 +85,13 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export const revokeDuringTx = transmitScenario({
   name: 'revoke-during-tx',
   summary: 'client 1 destroys its bank while its 1514-byte frame is checked, pinned, DMAed by the card and put on the wire',
+  actionIs: 'client 1 destroys its bank',
   act: (w) => w.kernel.destroy(w.clients[0]!.bank),
 });
 
 export const hostileHeaderRewrite = transmitScenario({
   name: 'hostile-header-rewrite',
   summary: 'a hostile stack rewrites its submitted frame\'s IPv4 header to client 2\'s source address while the driver checks and sends it',
+  actionIs: 'client 1\'s stack rewrites the Ethernet and IPv4 headers in its transmit page 0 to carry client 2\'s source address',
   act: (w) => storeAs(w, 0, REGION_VA + txPage(0) * PAGE_BYTES, spoofed().subarray(0, HEADERS)),
 });
