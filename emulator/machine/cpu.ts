@@ -65,6 +65,14 @@ export function describeFaultCode(code: number): string {
   ].join(', ');
 }
 
+/** Where run() could stop (Cpu.stops). */
+export interface StopObserver {
+  /** run(until) with until ≤ cycle, reaching here, stops here (unless it stopped before). */
+  point(cycle: number): void;
+  /** run(until) with until in [from, to], reaching here, stops exactly at until. */
+  span(from: number, to: number): void;
+}
+
 /** One CPU access to physical memory, as observers see it. */
 export interface CpuAccess {
   readonly cycle: number;
@@ -108,6 +116,13 @@ export class Cpu {
   onPageFault: ((fault: PageFault, thread: Thread | undefined) => boolean) | undefined;
   /** Called when a thread's body returns or throws. */
   onThreadExit: ((thread: Thread) => void) | undefined;
+  /**
+   * Told every cycle at which run() could stop if its limit were there (an observer's map of
+   * the run: explore/instants.ts): a preemption point that only the limit would end, the run
+   * loop's turn, and spans in which the CPU computes or sleeps and would stop at the limit
+   * itself. Only reads: the run is the same with it or without.
+   */
+  stops: StopObserver | undefined;
   /** Called each time the CPU leaves the kernel (a system call or an interrupt returns): an observer's point to check what the kernel changed. */
   afterKernelExit: (() => void) | undefined;
   /** Picks the next thread to run; the default is round-robin over runnable threads. */
@@ -165,6 +180,7 @@ export class Cpu {
    */
   computeSlice(cycles: number): number {
     const slice = Math.min(cycles, Math.max(1, Math.min(this.clock.nextAt, this.runLimit) - this.cycle));
+    this.stops?.span(this.cycle + 1, this.cycle + slice);
     this.cycle += slice;
     return cycles - slice;
   }
@@ -184,6 +200,7 @@ export class Cpu {
   preemptionDue(): boolean {
     this.sync();
     if (this.preemptRequested || (this.interruptsEnabled && this.pic.interruptPending)) return true;
+    this.stops?.point(this.cycle);
     if (this.cycle < this.runLimit) return false;
     this.pausing = true;
     return true;
@@ -590,6 +607,7 @@ export class Cpu {
 
   private runLoop(untilCycle: number): 'until' | 'idle' {
     while (this.cycle < untilCycle) {
+      this.stops?.point(this.cycle);
       this.sync();
       if (this.interruptsEnabled && this.pic.interruptPending) {
         this.takeInterrupt();
@@ -605,6 +623,7 @@ export class Cpu {
       const next = this.clock.nextAt;
       if (next === Infinity) return 'idle';
       const wake = Math.min(next, untilCycle);
+      this.stops?.span(this.cycle + 1, wake);
       this.idleCycles += Math.max(0, wake - this.cycle);
       this.cycle = Math.max(this.cycle, wake);
     }

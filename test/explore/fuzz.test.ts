@@ -5,6 +5,7 @@
 // full run (README).
 
 import { describe, expect, it } from 'vitest';
+import { explainFuzzSeed } from '../../emulator/cli/explore/explain.js';
 import { fuzzSchedule, runFuzzSeed } from '../../emulator/cli/explore/fuzz.js';
 import { mergeFuzz, summarizeFuzz } from '../../emulator/cli/explore/fuzz-report.js';
 
@@ -38,6 +39,11 @@ describe('explore fuzz', () => {
       expect(f.schedule).toMatch(/destroy-bank/);
       expect(runFuzzSeed(f.seed, 'free-pinned-frame')).toEqual(f);
     }
+    // --explain on the replay: the same violation, with the hostile acts as the ACTION lines.
+    const x = explainFuzzSeed(failing[0]!.seed, 'free-pinned-frame', failing[0]!.violation!);
+    expect(x.reproduced).toBe(true);
+    expect(x.events.some((e) => e.kind === 'action' && /^ACTION: client \d destroys its bank$/.test(e.text))).toBe(true);
+    expect(x.meanings.join(' ')).toMatch(/^2 /);
     const report = summarizeFuzz({ firstSeed: 1, seeds: SEEDS.length, bug: 'free-pinned-frame', shard: null }, results);
     expect(report.failing[0]!.replay).toBe(`npx reloaded explore fuzz --first-seed ${failing[0]!.seed} --seeds 1 --bug free-pinned-frame`);
     // Shards of the seeds merge into the whole report.

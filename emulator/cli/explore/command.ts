@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { integer, shard } from '../options.js';
 import { BUG_NAMES, BUGS, isBugName, type BugName } from './bugs.js';
-import { explainReport, formatExplanation, type Explanation } from './explain.js';
+import { explainFuzzSeed, explainReport, formatExplanation, type Explanation } from './explain.js';
 import { explore } from './explore.js';
 import { formatFuzz, mergeFuzz, summarizeFuzz, type FuzzReport } from './fuzz-report.js';
 import { offsetsOf, UsageError } from './plan.js';
@@ -23,6 +23,7 @@ export const EXIT_VIOLATION = 1;
 export const EXIT_USAGE = 2;
 
 interface FuzzFlags {
+  explain?: boolean;
   seeds: number;
   firstSeed: number;
   bug?: string;
@@ -32,6 +33,7 @@ interface FuzzFlags {
 }
 
 interface SweepFlags {
+  everyOffset?: boolean;
   list?: boolean;
   seed: number;
   bug?: string;
@@ -59,7 +61,8 @@ export function exploreCommand(): Command {
     .option('--at <cycle>', 'run one offset (what a violation\'s replay line does)', integer(0))
     .option('--probe', 'run only the probe (the scenario without its action)')
     .addOption(new Option('--shard <K/N>', 'run the K-th of N contiguous slices of the sweep').argParser(shard))
-    .option('--workers <n>', 'worker threads (one per core unless given)', integer(1, 256), Math.max(1, availableParallelism()))
+    .option('--workers <n>', 'worker processes (one per core unless given)', integer(1, 256), Math.max(1, availableParallelism()))
+    .option('--every-offset', 'run every offset, also those that act at the same instant as another (the same result, slower)')
     .option('--json', 'print the report as JSON (no progress bar)')
     .option('--explain', 'with --at or --probe: rerun it and print the events up to the violation, named (whose frame, which domain, which descriptor)')
     .action((name: string | undefined, o: SweepFlags) => exploreAction(name, o));
@@ -70,8 +73,9 @@ export function exploreCommand(): Command {
     .option('--first-seed <s>', 'the first seed', integer(0), 1)
     .option('--bug <name>', 'plant a known defect')
     .addOption(new Option('--shard <K/N>', 'run the K-th of N contiguous slices of the seeds').argParser(shard))
-    .option('--workers <n>', 'worker threads (one per core unless given)', integer(1, 256), Math.max(1, availableParallelism()))
+    .option('--workers <n>', 'worker processes (one per core unless given)', integer(1, 256), Math.max(1, availableParallelism()))
     .option('--json', 'print the report as JSON (no progress bar)')
+    .option('--explain', 'with --seeds 1 (a failing seed\'s replay): rerun it and print the events up to the violation, named')
     .action((o: FuzzFlags, c: Command) => fuzzAction({ ...o, json: o.json ?? c.parent?.opts().json }));
   cmd
     .command('merge')
@@ -116,7 +120,7 @@ async function exploreAction(name: string | undefined, o: SweepFlags): Promise<v
     if (o.explain && o.at === undefined && !o.probe) throw new UsageError('--explain explains one run, not a sweep: give it --at OFFSET (a violation\'s replay line) or --probe');
     const bar = o.json || o.probe ? undefined : progressBar(`${sc.name}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''}`);
     const span = o.at !== undefined ? { from: o.at, to: o.at } : { from: o.from, to: o.to, step: o.step };
-    const report = await explore(sc, config, { ...span, shard: o.shard, workers: o.workers, probeOnly: o.probe, progress: bar?.update });
+    const report = await explore(sc, config, { ...span, shard: o.shard, workers: o.workers, probeOnly: o.probe, everyOffset: o.everyOffset, progress: bar?.update });
     bar?.stop();
     finishWith(o, report, o.explain ? (explainReport(sc, config, report, o.probe === true) ?? null) : undefined);
   });
@@ -125,11 +129,14 @@ async function exploreAction(name: string | undefined, o: SweepFlags): Promise<v
 async function fuzzAction(o: FuzzFlags): Promise<void> {
   await usage(async () => {
     const bug = bugOf(o.bug) ?? null;
+    if (o.explain && o.seeds !== 1) throw new UsageError('--explain explains one run: give it --seeds 1 (a failing seed\'s replay line)');
     const seeds = offsetsOf({ from: o.firstSeed, to: o.firstSeed + o.seeds - 1, step: 1 }, o.shard ?? null);
     const bar = o.json ? undefined : progressBar(`fuzz${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''}`);
     const results = await runItems({ kind: 'fuzz', bug: bug ?? undefined }, seeds, o.workers, (n) => bar?.update(n, seeds.length));
     bar?.stop();
-    finishWith(o, summarizeFuzz({ firstSeed: o.firstSeed, seeds: o.seeds, bug, shard: o.shard ?? null }, results));
+    const report = summarizeFuzz({ firstSeed: o.firstSeed, seeds: o.seeds, bug, shard: o.shard ?? null }, results);
+    const failed = report.failing[0];
+    finishWith(o, report, o.explain ? (failed ? explainFuzzSeed(failed.seed, bug ?? undefined, failed) : null) : undefined);
   });
 }
 

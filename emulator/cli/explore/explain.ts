@@ -18,7 +18,9 @@ import type { DmaBeat } from '../../machine/dma.js';
 import { FRAME_SIZE } from '../../machine/memory.js';
 import type { TraceEntry } from '../../machine/trace.js';
 import { DESC_BYTES } from '../../../devices/ne2k/registers.js';
+import type { BugName } from './bugs.js';
 import { Findings } from './findings.js';
+import { runFuzzSeed } from './fuzz.js';
 import { hex, WorldNames } from './names.js';
 import type { SweepReport } from './report.js';
 import type { ExploreWorld, Scenario, ScenarioConfig } from './scenario.js';
@@ -70,11 +72,24 @@ export type Replay = { readonly offset: number; readonly window: { readonly from
 export function explainReplay(sc: Scenario, c: ScenarioConfig, replay: Replay, seen: Violation, o: ExplainOptions = {}): Explanation {
   const moment = momentOf(seen);
   const lines = new Lines(moment, o.before ?? EVENTS_BEFORE, o.after ?? EVENTS_AFTER);
-  const watcher = new ExplainWatcher(sc, lines);
+  const watcher = new ExplainWatcher(sc.actionIs ?? 'the scenario\'s action', lines);
   const violation = replay.offset === null ? probe(sc, c, watcher).violation : runOffset(sc, c, replay.window, replay.offset, watcher).violation;
+  return explanation(sc.name, replay.offset, moment, lines, watcher, violation, seen);
+}
+
+/** Rerun fuzz seed `seed` with the observers on, centred on `seen`, and explain it (its hostile acts are the ACTION lines). */
+export function explainFuzzSeed(seed: number, bug: BugName | undefined, seen: Violation, o: ExplainOptions = {}): Explanation {
+  const moment = momentOf(seen);
+  const lines = new Lines(moment, o.before ?? EVENTS_BEFORE, o.after ?? EVENTS_AFTER);
+  const watcher = new ExplainWatcher('a hostile act', lines);
+  const violation = runFuzzSeed(seed, bug, watcher).violation;
+  return explanation(`fuzz seed ${seed}`, null, moment, lines, watcher, violation, seen);
+}
+
+function explanation(scenario: string, offset: number | null, moment: number, lines: Lines, watcher: ExplainWatcher, violation: Violation | undefined, seen: Violation): Explanation {
   return {
-    scenario: sc.name,
-    offset: replay.offset,
+    scenario,
+    offset,
     moment,
     events: lines.events(),
     violation: violation ?? null,
@@ -311,7 +326,8 @@ class ExplainWatcher implements RunWatcher {
   findings: readonly string[] = [];
 
   constructor(
-    private readonly sc: Scenario,
+    /** The action in words, when the run does not name it. */
+    private readonly actionIs: string,
     private readonly lines: Lines,
   ) {}
 
@@ -326,8 +342,8 @@ class ExplainWatcher implements RunWatcher {
     w.machine.trace.observers.add((e) => this.guard(() => this.trace(e)));
   }
 
-  acting(w: ExploreWorld): void {
-    this.lines.acted(w.machine.now, this.sc.actionIs ?? 'the scenario\'s action');
+  acting(w: ExploreWorld, what?: string): void {
+    this.lines.acted(w.machine.now, what ?? this.actionIs);
   }
 
   violated(v: Violation): void {

@@ -26,11 +26,17 @@ import type { BugName } from './bugs.js';
 import { runUntilOpen } from '../scenario/net.js';
 import { driverVerdict, runUntilQuiet } from './scenarios/common.js';
 import { ScenarioError, type ExploreWorld } from './scenario.js';
-import { EventChecks, type Violation } from './sweep.js';
+import { EventChecks, type RunWatcher, type Violation } from './sweep.js';
 import { buildWorld, frameFrom, frameTo, retireWorld, sendAt, storeAs } from './world.js';
 
 export const HOSTILE_ACTS = Object.freeze(['destroy-bank', 'destroy-domain', 'scribble-rings', 'rewrite-tx'] as const);
 export type HostileAct = (typeof HOSTILE_ACTS)[number];
+const ACT_WORDS: Readonly<Record<HostileAct, string>> = Object.freeze({
+  'destroy-bank': 'destroys its bank',
+  'destroy-domain': 'destroys its stack domain',
+  'scribble-rings': 'scribbles over its session\'s rings',
+  'rewrite-tx': 'rewrites the headers in its transmit page',
+});
 
 export interface FuzzSchedule {
   readonly mode: CardMode;
@@ -90,7 +96,7 @@ export interface FuzzResult {
   readonly violation: Violation | undefined;
 }
 
-export function runFuzzSeed(seed: number, bug: BugName | undefined): FuzzResult {
+export function runFuzzSeed(seed: number, bug: BugName | undefined, watcher?: RunWatcher): FuzzResult {
   const s = fuzzSchedule(seed);
   const w = buildWorld({ seed, bug }, {
     mode: s.mode, strategy: s.strategy, stacks: s.stacks, iommu: s.iommu, faults: s.faults, kernel: { tickHz: s.tickHz },
@@ -100,7 +106,8 @@ export function runFuzzSeed(seed: number, bug: BugName | undefined): FuzzResult 
   // Every stack of the priority gets a turn within (stacks - 1) turns of the others, each at most 1.5 quanta (sched.ts).
   const gap = Math.ceil(((s.stacks - 1) * 1.5 * w.kernel.state.quantum) / (ROUNDS - 1)) + 5_000;
   const bad: string[] = [];
-  const checks = new EventChecks(w);
+  watcher?.built(w);
+  const checks = new EventChecks(w, watcher);
   checks.on();
   checks.surviving(() => {
     runUntilOpen(w, OPEN_LIMIT);
@@ -110,6 +117,7 @@ export function runFuzzSeed(seed: number, bug: BugName | undefined): FuzzResult 
     for (const a of s.arrivals) sendAt(w, t0 + a.at, a.to < 0 ? frameTo(s.stacks + 5, a.length, 0xee) : frameTo(a.to, a.length, 0x10 + a.to));
     for (const a of s.acts) {
       w.machine.runUntil(t0 + a.at);
+      watcher?.acting(w, `client ${a.by + 1} ${ACT_WORDS[a.what]}`);
       act(w, a);
       checks.now();
     }

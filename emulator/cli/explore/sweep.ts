@@ -10,6 +10,7 @@
 
 import { IncrementalChecks } from '../scenario/incremental.js';
 import type { Net } from '../scenario/net.js';
+import { StopMap } from './instants.js';
 import { retireWorld } from './world.js';
 import { ScenarioError, type ExploreWorld, type Scenario, type ScenarioConfig } from './scenario.js';
 
@@ -28,6 +29,8 @@ export interface ProbeResult {
   readonly checked: number;
   readonly violation: Violation | undefined;
   readonly outcome: string;
+  /** Where each offset's action would take effect (instants.ts). */
+  readonly stops: StopMap;
 }
 
 export interface OffsetResult {
@@ -41,7 +44,8 @@ export interface OffsetResult {
 /** Watches a run from outside without changing it (explain.ts): told of the world once built, of the action, and of the first violation the moment a check sees it. */
 export interface RunWatcher {
   built(w: ExploreWorld): void;
-  acting(w: ExploreWorld): void;
+  /** The adversarial action is about to happen (`what`: its words, when the run has several). */
+  acting(w: ExploreWorld, what?: string): void;
   violated(v: Violation): void;
 }
 
@@ -116,6 +120,8 @@ export function probe(sc: Scenario, c: ScenarioConfig, watcher?: RunWatcher): Pr
   const w = sc.build(c);
   watcher?.built(w);
   const windowSeen = sc.watchWindow(w);
+  const stops = new StopMap();
+  w.machine.cpu.stops = stops;
   const cycles: number[] = [];
   const checks = new EventChecks(w, watcher);
   checks.on();
@@ -133,7 +139,7 @@ export function probe(sc: Scenario, c: ScenarioConfig, watcher?: RunWatcher): Pr
   const events = cycles.filter((t) => t >= from && t <= to).length;
   const outcome = sc.outcome(w, false);
   retireWorld(w);
-  return { window: { from, to }, events, checked: checks.checked, violation: checks.first, outcome };
+  return { window: { from, to }, events, checked: checks.checked, violation: checks.first, outcome, stops };
 }
 
 export function runOffset(sc: Scenario, c: ScenarioConfig, window: ProbeResult['window'], offset: number, watcher?: RunWatcher): OffsetResult {
