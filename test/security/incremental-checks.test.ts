@@ -127,7 +127,9 @@ function agreement(actions: readonly [number, Action][], unsafe?: UnsafeIncremen
       out.disagreement = `at cycle ${w.machine.now} (${w.machine.cpu.mode}):\n  full:        ${full.join('\n               ')}\n  incremental: ${got.join('\n               ')}`;
     }
   };
+  // After every event and every return from the kernel, as the explorer checks.
   w.machine.clock.afterEvent = compare;
+  w.machine.cpu.afterKernelExit = compare;
   try {
     compare();
     for (const [gap, a] of actions) {
@@ -139,6 +141,7 @@ function agreement(actions: readonly [number, Action][], unsafe?: UnsafeIncremen
     w.machine.runFor(200_000);
   } finally {
     w.machine.clock.afterEvent = undefined;
+    w.machine.cpu.afterKernelExit = undefined;
   }
   return out;
 }
