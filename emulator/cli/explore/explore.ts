@@ -31,8 +31,10 @@ export async function explore(sc: Scenario, c: ScenarioConfig, o: ExploreOptions
   const offsets = o.probeOnly ? [] : offsetsOf(span, shard);
   // One run per instant the action can take effect at; its result holds for every offset of the instant.
   const groups = byInstant(offsets, o.everyOffset ? undefined : pr.stops);
-  const sizes = groups.map((g) => g.offsets.length);
-  const runs = await runItems({ kind: 'sweep', scenario: sc.name, config: c, window: pr.window }, groups.map((g) => g.offsets[0]!), o.workers ?? 1, (n) => o.progress?.(sizes.slice(0, n).reduce((a, b) => a + b, 0), offsets.length));
+  // Offsets done after n runs (the runs come back in no particular order; for the progress line this is near enough).
+  const done = [0];
+  for (const g of groups) done.push(done[done.length - 1]! + g.offsets.length);
+  const runs = await runItems({ kind: 'sweep', scenario: sc.name, config: c, window: pr.window }, groups.map((g) => g.offsets[0]!), o.workers ?? 1, (n) => o.progress?.(done[n]!, offsets.length));
   const byOffset = new Map(runs.map((r) => [r.offset, r]));
   const results = groups.flatMap((g) => {
     const r = byOffset.get(g.offsets[0]!)!;
