@@ -7,6 +7,7 @@
 // not done. Pure: each event returns a new state and what the sender must do now. Sequence
 // numbers are compared modulo 2^32 (seq.ts); sizes are in bytes.
 
+import { TCP_ACK, TCP_FIN, TCP_SYN, type TcpSegment } from './segment.js';
 import { seqAdd, seqDiff, seqGt } from './seq.js';
 
 /** RFC 5681 §3.2: fast retransmit on the third duplicate ACK. */
@@ -91,6 +92,17 @@ export function onNewAck(s: CongestionState, sndUna: number, ack: number, sndMax
 }
 
 /**
+ * Whether segment `seg` is a duplicate ACK by RFC 5681 §2's definition: data is outstanding
+ * (SND.UNA before `sndMax`, one past the highest sent), it carries no data, neither SYN nor
+ * FIN, acknowledges SND.UNA again, and advertises `lastWindow`, the window of the last ACK.
+ */
+export function isDuplicateAck(seg: Pick<TcpSegment, 'flags' | 'ack' | 'window' | 'payload'>, sndUna: number, sndMax: number, lastWindow: number): boolean {
+  return (
+    seqGt(sndMax, sndUna) && seg.payload.length === 0 && (seg.flags & (TCP_ACK | TCP_SYN | TCP_FIN)) === TCP_ACK && seg.ack === sndUna && seg.window === lastWindow
+  );
+}
+
+/**
  * A duplicate ACK (RFC 5681 §2: acks `sndUna` again, no data, no SYN or FIN, the same
  * window, data outstanding); `sndMax` is one past the highest sequence number sent.
  */
@@ -114,4 +126,4 @@ export function onRetransmitTimeout(s: CongestionState, sndUna: number, sndMax: 
 }
 
 // Shared by every domain that imports this module: frozen, so none can change it for the others.
-harden({ initialWindow, initialCongestion, onNewAck, onDuplicateAck, onRetransmitTimeout });
+harden({ initialWindow, initialCongestion, onNewAck, isDuplicateAck, onDuplicateAck, onRetransmitTimeout });

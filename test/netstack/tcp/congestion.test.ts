@@ -5,7 +5,8 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { initialCongestion, initialWindow, onDuplicateAck, onNewAck, onRetransmitTimeout, type CongestionState } from '../../../guest/netstack/tcp/congestion.js';
+import { initialCongestion, initialWindow, isDuplicateAck, onDuplicateAck, onNewAck, onRetransmitTimeout, type CongestionState } from '../../../guest/netstack/tcp/congestion.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN } from '../../../guest/netstack/tcp/segment.js';
 import { seqAdd } from '../../../guest/netstack/tcp/seq.js';
 
 const SMSS = 1000;
@@ -52,6 +53,21 @@ describe('growth', () => {
     const s = initialCongestion(SMSS, 0);
     expect(onNewAck(s, 500, 500, 900).state).toBe(s);
     expect(onNewAck(s, 500, 400, 900).state).toBe(s);
+  });
+});
+
+describe('duplicate ACKs (RFC 5681 §2)', () => {
+  const dup = { flags: TCP_ACK, ack: 0xffff_fff0, window: 8192, payload: new Uint8Array(0) };
+  it('are bare ACKs of SND.UNA with the last window while data is outstanding', () => {
+    expect(isDuplicateAck(dup, 0xffff_fff0, 0x10, 8192)).toBe(true); // outstanding across the wrap
+    expect(isDuplicateAck({ ...dup, flags: TCP_ACK | TCP_PSH }, 0xffff_fff0, 0x10, 8192)).toBe(true);
+    expect(isDuplicateAck(dup, 0xffff_fff0, 0xffff_fff0, 8192)).toBe(false); // nothing outstanding
+    expect(isDuplicateAck({ ...dup, payload: Uint8Array.of(1) }, 0xffff_fff0, 0x10, 8192)).toBe(false);
+    expect(isDuplicateAck({ ...dup, flags: TCP_ACK | TCP_FIN }, 0xffff_fff0, 0x10, 8192)).toBe(false);
+    expect(isDuplicateAck({ ...dup, flags: TCP_ACK | TCP_SYN }, 0xffff_fff0, 0x10, 8192)).toBe(false);
+    expect(isDuplicateAck({ ...dup, flags: 0 }, 0xffff_fff0, 0x10, 8192)).toBe(false);
+    expect(isDuplicateAck({ ...dup, ack: 0xffff_fff1 }, 0xffff_fff0, 0x10, 8192)).toBe(false);
+    expect(isDuplicateAck(dup, 0xffff_fff0, 0x10, 4096)).toBe(false); // a window update
   });
 });
 

@@ -20,8 +20,9 @@ function raw(header: number[], payload: number[] = []): Uint8Array {
   return b;
 }
 
-/** A 20-byte header with Data Offset `words` followed by `options`. */
-function withOptions(options: number[], words = 5 + Math.ceil(options.length / 4)): Uint8Array {
+/** A SYN whose header holds `options`, padded to a whole word. */
+function withOptions(options: number[]): Uint8Array {
+  const words = 5 + Math.ceil(options.length / 4);
   const padded = [...options, ...new Array<number>((4 - (options.length % 4)) % 4).fill(0)];
   return raw([0, 1, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, words << 4, TCP_SYN, 0xff, 0xff, 0, 0, 0, 0, ...padded]);
 }
