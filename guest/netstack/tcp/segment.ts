@@ -4,7 +4,7 @@
 // Of the options only the Maximum Segment Size is read; others are skipped by their length.
 
 import { get16, get32, put16, put32 } from '../../net/bytes.js';
-import { onesSum } from '../../net/ipv4.js';
+import { transportChecksum, transportChecksumOk } from '../checksum.js';
 
 /** IPv4 protocol number of TCP (RFC 9293 §3.1, the pseudo-header's PTCL; IANA "Assigned Internet Protocol Numbers"). */
 export const IPPROTO_TCP = 6;
@@ -64,20 +64,15 @@ export interface TcpSegment extends Required<Omit<TcpHeaderFields, 'mss'>> {
   readonly payload: Uint8Array;
 }
 
-/** The one's-complement sum of the IPv4 pseudo-header (RFC 9293 §3.1) for a segment of `length` bytes. */
-function pseudoHeaderSum(src: number, dst: number, length: number): number {
-  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + IPPROTO_TCP + length;
-}
-
-/** Fill the checksum of the whole segment `segment` sent from IPv4 address `src` to `dst`. */
+/** Fill the checksum of the whole segment `segment` sent from IPv4 address `src` to `dst` (over the pseudo-header, RFC 9293 §3.1: ../checksum.ts). */
 export function putTcpChecksum(segment: Uint8Array, src: number, dst: number): void {
   put16(segment, CHECKSUM, 0);
-  put16(segment, CHECKSUM, ~onesSum(segment, 0, segment.length, pseudoHeaderSum(src, dst, segment.length)) & 0xffff);
+  put16(segment, CHECKSUM, transportChecksum(src, dst, IPPROTO_TCP, segment));
 }
 
 /** Whether the checksum of the whole segment `segment` from `src` to `dst` verifies. */
 export function tcpChecksumOk(segment: Uint8Array, src: number, dst: number): boolean {
-  return onesSum(segment, 0, segment.length, pseudoHeaderSum(src, dst, segment.length)) === 0xffff;
+  return transportChecksumOk(src, dst, IPPROTO_TCP, segment);
 }
 
 /** The MSS option's value in options b[from, to), undefined when absent, or why the options are malformed. */
