@@ -1,12 +1,13 @@
 // The explorer's two kinds of run (DESIGN.md §7, cycle sweeps). The probe runs a scenario
-// without its action, checking every invariant after every event from the first cycle to
-// the last, and finds the critical window through the scenario's observers. An offset run
-// replays the same scenario up to the offset without checks (that prefix is the probe's, the
-// run being a pure function of its config), performs the action at the first preemption
-// point at or after the offset, and checks every invariant after every event from then until
-// the window (and a settling time after it) has passed; the rest of the run goes unchecked
-// up to its end, where the full check (with the zero-before-reuse scan) and the scenario's
-// own checks run once, and the scenario names the outcome.
+// without its action, checking every invariant after every clock event and every return from
+// the kernel from the first cycle to the last, finds the critical window through the
+// scenario's observers, and maps where the CPU could stop (instants.ts). An offset run replays
+// the same scenario up to the offset without checks (that prefix is the probe's, the run being
+// a pure function of its config), performs the action at the first place at or after the
+// offset where the CPU can stop, and checks the same way from then until the window (and a
+// settling time after it) has passed; the rest of the run goes unchecked up to its end, where
+// a last check (the zero-before-reuse scan included) and the scenario's own checks run once,
+// and the scenario names the outcome.
 
 import { IncrementalChecks } from '../scenario/incremental.js';
 import type { Net } from '../scenario/net.js';
@@ -25,7 +26,7 @@ export interface ProbeResult {
   readonly window: { readonly from: number; readonly to: number };
   /** Clock events inside the window. */
   readonly events: number;
-  /** Clock events checked in the whole probe run. */
+  /** Checks made in the whole probe run (after clock events and returns from the kernel). */
   readonly checked: number;
   readonly violation: Violation | undefined;
   readonly outcome: string;
@@ -35,7 +36,7 @@ export interface ProbeResult {
 
 export interface OffsetResult {
   readonly offset: number;
-  /** The cycle at which the action took effect (the first preemption point at or after the offset). */
+  /** The cycle at which the action took effect (the first place at or after the offset where the CPU can stop). */
   readonly acted: number;
   readonly outcome: string;
   readonly violation: Violation | undefined;
