@@ -1,0 +1,542 @@
+// One TCP connection (RFC 9293 §3.10, event processing), owned by one stack: pure and
+// deterministic, driven only by its inputs (open, segment, send, close, tick, each with the
+// cycle `now`) and read through its outputs (takeSegments: the header fields and payload of
+// each segment to transmit, for segment.ts buildSegment; read: the data delivered in order).
+// Built from the pure pieces beside it: seq.ts for every sequence comparison (numbers wrap at
+// 2^32; the initial send sequence number is a parameter), receive-queue.ts for reassembly and
+// the advertised window, rto.ts for the retransmission timer (go back to SND.UNA on expiry,
+// Karn's rule), congestion.ts for slow start, congestion avoidance and NewReno fast
+// retransmit / fast recovery.
+//
+// Left out, on purpose: delayed ACKs (every segment carrying data is acknowledged at once),
+// zero-window probing (a sender facing a zero window waits for the peer's window update),
+// urgent data, data carried on a SYN (dropped; the peer retransmits it), the RFC 5961
+// challenge-ACK mitigations (an in-window RST aborts, RFC 9293 §3.10.7.4's basic rule; a SYN
+// in a synchronized state gets an ACK and is dropped), Nagle's algorithm, window scaling and
+// timestamps, and a passive connection returning to LISTEN on a RST (it closes instead).
+
+import { initialCongestion, isDuplicateAck, onDuplicateAck, onNewAck, onRetransmitTimeout, type CongestionState } from './congestion.js';
+import { ReceiveQueue, TCP_MAX_WINDOW } from './receive-queue.js';
+import { initialRto, rtoOnAck, rtoOnSend, rtoOnTimeout, type RtoParams, type RtoState } from './rto.js';
+import { segmentLength, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpHeaderFields, type TcpSegment } from './segment.js';
+import { segmentAcceptable, seqAdd, seqDiff, seqGt, seqInRange, seqLe, seqLt } from './seq.js';
+
+/** RFC 9293 §3.7.1: the send MSS when the peer's SYN carries no MSS option. */
+export const TCP_DEFAULT_MSS = 536;
+/** Retransmission timeouts in a row after which the connection is given up (RFC 9293 §3.8.3's R2, counted in expiries). */
+export const DEFAULT_MAX_TIMEOUTS = 12;
+
+export const TCP_STATES = Object.freeze([
+  'CLOSED', 'LISTEN', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT',
+] as const);
+export type TcpState = (typeof TCP_STATES)[number];
+
+/** Why a connection ended other than by an orderly close. */
+export type TcpAbortReason = 'reset' | 'timeout';
+
+export interface ConnectionParams {
+  readonly localPort: number;
+  /** The peer's port; a passive connection takes it from the SYN it accepts when this is absent. */
+  readonly remotePort?: number;
+  /** ISS, the initial send sequence number (RFC 9293 §3.4.1: the caller chooses it). */
+  readonly iss: number;
+  /** The MSS this side advertises, and the most it sends in one segment. */
+  readonly mss: number;
+  /** Bytes of send buffer: what send() accepts beyond it waits (back-pressure). */
+  readonly sendBuffer: number;
+  /** Bytes of receive buffer (receive-queue.ts). */
+  readonly receiveBuffer: number;
+  readonly rto: RtoParams;
+  /** 2 * MSL, the TIME-WAIT duration, in cycles (RFC 9293 §3.4.2). */
+  readonly timeWait: number;
+  readonly maxTimeouts?: number;
+}
+
+/** A segment to transmit: the header fields and payload for buildSegment. */
+export interface OutSegment {
+  readonly fields: TcpHeaderFields;
+  readonly payload: Uint8Array;
+}
+
+export interface ConnectionStats {
+  readonly segmentsSent: number;
+  /** Retransmission timer expiries. */
+  readonly timeouts: number;
+  /** Segments retransmitted by fast retransmit or a partial ACK in fast recovery. */
+  readonly fastRetransmits: number;
+  /** Segments sent again after a timeout went back to SND.UNA. */
+  readonly retransmittedSegments: number;
+}
+
+/**
+ * RFC 9293 §3.10.7.1: the reply to segment `seg` arriving for no connection (or a CLOSED
+ * one): a RST, unless `seg` is itself one. `localPort` and `remotePort` are `seg`'s
+ * destination and source.
+ */
+export function resetFor(seg: TcpSegment): OutSegment | undefined {
+  if (seg.flags & TCP_RST) return undefined;
+  const ports = { srcPort: seg.dstPort, dstPort: seg.srcPort, window: 0 };
+  if (seg.flags & TCP_ACK) return { fields: { ...ports, seq: seg.ack, ack: 0, flags: TCP_RST }, payload: new Uint8Array(0) };
+  return { fields: { ...ports, seq: 0, ack: seqAdd(seg.seq, segmentLength(seg)), flags: TCP_RST | TCP_ACK }, payload: new Uint8Array(0) };
+}
+
+export class Connection {
+  private st: TcpState = 'CLOSED';
+  private abortReason: TcpAbortReason | undefined;
+  private remotePort: number;
+  private readonly iss: number;
+  // Send side (RFC 9293 §3.3.1). sndMax is one past the highest sequence number ever sent:
+  // after a timeout SND.NXT goes back to SND.UNA, and ACKs up to sndMax stay acceptable.
+  private sndUna: number;
+  private sndNxt: number;
+  private sndMax: number;
+  private sndWnd = 0;
+  private sndWl1 = 0;
+  private sndWl2 = 0;
+  private sndMss = TCP_DEFAULT_MSS;
+  /** Unacknowledged and unsent data, the byte at buf[0] having sequence number bufSeq. */
+  private readonly buf: Uint8Array;
+  private bufLen = 0;
+  private bufSeq: number;
+  /** close() was called: a FIN follows the buffered data, at dataEnd. */
+  private finQueued = false;
+  // Receive side.
+  private rq: ReceiveQueue | undefined;
+  private finReceived = false;
+  /** The sequence number of the peer's FIN, once seen (it may arrive past a hole). */
+  private peerFinSeq: number | undefined;
+  private delivered: Uint8Array[] = [];
+  // Timers and control.
+  private rtoState: RtoState;
+  private cc: CongestionState | undefined;
+  private rtxDeadline: number | undefined;
+  private timeWaitDeadline: number | undefined;
+  private timeoutsInARow = 0;
+  private ackNow = false;
+  private outbox: OutSegment[] = [];
+  private counts = { segmentsSent: 0, timeouts: 0, fastRetransmits: 0, retransmittedSegments: 0 };
+
+  constructor(private readonly p: ConnectionParams) {
+    this.iss = p.iss >>> 0;
+    this.sndUna = this.sndNxt = this.sndMax = this.iss;
+    this.bufSeq = seqAdd(this.iss, 1);
+    this.remotePort = p.remotePort ?? 0;
+    this.buf = new Uint8Array(p.sendBuffer);
+    this.rtoState = initialRto(p.rto);
+  }
+
+  get state(): TcpState {
+    return this.st;
+  }
+
+  /** Why the connection was aborted, when it was. */
+  get aborted(): TcpAbortReason | undefined {
+    return this.abortReason;
+  }
+
+  get stats(): ConnectionStats {
+    return { ...this.counts };
+  }
+
+  /** Bytes send() has accepted that the peer has not yet acknowledged. */
+  get unacknowledged(): number {
+    return this.bufLen;
+  }
+
+  /** Active open (send a SYN) or passive open (LISTEN), from CLOSED only. */
+  open(mode: 'active' | 'passive', now: number): void {
+    if (this.st !== 'CLOSED' || this.abortReason) throw new Error(`open in state ${this.st}`);
+    if (mode === 'passive') {
+      this.st = 'LISTEN';
+      return;
+    }
+    if (this.p.remotePort === undefined) throw new Error('an active open needs the remote port');
+    this.st = 'SYN-SENT';
+    this.pump(now);
+  }
+
+  /** Queue `data` for sending; returns how many of its bytes fit in the send buffer (the rest the caller offers again). */
+  send(data: Uint8Array, now: number): number {
+    if (this.finQueued || !['SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'CLOSE-WAIT'].includes(this.st)) return 0;
+    const n = Math.min(data.length, this.buf.length - this.bufLen);
+    this.buf.set(data.subarray(0, n), this.bufLen);
+    this.bufLen += n;
+    this.pump(now);
+    return n;
+  }
+
+  /** The data delivered in order since the last read; reading frees its receive buffer. */
+  read(): Uint8Array {
+    const total = this.delivered.reduce((n, d) => n + d.length, 0);
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const d of this.delivered) {
+      out.set(d, at);
+      at += d.length;
+    }
+    this.delivered = [];
+    if (this.rq && total > 0) {
+      const before = this.rq.window;
+      this.rq.consume(total);
+      // A window update when the window opens (by the silly-window rule of receive-queue.ts).
+      if (this.rq.advertise() > before && this.receiving()) this.ackNow = true;
+    }
+    return out;
+  }
+
+  /** The segments to transmit, oldest first; each is handed out once. */
+  takeSegments(): readonly OutSegment[] {
+    const out = this.outbox;
+    this.outbox = [];
+    return out;
+  }
+
+  /** Close the sending side (RFC 9293 §3.10.4): a FIN follows the data already accepted. */
+  close(now: number): void {
+    switch (this.st) {
+      case 'LISTEN':
+      case 'SYN-SENT':
+        this.st = 'CLOSED';
+        return;
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+        this.finQueued = true;
+        if (this.st === 'ESTABLISHED') this.st = 'FIN-WAIT-1';
+        break;
+      case 'CLOSE-WAIT':
+        this.finQueued = true;
+        this.st = 'LAST-ACK';
+        break;
+      default:
+        return;
+    }
+    this.pump(now);
+  }
+
+  /** ABORT (RFC 9293 §3.10.5): a RST to the peer when synchronized, and CLOSED at once. */
+  reset(): void {
+    if (this.rq && !['CLOSED', 'LISTEN', 'SYN-SENT'].includes(this.st)) {
+      this.outbox.push({ fields: { srcPort: this.p.localPort, dstPort: this.remotePort, seq: this.sndNxt, ack: 0, flags: TCP_RST, window: 0 }, payload: new Uint8Array(0) });
+    }
+    this.abort('reset');
+  }
+
+  /** The clock reached `now`: the retransmission timer and TIME-WAIT expire. */
+  tick(now: number): void {
+    if (this.timeWaitDeadline !== undefined && now >= this.timeWaitDeadline) {
+      this.timeWaitDeadline = undefined;
+      this.st = 'CLOSED';
+      return;
+    }
+    if (this.rtxDeadline === undefined || now < this.rtxDeadline) return;
+    this.rtxDeadline = undefined;
+    this.counts.timeouts++;
+    if (++this.timeoutsInARow > (this.p.maxTimeouts ?? DEFAULT_MAX_TIMEOUTS)) {
+      this.abort('timeout');
+      return;
+    }
+    // RFC 6298 §5.4-5.6: back off and retransmit from SND.UNA; RFC 5681 §3.1: cwnd to one segment.
+    this.rtoState = rtoOnTimeout(this.rtoState, this.p.rto);
+    if (this.cc) this.cc = onRetransmitTimeout(this.cc, this.sndUna, this.sndMax);
+    this.sndNxt = this.sndUna;
+    this.pump(now);
+  }
+
+  /** Segment `seg`, addressed to this connection, arrives at cycle `now` (RFC 9293 §3.10.7). */
+  segment(seg: TcpSegment, now: number): void {
+    switch (this.st) {
+      case 'CLOSED': {
+        const rst = resetFor(seg);
+        if (rst) this.outbox.push(rst);
+        return;
+      }
+      case 'LISTEN':
+        this.onListen(seg, now);
+        return;
+      case 'SYN-SENT':
+        this.onSynSent(seg, now);
+        return;
+      default:
+        this.onSynchronized(seg, now);
+    }
+  }
+
+  // --- arrival, by state -----------------------------------------------------------------
+
+  /** RFC 9293 §3.10.7.2. */
+  private onListen(seg: TcpSegment, now: number): void {
+    if (seg.flags & TCP_RST) return;
+    if (seg.flags & TCP_ACK) {
+      this.outbox.push(resetFor(seg)!);
+      return;
+    }
+    if (!(seg.flags & TCP_SYN)) return;
+    if (this.p.remotePort === undefined) this.remotePort = seg.srcPort;
+    this.acceptSyn(seg);
+    this.st = 'SYN-RECEIVED';
+    this.pump(now);
+  }
+
+  /** RFC 9293 §3.10.7.3. */
+  private onSynSent(seg: TcpSegment, now: number): void {
+    const hasAck = (seg.flags & TCP_ACK) !== 0;
+    if (hasAck && !seqInRange(seg.ack, this.iss, this.sndMax)) {
+      if (!(seg.flags & TCP_RST)) this.outbox.push(resetFor(seg)!);
+      return;
+    }
+    if (seg.flags & TCP_RST) {
+      if (hasAck) this.abort('reset');
+      return;
+    }
+    if (!(seg.flags & TCP_SYN)) return;
+    this.acceptSyn(seg);
+    if (hasAck) {
+      this.ackAdvance(seg.ack, now);
+      this.updateWindow(seg);
+      this.st = 'ESTABLISHED';
+      this.ackNow = true;
+    } else {
+      // Simultaneous open: our SYN goes again, now with an ACK.
+      this.st = 'SYN-RECEIVED';
+      this.sndNxt = this.iss;
+    }
+    this.pump(now);
+  }
+
+  /** RFC 9293 §3.10.7.4, for SYN-RECEIVED and every later state. */
+  private onSynchronized(seg: TcpSegment, now: number): void {
+    const rq = this.rq!;
+    const rst = (seg.flags & TCP_RST) !== 0;
+    // First, the sequence number.
+    if (!segmentAcceptable(seg.seq, segmentLength(seg), this.rcvNxt(), rq.window)) {
+      if (!rst) {
+        this.ackNow = true;
+        if (this.st === 'TIME-WAIT' && seg.flags & TCP_FIN) this.timeWaitDeadline = now + this.p.timeWait;
+        this.pump(now);
+      }
+      return;
+    }
+    // Second, RST: acceptable means in the window, and aborts.
+    if (rst) {
+      this.abort('reset');
+      return;
+    }
+    // Fourth, a SYN in the window: acknowledge and drop.
+    if (seg.flags & TCP_SYN) {
+      this.ackNow = true;
+      this.pump(now);
+      return;
+    }
+    // Fifth, the ACK.
+    if (!(seg.flags & TCP_ACK)) return;
+    if (this.st === 'SYN-RECEIVED') {
+      if (!seqInRange(seg.ack, this.sndUna, this.sndMax)) {
+        this.outbox.push(resetFor(seg)!);
+        return;
+      }
+      this.st = this.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED';
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+    }
+    if (seqGt(seg.ack, this.sndMax)) {
+      this.ackNow = true; // acknowledges something not yet sent
+      this.pump(now);
+      return;
+    }
+    if (this.cc && isDuplicateAck(seg, this.sndUna, this.sndMax, this.sndWnd)) {
+      const step = onDuplicateAck(this.cc, this.sndUna, this.sndMax);
+      this.cc = step.state;
+      if (step.retransmit) this.fastRetransmit(now);
+    } else if (seqGt(seg.ack, this.sndUna)) {
+      this.ackAdvance(seg.ack, now);
+    }
+    if (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, seg.ack))) this.updateWindow(seg);
+    const finAcked = this.finQueued && this.sndUna === seqAdd(this.dataEnd(), 1);
+    if (finAcked) {
+      if (this.st === 'FIN-WAIT-1') this.st = 'FIN-WAIT-2';
+      else if (this.st === 'CLOSING') this.enterTimeWait(now);
+      else if (this.st === 'LAST-ACK') {
+        this.st = 'CLOSED';
+        this.rtxDeadline = undefined;
+        return;
+      }
+    }
+    // Seventh, the text.
+    if (seg.payload.length > 0 && this.receiving()) {
+      const data = rq.insert(seg.seq, seg.payload);
+      if (data.length > 0) this.delivered.push(data);
+      this.ackNow = true;
+    }
+    // Eighth, FIN: taken when all data before it is in, even if it arrived past a hole.
+    if (seg.flags & TCP_FIN) {
+      this.peerFinSeq = seqAdd(seg.seq, seg.payload.length);
+      this.ackNow = true;
+    }
+    if (this.peerFinSeq !== undefined && !this.finReceived && rq.rcvNxt === this.peerFinSeq) this.takeFin(now);
+    else if (this.finReceived && seg.flags & TCP_FIN && this.st === 'TIME-WAIT') this.timeWaitDeadline = now + this.p.timeWait;
+    this.pump(now);
+  }
+
+  private takeFin(now: number): void {
+    this.finReceived = true;
+    this.ackNow = true;
+    switch (this.st) {
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+        this.st = 'CLOSE-WAIT';
+        break;
+      case 'FIN-WAIT-1':
+        this.st = 'CLOSING';
+        break;
+      case 'FIN-WAIT-2':
+        this.enterTimeWait(now);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // --- helpers -----------------------------------------------------------------------------
+
+  /** The peer's SYN: IRS, its MSS, the receive queue and congestion state. */
+  private acceptSyn(seg: TcpSegment): void {
+    this.sndMss = Math.min(seg.mss ?? TCP_DEFAULT_MSS, this.p.mss);
+    this.rq = new ReceiveQueue(seqAdd(seg.seq, 1), this.p.receiveBuffer, this.p.mss);
+    this.cc = initialCongestion(this.sndMss, this.iss);
+    this.sndWnd = seg.window;
+    this.sndWl1 = seg.seq;
+    this.sndWl2 = seg.ack;
+  }
+
+  private updateWindow(seg: TcpSegment): void {
+    this.sndWnd = seg.window;
+    this.sndWl1 = seg.seq;
+    this.sndWl2 = seg.ack;
+  }
+
+  /** An acceptable ACK of everything before `ack` (SND.UNA < ack <= sndMax). */
+  private ackAdvance(ack: number, now: number): void {
+    const step = this.cc ? onNewAck(this.cc, this.sndUna, ack, this.sndMax) : undefined;
+    if (step) this.cc = step.state;
+    this.rtoState = rtoOnAck(this.rtoState, ack, now, this.p.rto);
+    // Drop acknowledged data from the buffer (the SYN and FIN occupy no buffer).
+    const dropped = Math.max(0, Math.min(this.bufLen, seqDiff(ack, this.bufSeq)));
+    if (dropped > 0) {
+      this.buf.copyWithin(0, dropped, this.bufLen);
+      this.bufLen -= dropped;
+      this.bufSeq = seqAdd(this.bufSeq, dropped);
+    }
+    this.sndUna = ack;
+    if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
+    this.timeoutsInARow = 0;
+    // RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it.
+    this.rtxDeadline = this.sndUna === this.sndMax ? undefined : now + this.rtoState.rto;
+    if (step?.retransmit) this.fastRetransmit(now);
+  }
+
+  private fastRetransmit(now: number): void {
+    if (this.sndUna === this.sndMax) return;
+    this.counts.fastRetransmits++;
+    this.emitAt(this.sndUna, this.sndMss, now);
+    this.rtxDeadline = now + this.rtoState.rto;
+  }
+
+  private enterTimeWait(now: number): void {
+    this.st = 'TIME-WAIT';
+    this.rtxDeadline = undefined;
+    this.timeWaitDeadline = now + this.p.timeWait;
+  }
+
+  private abort(reason: TcpAbortReason): void {
+    this.st = 'CLOSED';
+    this.abortReason = reason;
+    this.rtxDeadline = undefined;
+    this.timeWaitDeadline = undefined;
+    this.bufLen = 0;
+  }
+
+  /** RCV.NXT, the peer's FIN counted. */
+  private rcvNxt(): number {
+    return seqAdd(this.rq!.rcvNxt, this.finReceived ? 1 : 0);
+  }
+
+  /** States in which arriving data is taken (RFC 9293 §3.10.7.4, seventh). */
+  private receiving(): boolean {
+    return this.st === 'ESTABLISHED' || this.st === 'FIN-WAIT-1' || this.st === 'FIN-WAIT-2';
+  }
+
+  /** One past the last byte of buffered data: where the FIN goes. */
+  private dataEnd(): number {
+    return seqAdd(this.bufSeq, this.bufLen);
+  }
+
+  private synAcked(): boolean {
+    return seqGt(this.sndUna, this.iss);
+  }
+
+  /**
+   * Emit the segment starting at `seq` with at most `room` bytes of data: the SYN when `seq`
+   * is ISS, else data from the buffer, with the FIN when it reaches the end of the data.
+   * Returns the sequence numbers it occupies.
+   */
+  private emitAt(seq: number, room: number, now: number): number {
+    const synchronized = this.rq !== undefined;
+    let flags = synchronized ? TCP_ACK : 0;
+    let payload = new Uint8Array(0);
+    let mss: number | undefined;
+    if (seq === this.iss && !this.synAcked()) {
+      flags |= TCP_SYN;
+      mss = this.p.mss;
+    } else {
+      const off = seqDiff(seq, this.bufSeq);
+      const n = Math.max(0, Math.min(room, this.bufLen - off, this.sndMss));
+      payload = this.buf.slice(off, off + n);
+      if (this.finQueued && seqAdd(seq, n) === this.dataEnd()) flags |= TCP_FIN;
+    }
+    const length = payload.length + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
+    const end = seqAdd(seq, length);
+    const retransmission = seqLt(seq, this.sndMax);
+    if (retransmission) this.counts.retransmittedSegments++;
+    this.counts.segmentsSent++;
+    this.rtoState = rtoOnSend(this.rtoState, end, now, retransmission);
+    if (seqGt(end, this.sndMax)) this.sndMax = end;
+    if (this.rtxDeadline === undefined && length > 0) this.rtxDeadline = now + this.rtoState.rto;
+    const window = this.rq ? this.rq.advertise() : Math.min(this.p.receiveBuffer, TCP_MAX_WINDOW);
+    const ack = synchronized ? this.rcvNxt() : 0;
+    this.outbox.push({ fields: { srcPort: this.p.localPort, dstPort: this.remotePort, seq, ack, flags, window, mss }, payload });
+    this.ackNow = false;
+    return length;
+  }
+
+  /** Send what the windows allow, then a bare ACK if one is owed and nothing carried it. */
+  private pump(now: number): void {
+    const canSendData = ['ESTABLISHED', 'CLOSE-WAIT', 'FIN-WAIT-1', 'CLOSING', 'LAST-ACK'].includes(this.st);
+    for (;;) {
+      if ((this.st === 'SYN-SENT' || this.st === 'SYN-RECEIVED') && this.sndNxt === this.iss) {
+        this.sndNxt = seqAdd(this.sndNxt, this.emitAt(this.iss, 0, now));
+        continue;
+      }
+      if (!canSendData || !this.synAcked()) break;
+      const pending = seqDiff(this.dataEnd(), this.sndNxt);
+      // The peer's window runs from the ACK it came with (SND.WL2); cwnd bounds what is in flight.
+      const flight = seqDiff(this.sndNxt, this.sndUna);
+      const room = Math.min(seqDiff(seqAdd(this.sndWl2, this.sndWnd), this.sndNxt), (this.cc ? this.cc.cwnd : this.sndMss) - flight);
+      const finDue = this.finQueued && pending === 0;
+      if ((pending > 0 && room > 0) || finDue) {
+        this.sndNxt = seqAdd(this.sndNxt, this.emitAt(this.sndNxt, Math.max(0, room), now));
+        continue;
+      }
+      break;
+    }
+    if (this.ackNow && this.rq && this.st !== 'CLOSED') {
+      const seq = this.sndNxt;
+      const window = this.rq.advertise();
+      this.outbox.push({ fields: { srcPort: this.p.localPort, dstPort: this.remotePort, seq, ack: this.rcvNxt(), flags: TCP_ACK, window }, payload: new Uint8Array(0) });
+      this.counts.segmentsSent++;
+      this.ackNow = false;
+    }
+  }
+}
+
+// Shared by every domain that imports this module: frozen, so none can change it for the others.
+harden({ resetFor, Connection });
