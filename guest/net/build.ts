@@ -4,7 +4,7 @@
 import { ARP_BYTES, ARP_REQUEST, putArp, type ArpPacket } from './arp.js';
 import { put16, put32 } from './bytes.js';
 import { broadcastMac, ETH_HEADER, ETH_MIN_FRAME, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BYTES, putEthernet } from './ethernet.js';
-import { IPV4_DST, IPV4_MIN_HEADER, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, putIpv4Checksum } from './ipv4.js';
+import { IPV4_DST, IPV4_MIN_HEADER, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_TTL, putIpv4Checksum } from './ipv4.js';
 
 /** RFC 791 defaults for a datagram this code builds. */
 const DEFAULT_TTL = 64;
@@ -28,7 +28,7 @@ export function ipv4Frame(o: { dstMac: Uint8Array; srcMac: Uint8Array; src: numb
   const h = ETH_HEADER;
   f[h] = 0x45;
   put16(f, h + IPV4_TOTAL_LENGTH, total);
-  f[h + 8] = DEFAULT_TTL;
+  f[h + IPV4_TTL] = DEFAULT_TTL;
   f[h + IPV4_PROTOCOL] = o.protocol ?? IPPROTO_UDP;
   put32(f, h + IPV4_SRC, o.src);
   put32(f, h + IPV4_DST, o.dst);

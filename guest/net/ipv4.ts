@@ -10,6 +10,9 @@ export const IPV4_MIN_HEADER = 20;
 export const IPV4_MAX_HEADER = 60;
 /** Offsets from the start of the IPv4 header. */
 export const IPV4_TOTAL_LENGTH = 2;
+export const IPV4_IDENTIFICATION = 4;
+export const IPV4_FLAGS_FRAGMENT = 6;
+export const IPV4_TTL = 8;
 export const IPV4_PROTOCOL = 9;
 export const IPV4_CHECKSUM = 10;
 export const IPV4_SRC = 12;

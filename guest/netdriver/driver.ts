@@ -85,7 +85,7 @@ export class Driver {
   readonly transmitTurns = new Turns();
   readonly armTurns = new Turns();
   onDeliver: ((e: DeliveryEvent) => void) | undefined;
-  /** The receive buffer armed last and its session: what the planted bug wrongBufferDma arms next (receive.ts). */
+  /** With the planted bug wrongBufferDma only: the receive buffer armed last and its session, what the bug arms next (receive.ts). */
   lastArmed: { readonly session: Session; readonly bus: number } | undefined;
   nextId = 1;
   ready = false;

@@ -206,7 +206,7 @@ function* armOne(d: Driver, s: Session): GuestCode<boolean> {
     }
     bus = wrongBus(d, s) ?? p.bus;
     token = p.token;
-    d.lastArmed = { session: s, bus: p.bus };
+    if (d.config.unsafe?.wrongBufferDma) d.lastArmed = { session: s, bus: p.bus };
   }
   s.buffers[i] = 'armed';
   yield* b.arm({ va: s.rxVa(i), bus, session: s, index: i, token });
@@ -216,7 +216,7 @@ function* armOne(d: Driver, s: Session): GuestCode<boolean> {
 /** Planted bug wrongBufferDma: the bus address of the buffer last armed for another session (the record still names this session's). */
 function wrongBus(d: Driver, s: Session): number | undefined {
   const last = d.lastArmed;
-  return d.config.unsafe?.wrongBufferDma && last && last.session !== s ? last.bus : undefined;
+  return last && last.session !== s ? last.bus : undefined;
 }
 
 // Shared by every domain that imports this module: frozen, so none can change it for the others.

@@ -8,13 +8,9 @@
 
 import { get16 } from '../net/bytes.js';
 import { ETH_HEADER } from '../net/ethernet.js';
-import { IPV4_MIN_HEADER, ipv4ChecksumOk, parseIpv4Header } from '../net/ipv4.js';
+import { IPV4_FLAGS_FRAGMENT, IPV4_IDENTIFICATION, IPV4_MIN_HEADER, IPV4_TTL, ipv4ChecksumOk, parseIpv4Header } from '../net/ipv4.js';
 import type { StackDropReason } from './drops.js';
 
-/** RFC 791 §3.1 offsets from the start of the IPv4 header that guest/net/ipv4.ts does not name. */
-export const IPV4_IDENTIFICATION = 4;
-export const IPV4_FLAGS_FRAGMENT = 6;
-export const IPV4_TTL = 8;
 /** RFC 791 §3.1 flags (the top three bits of the 16-bit flags/fragment-offset field). */
 const FLAG_RESERVED = 0x8000;
 const FLAG_DONT_FRAGMENT = 0x4000;

@@ -4,7 +4,7 @@
 import { parseIpv4, parseMac, put16, put32 } from '../../guest/net/bytes.js';
 import { ETH_HEADER, ETH_MIN_FRAME, ETHERTYPE_IPV4, putEthernet } from '../../guest/net/ethernet.js';
 import { IPV4_DST, IPV4_MIN_HEADER, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, putIpv4Checksum } from '../../guest/net/ipv4.js';
-import { IPV4_FLAGS_FRAGMENT, IPV4_IDENTIFICATION, IPV4_TTL } from '../../guest/netstack/ipv4-input.js';
+import { IPV4_FLAGS_FRAGMENT, IPV4_IDENTIFICATION, IPV4_TTL } from '../../guest/net/ipv4.js';
 
 export const LOCAL_MAC = parseMac('02:52:4c:00:00:01')!;
 export const PEER_MAC = parseMac('02:00:00:00:00:99')!;

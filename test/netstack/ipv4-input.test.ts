@@ -6,7 +6,8 @@ import { put16 } from '../../guest/net/bytes.js';
 import { ETH_HEADER } from '../../guest/net/ethernet.js';
 import { IPV4_TOTAL_LENGTH, putIpv4Checksum } from '../../guest/net/ipv4.js';
 import { countDrop, isDropReason, newDropCounters, STACK_DROP_REASONS, totalDrops } from '../../guest/netstack/drops.js';
-import { IPV4_FLAGS_FRAGMENT, IPV4_LIMITED_BROADCAST, ipv4Input, isFragment, type Ipv4Datagram } from '../../guest/netstack/ipv4-input.js';
+import { IPV4_FLAGS_FRAGMENT } from '../../guest/net/ipv4.js';
+import { IPV4_LIMITED_BROADCAST, ipv4Input, isFragment, type Ipv4Datagram } from '../../guest/netstack/ipv4-input.js';
 import { datagramFrame, LOCAL, PEER, pattern } from './frames.js';
 
 const input = (f: Uint8Array, len = f.length) => ipv4Input(f, len, LOCAL);

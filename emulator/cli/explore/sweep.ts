@@ -10,7 +10,6 @@
 // and the scenario names the outcome.
 
 import { IncrementalChecks } from '../scenario/incremental.js';
-import type { Net } from '../scenario/net.js';
 import { StopMap } from './instants.js';
 import { retireWorld } from './world.js';
 import { ScenarioError, type ExploreWorld, type Scenario, type ScenarioConfig } from './scenario.js';
@@ -50,24 +49,15 @@ export interface RunWatcher {
   violated(v: Violation): void;
 }
 
-/** Something that reports the invariant violations present now; called after every checked event. */
-export interface Checker {
-  check(): readonly string[];
-}
-
-/** The checker the explorer uses: every invariant of DESIGN.md §6 the composition checks, zero-before-reuse included, rechecking only what changed (incremental.ts). */
-export function newChecker(w: Net): Checker {
-  return new IncrementalChecks(w);
-}
-
 /** Checks after every event while on; remembers the first violation. */
 export class EventChecks {
   first: Violation | undefined;
   checked = 0;
-  private readonly checker: Checker;
+  /** Every invariant of DESIGN.md §6 the composition checks, zero-before-reuse included, rechecking only what changed. */
+  private readonly checker: IncrementalChecks;
 
   constructor(private readonly w: ExploreWorld, private readonly watcher?: RunWatcher) {
-    this.checker = newChecker(w);
+    this.checker = new IncrementalChecks(w);
   }
 
   private see(v: Violation): void {
