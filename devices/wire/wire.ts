@@ -72,13 +72,13 @@ export class WirePort {
     readonly endpoint: WireEndpoint,
   ) {}
 
-  /** Send a complete frame (60–1514 bytes, no FCS); the wire appends the FCS. */
-  send(frame: Uint8Array): void {
+  /** Send a complete frame (60–1514 bytes, no FCS); the wire appends the FCS. `done` is called when it has left the wire. */
+  send(frame: Uint8Array, done?: () => void): void {
     checkFrame(frame, `${this.endpoint.name}: send`);
     const bytes = new Uint8Array(frame.length + FCS_BYTES);
     bytes.set(frame);
     putFcs(bytes, frame.length);
-    this.transmit(bytes, bytes.length, { fcsGood: true });
+    this.transmit(bytes, bytes.length, { fcsGood: true, done });
   }
 
   /**

@@ -3,10 +3,12 @@
 
 import pino, { type Logger } from 'pino';
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export function createLogger(level = process.env.RELOADED_LOG ?? 'info'): Logger {
-  if (!LEVELS.includes(level)) throw new Error(`RELOADED_LOG=${level}: expected one of ${LEVELS.join(', ')}`);
+/** A logger at `level` (a --log-level flag), else $RELOADED_LOG, else info. */
+export function createLogger(flag?: string): Logger {
+  const level = flag ?? process.env.RELOADED_LOG ?? 'info';
+  if (!LOG_LEVELS.includes(level)) throw new Error(`RELOADED_LOG=${level}: expected one of ${LOG_LEVELS.join(', ')}`);
   if (process.stderr.isTTY) {
     return pino({ level, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } } });
   }

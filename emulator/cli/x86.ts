@@ -5,7 +5,7 @@
 // (emulator/platforms/v86) knows no device, the devices know no platform, and they meet here.
 
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_IO_BASE, DEFAULT_IRQ, Ne2kCard } from '../../devices/ne2k/card.js';
 import { PcapWriter } from '../../devices/pcap/writer.js';
 import { EchoPeer } from '../../devices/peers/echo.js';
@@ -13,12 +13,8 @@ import { UdpBridge } from '../../devices/peers/udp-bridge.js';
 import { MBIT_10, MBIT_100, Wire } from '../../devices/wire/wire.js';
 import { MultibootError } from '../platforms/v86/multiboot.js';
 import { V86Platform, type RunResult } from '../platforms/v86/platform.js';
-import { integer } from './options.js';
+import { integer, udpTarget, type UdpTarget } from './options.js';
 
-export interface UdpTarget {
-  host: string;
-  port: number;
-}
 
 export interface X86RunOptions {
   image: Uint8Array;
@@ -93,14 +89,6 @@ export async function assembleX86(opts: X86RunOptions): Promise<X86Session> {
 /** Assemble and run. */
 export async function runX86(opts: X86RunOptions): Promise<X86RunResult> {
   return (await assembleX86(opts)).run();
-}
-
-function udpTarget(value: string): UdpTarget {
-  const m = /^udp:([^:]+):(\d+)$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`expected udp:HOST:PORT, got '${value}'`);
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) throw new InvalidArgumentError(`UDP port must be 1–65535, got ${m[2]}`);
-  return { host: m[1]!, port };
 }
 
 export function x86Command(): Command {

@@ -20,7 +20,8 @@ export const ARP_ENTRY_LIFETIME_SECONDS = 60;
 export const ARP_REQUEST_INTERVAL_SECONDS = 1;
 /** Give up on an address after this long without an answer (three requests at the rate above, as Linux does). */
 export const ARP_RESOLVE_TIMEOUT_SECONDS = 3;
-export const DEFAULT_ARP_MAX_QUEUED_PER_IP = 3;
+/** Packets held per address while it resolves: Linux's unres_qlen (101), so the fragments of one large datagram (up to 45) fit. */
+export const DEFAULT_ARP_MAX_QUEUED_PER_IP = 101;
 export const DEFAULT_ARP_MAX_PENDING = 16;
 export const DEFAULT_ARP_MAX_ENTRIES = 64;
 /** IEEE 802 §8.2: the I/G bit of the first octet marks a group (multicast or broadcast) address. */
@@ -90,6 +91,11 @@ export class ArpCache {
   lookup(ip: number, now: number): Uint8Array | undefined {
     const e = this.entries.get(ip);
     return e && now - e.learned < this.config.entryLifetimeCycles ? e.mac.slice() : undefined;
+  }
+
+  /** Addresses being resolved now (each with a request due again every interval until it answers or times out). */
+  get resolving(): number {
+    return this.pending.size;
   }
 
   /** Packets held for `ip` now. */

@@ -22,6 +22,10 @@ export const STACK_DROP_REASONS = Object.freeze([
   'bad-arp', // malformed ARP packet
   'arp-queue-full', // outbound packet beyond the bound queued for an unresolved address
   'arp-unresolved', // outbound packet dropped because its next hop never answered ARP
+  'no-port', // a UDP datagram or TCP segment for a port nobody listens on (TCP answers with a RST)
+  'backlog-full', // a SYN for a listener whose queue of connections not yet accepted is full
+  'socket-queue-full', // a UDP datagram for a socket holding as many datagrams as it may
+  'tx-queue-full', // an outbound frame beyond the bound on frames waiting for a transmit slot
 ] as const);
 export type StackDropReason = (typeof STACK_DROP_REASONS)[number];
 

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WINDOW } from '../../guest/apps/echo-client.js';
+import { TX_SLOT_BYTES } from '../../guest/netstack/domain.js';
+import { WIDE_GEOMETRY } from '../../emulator/cli/scenario/stacks.js';
 
 const ROOT = resolve(__dirname, '../..');
 const BIN = resolve(ROOT, 'dist/reloaded.mjs');
@@ -54,21 +55,25 @@ describe('reloaded run (the boot scenario)', () => {
     expect(r.revocation.violationsRightAfter).toBe(0);
     expect(r.revocation.sessionClosedBy).toBeGreaterThan(r.revocation.cycle);
     expect(one.status).toBe('revoked');
-    expect(one.echoedAfterRevocation).toBe(0);
-    expect(one.stack.echoed).toBeGreaterThan(0); // it had traffic before
+    // Only what had left the card before the destroy can still reach the peer: at most its transmit slots' worth.
+    expect(one.progressAfterRevocation).toBeLessThanOrEqual(((WIDE_GEOMETRY.txPages * 4096) / TX_SLOT_BYTES) * 1514);
+    expect(one.peer.pingsAnswered).toBeGreaterThan(0); // it was served before
+    expect(one.tcp.passiveOpens).toBeGreaterThan(0);
     expect(two.status).toBe('open');
-    expect(two.echoedAfterRevocation).toBeGreaterThan(10);
-    expect(r.revocation.othersEchoedAfter).toBe(two.echoedAfterRevocation);
+    expect(two.progressAfterRevocation).toBeGreaterThan(10);
+    expect(r.revocation.othersProgressAfter).toBe(two.progressAfterRevocation);
+    expect(r.revocations).toEqual([r.revocation]);
     // The driver kept serving and paid for nothing of the clients'.
     expect(r.driver.alive).toBe(true);
     expect(r.revocation.driverAlive).toBe(true);
     expect(r.driver.bank.usageEnd).toBe(r.driver.bank.usageReady);
     expect(r.driver.bank.pinsEnd).toBe(r.driver.bank.pinsReady);
     expect(r.driver.sessionsClosed).toBe(1);
-    // Flip delivers in place or by exchange; every echo came back intact.
+    // Flip delivers in place or by exchange; every answer came back intact.
     for (const s of r.sessions) {
       expect(s.delivered).toBe(s.copied + s.flipped + s.exchanged);
-      expect(s.stack.mismatched).toBe(0);
+      expect(s.peer.udpMismatched + s.peer.tcpEchoMismatched).toBe(0);
+      expect(s.peer.httpFailures).toEqual({});
     }
     expect(one.flipped + two.flipped).toBeGreaterThan(0);
     expect(one.exchanged + two.exchanged).toBeGreaterThan(0);
@@ -76,38 +81,42 @@ describe('reloaded run (the boot scenario)', () => {
     expect(r.invariants.checks).toBeGreaterThan((12e-3 * CPU_HZ) / 40_000); // one every 20,000 cycles, past the CPU's last preemption point
     expect(r.invariants.violations).toBe(0);
     expect(r.invariants.dmaBeatsChecked).toBeGreaterThan(0);
-    expect(r.wire.frames).toBe(r.wire.fromCard + r.wire.fromEcho);
+    expect(r.wire.frames).toBe(r.wire.fromCard + r.wire.fromPeer);
     // Every frame the driver counted went on the wire; a frame that left the card just before
-    // the run's end may not have had its completion taken yet (at most the clients' windows).
+    // the run's end may not have had its completion taken yet (at most the clients' transmit slots).
     expect(r.wire.fromCard).toBeGreaterThanOrEqual(r.driver.transmitted);
-    expect(r.wire.fromCard - r.driver.transmitted).toBeLessThanOrEqual(WINDOW * r.clients);
+    expect(r.wire.fromCard - r.driver.transmitted).toBeLessThanOrEqual(((WIDE_GEOMETRY.txPages * 4096) / TX_SLOT_BYTES) * r.clients);
     expect(r.cyclesPerDelivered).toBe(Math.round(r.cycles / r.driver.delivered));
     expect(r.problems).toEqual([]);
   });
 
   it('takes the strategy, card mode, client count and revocation cycle it is given', () => {
-    const r = runJson('--millis', '20', '--strategy', 'copy', '--mode', 'classic', '--clients', '3', '--revoke-at', 'none');
+    // Classic mode moves every byte through port I/O system calls (about 90,000 cycles a frame): a longer run to see every client served.
+    const r = runJson('--millis', '60', '--strategy', 'copy', '--mode', 'classic', '--clients', '3', '--revoke-at', 'none');
     expect([r.mode, r.strategy, r.clients, r.revocation]).toEqual(['classic', 'copy', 3, undefined]);
     expect(r.sessions.map((s: { status: string }) => s.status)).toEqual(['open', 'open', 'open']);
     // Copy delivers only by copying; classic mode pins nothing (the CPU moves every byte through the data port).
     for (const s of r.sessions) expect([s.delivered, s.flipped, s.exchanged, s.pinnedPeak]).toEqual([s.copied, 0, 0, 0]);
-    expect(r.sessions.map((s: { stack: { echoed: number } }) => s.stack.echoed > 0)).toEqual([true, true, true]);
+    expect(r.sessions.map((s: { peer: { pingsAnswered: number } }) => s.peer.pingsAnswered > 0)).toEqual([true, true, true]);
     expect(r.invariants.dmaBeatsChecked).toBe(0);
     const early = runJson('--millis', '6', '--revoke-at', '1000');
     expect(early.revocation.cycle).toBeGreaterThanOrEqual(1000);
     expect(early.revocation.sessionOpen).toBe(false); // before client 1's session existed
-    expect(early.sessions[0].stack.sent).toBe(0);
-    expect(early.sessions[1].stack.echoed).toBeGreaterThan(0);
+    expect(early.sessions[0].transmitted).toBe(0);
+    expect(early.sessions[0].peer).toBeUndefined(); // the peer starts once the sessions are open: there was none to exercise
+    expect(early.sessions[1].peer.pingsAnswered).toBeGreaterThan(0);
   });
 
   it('is the default command and prints a readable report', () => {
     const r = reloaded('--millis', '8');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^reloaded boot scenario: seed 1, 8 ms emulated/);
-    expect(r.stdout).toMatch(/card in busmaster mode, receive strategy flip, 2 client stacks/);
-    expect(r.stdout).toMatch(/\n {2}1 +10\.0\.0\.10 +revoked +\d+/);
-    expect(r.stdout).toMatch(/\n {2}2 +10\.0\.0\.11 +open +\d+/);
-    expect(r.stdout).toMatch(/revocation +client 1 destroyed its bank at cycle [\d,]+ .*the driver kept serving; the other clients got \d+ echoes back after it/);
+    expect(r.stdout).toMatch(/card in busmaster mode on a 100 Mbit\/s wire, receive strategy flip, 2 clients each running its own TCP\/IP stack/);
+    expect(r.stdout).toMatch(/\n {2}1 +10\.0\.0\.2 +revoked +\d+/);
+    expect(r.stdout).toMatch(/\n {2}2 +10\.0\.0\.3 +open +\d+/);
+    expect(r.stdout).toMatch(/client 2 stack: TCP \d+ connections/);
+    expect(r.stdout).toMatch(/client 2 seen from the peer: pings \d+\/\d+/);
+    expect(r.stdout).toMatch(/revocation +client 1 destroyed its bank at cycle [\d,]+ .*the driver kept serving; the other clients answered the peer [\d,]+ times after it/);
     expect(r.stdout).toMatch(/invariants +\d+ checks of the invariants \(kernel, isolation, liveness\), [\d,]+ DMA beats checked as they landed \(each against its transfer\), no violation/);
     expect(r.stdout).toMatch(/trace +[\d,]+ records, hash [0-9a-f]{16}/);
     expect(r.stdout).toMatch(/result +ok/);
@@ -138,12 +147,58 @@ describe('reloaded run (the boot scenario)', () => {
       [['run', '--millis', '1', '--revoke-at', '999999999'], /^reloaded: --revoke-at: cycle 999999999 is after the end of the run \(133000 cycles in 1 ms\)$/m],
       [['run', '--millis', '1', '--pcap', '/nonexistent/dir/x.pcap'], /^reloaded: --pcap \/nonexistent\/dir\/x.pcap: cannot write: ENOENT$/m],
       [['run', '--frobnicate'], /unknown option '--frobnicate'/],
+      [['run', '--link', '1000'], /--link .* Allowed choices are 10, 100/],
+      [['run', '--revoke', '2'], /--revoke .* expected K@CYCLE \(client K from 1, an emulated cycle\) or 'none', got '2'/],
+      [['run', '--revoke', '0@5'], /expected K@CYCLE with K ≥ 1, got '0@5'/],
+      [['run', '--millis', '1', '--revoke', '3@5'], /^reloaded: --revoke: client 3 does not exist \(clients are 1 to 2\)$/m],
+      [['run', '--millis', '1', '--revoke', '1@5', '--revoke', '1@9'], /^reloaded: --revoke: client 1 is revoked twice/m],
+      [['run', '--millis', '1', '--revoke', '1@999999999'], /^reloaded: --revoke: 1@999999999: cycle 999999999 is after the end of the run/m],
+      [['run', '--millis', '1', '--revoke', 'none', '--revoke', '1@5'], /^reloaded: --revoke none: cannot be combined/m],
+      [['run', '--millis', '1', '--revoke', '1@5', '--revoke-at', '7'], /^reloaded: --revoke and --revoke-at: give one of them/m],
+      [['run', '--loss', '1.5'], /--loss .* expected a rate from 0 to 1 \(or 0% to 100%\), got '1.5'/],
+      [['run', '--corrupt', 'lots'], /--corrupt .* expected a rate from 0 to 1/],
+      [['run', '--dup', '-0.1'], /--dup .* expected a rate/],
+      [['run', '--wire', 'tcp:1.2.3.4:5'], /--wire .* expected udp:HOST:PORT, got 'tcp:1.2.3.4:5'/],
+      [['run', '--wire', 'udp:localhost:70000'], /UDP port must be 1–65535, got 70000/],
+      [['run', '--wire-bind', '127.0.0.1:9000'], /^reloaded: --wire-bind: only with --wire$/m],
+      [['run', '--log-level', 'loud'], /--log-level .* Allowed choices are fatal, error/],
     ] as const) {
       const r = reloaded(...args);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(msg);
       expect(r.stdout).toBe('');
     }
+  });
+
+  it('--revoke K@CYCLE revokes those clients at those cycles; --revoke none revokes nobody', () => {
+    const r = runJson('--millis', '20', '--clients', '3', '--revoke', '3@800000', '--revoke', '2@1600000');
+    expect(r.revocations.map((v: { client: number; requestedCycle: number }) => [v.client, v.requestedCycle])).toEqual([[3, 800_000], [2, 1_600_000]]);
+    expect(r.revocation.client).toBe(3);
+    expect(r.sessions.map((s: { status: string }) => s.status)).toEqual(['open', 'revoked', 'revoked']);
+    expect(r.sessions[0].progressAfterRevocation).toBeGreaterThan(0);
+    const none = runJson('--millis', '4', '--revoke', 'none');
+    expect([none.revocation, none.revocations]).toEqual([undefined, []]);
+  });
+
+  it('--link 10 and wire faults: the run reports them, and TCP still delivers intact bytes', () => {
+    const r = runJson('--millis', '60', '--link', '10', '--revoke', 'none', '--loss', '0.02', '--dup', '1%', '--reorder', '0.01', '--corrupt', '0.005');
+    expect(r.link).toBe(10);
+    expect(r.faults).toEqual({ loss: 0.02, duplicate: 0.01, reorder: 0.01, corrupt: 0.005 });
+    expect(r.wire.lost).toBeGreaterThan(0);
+    // 60 ms at 10 Mbit/s carry at most ~75,000 bytes each way.
+    const bytes = r.sessions.reduce((a: number, s: { tcp: { bytesIn: number } }) => a + s.tcp.bytesIn, 0);
+    expect(bytes).toBeGreaterThan(5_000);
+    expect(bytes).toBeLessThan(80_000);
+    for (const s of r.sessions) expect(s.peer.udpMismatched + s.peer.tcpEchoMismatched).toBe(0);
+    expect(r.problems).toEqual([]);
+  });
+
+  it('--log-level sets what goes to stderr', () => {
+    const quiet = spawnSync('node', [BIN, 'run', '--millis', '1', '--log-level', 'silent'], { cwd: ROOT, encoding: 'utf8' });
+    expect(quiet.status).toBe(0);
+    expect(quiet.stderr).toBe('');
+    const loud = spawnSync('node', [BIN, 'run', '--millis', '1', '--log-level', 'info'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RELOADED_LOG: 'silent' } });
+    expect(loud.stderr).toMatch(/boot scenario starting/);
   });
 
   it('a bad log level is one clear line, not a stack trace', () => {

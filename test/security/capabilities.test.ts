@@ -77,7 +77,7 @@ const fits = (h: Held, a: Allowed) =>
   h.kind === a.kind && h.rights.join() === a.rights.join() && h.badge === (a.badge ?? 0) && (a.topBank === undefined || a.topBank === h.topBank);
 
 describe('capability discipline of the default scenario', () => {
-  const { net } = composeBoot({ ...BOOT_DEFAULTS });
+  const { net, probes } = composeBoot({ ...BOOT_DEFAULTS });
   runUntilOpen(net);
   const byName = new Map(net.kernel.state.domains.map((d) => [d.name, d]));
   const roles: [string, Domain, Allowed[]][] = [
@@ -87,7 +87,7 @@ describe('capability discipline of the default scenario', () => {
   ];
 
   it('every session is open and every domain is accounted for', () => {
-    expect(net.clients.map((c) => c.probe.status)).toEqual(['open', 'open']);
+    expect(probes.map((p) => p.status)).toEqual(['open', 'open']);
     expect([...byName.keys()].sort()).toEqual(roles.map(([name]) => name).sort());
   });
 

@@ -11,11 +11,12 @@ describe('every check holds on a normal boot scenario', () => {
   for (const mode of MODES) {
     for (const strategy of STRATEGIES) {
       it(`${mode} / ${strategy}, three clients, a revocation mid-run`, () => {
-        const r = runBootScenario({ ...BOOT_DEFAULTS, millis: 16, mode, strategy, clients: 3 });
+        // Classic mode moves every byte through port I/O, each access a system call: about 100,000 cycles a frame, so its run is longer to show the others served after the revocation.
+        const r = runBootScenario({ ...BOOT_DEFAULTS, millis: mode === 'classic' ? 40 : 16, mode, strategy, clients: 3 });
         expect(r.invariants.listed).toEqual([]);
         expect(r.problems).toEqual([]);
         expect(r.revocation?.sessionOpen).toBe(true);
-        expect(r.sessions.slice(1).every((s) => s.stack.echoed > 0)).toBe(true);
+        expect(r.sessions.slice(1).every((s) => (s.peer?.pingsAnswered ?? 0) > 0 && (s.progressAfterRevocation ?? 0) > 0)).toBe(true);
         expect(r.invariants.checks).toBeGreaterThan(20);
       });
     }

@@ -47,7 +47,7 @@ describe.skipIf(!haveChromium)('the page in headless Chromium', () => {
   it('runs the boot scenario: the same report and trace hash as node', async () => {
     const { page, report } = await pageReport('seed=5&millis=8');
     const node = runBootScenario({ ...BOOT_DEFAULTS, seed: 5, millis: 8 });
-    expect(node.revocation?.othersEchoedAfter).toBeGreaterThan(0); // the run shows the revocation and the survivor
+    expect(node.revocation?.othersProgressAfter).toBeGreaterThan(0); // the run shows the revocation and the survivor
     expect(report).toEqual(JSON.parse(JSON.stringify(node)));
     expect(await page.textContent('#hash')).toBe(node.trace.hash);
     expect(await page.textContent('#report')).toMatch(/revocation +client 1 destroyed its bank/);

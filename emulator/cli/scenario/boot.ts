@@ -1,27 +1,30 @@
 // The boot scenario, what `reloaded run` (and `npm start`, and the page) runs: the machine
-// boots the kernel; the driver domain takes the card; N client stacks each open a session
-// from their own bank with an opaque sub-bank and exchange UDP datagrams with the echo peer
-// on the wire; at a chosen cycle client 1 destroys its bank; the kernel invariants are
-// checked after every stride of the run. The report says what every session did, what the
-// revocation did, whether the driver and the other clients carried on, and the trace hash.
-// A pure function of its options: no wall clock, nothing node-only.
+// boots the kernel; the driver domain takes the card; N clients (10.0.0.2, 10.0.0.3, ...)
+// each open a session from their own bank and run their own TCP/IP stack with echo, discard
+// and HTTP servers; the peer host at 10.0.0.1 exercises every one of them (stacks.ts); at
+// the chosen cycles chosen clients destroy their banks; the kernel invariants are checked
+// after every stride of the run. The report (boot-report.ts) says what every session and
+// stack did, what each revocation did, whether the driver and the other clients carried on,
+// and the trace hash. A pure function of its options: no wall clock, nothing node-only.
 
-import type { KernelConfig } from '../../../guest/kernel/kernel.js';
-import { EchoPeer } from '../../../devices/peers/echo.js';
-import type { Wire } from '../../../devices/wire/wire.js';
+import type { FaultRates } from '../../../devices/wire/faults.js';
+import { MBIT_10, MBIT_100, type Wire } from '../../../devices/wire/wire.js';
 import type { Machine } from '../../machine/machine.js';
-import { formatIpv4 } from '../../../guest/net/bytes.js';
-import { ETH_MAX_FRAME, ETH_MIN_FRAME } from '../../../guest/net/ethernet.js';
+import type { KernelConfig } from '../../../guest/kernel/kernel.js';
 import type { CardMode, Strategy } from '../../../guest/netdriver/config.js';
-import { total, type Counters } from '../../../guest/netdriver/counters.js';
 import type { Session } from '../../../guest/netdriver/session.js';
 import { violations } from './checks.js';
-import { driverAlive as isDriverAlive } from './records.js';
-import { ECHO_TIMEOUT, echoClient, newEchoStats, type EchoStats } from '../../../guest/apps/echo-client.js';
-import { CARD_MAC, composeNet, ipOf, MAX_CLIENTS, PEER_MAC, type Net } from './net.js';
+import { report, type BootReport, type RevocationRecord } from './boot-report.js';
+import { MAX_CLIENTS } from './net.js';
+import { composeStackNet, type StackNet, type StackNetOptions } from './stacks.js';
+
+export type { BootReport, RevocationReport, SessionReport } from './boot-report.js';
 
 export const STRATEGIES: readonly Strategy[] = ['copy', 'flip', 'hybrid'];
 export const MODES: readonly CardMode[] = ['busmaster', 'classic'];
+/** Link speeds the wire offers, in Mbit/s. */
+export const LINK_SPEEDS: readonly number[] = [10, 100];
+export const FAULT_NAMES = ['loss', 'duplicate', 'reorder', 'corrupt'] as const;
 
 /** Defaults of `reloaded run` and the page. */
 export const BOOT_DEFAULTS = { seed: 1, millis: 50, strategy: 'flip' as Strategy, mode: 'busmaster' as CardMode, clients: 2 };
@@ -29,12 +32,12 @@ export const BOOT_DEFAULTS = { seed: 1, millis: 50, strategy: 'flip' as Strategy
 export const MAX_MILLIS = 60_000;
 /** Cycles between two invariant checks. */
 export const CHECK_EVERY = 20_000;
-/** Frame lengths each client cycles through, drawn once from its seeded stream. */
-const SIZES_PER_CLIENT = 64;
-/** After a revocation, each other running client must get echoes back if at least this much of the run is left (DESIGN.md §6 item 8). */
-const LIVENESS_WINDOW = 2 * ECHO_TIMEOUT;
-/** Violations listed in the report (all are counted). */
-const VIOLATIONS_LISTED = 20;
+
+/** Client `client` (1 = 10.0.0.2) destroys its bank at emulated cycle `cycle`. */
+export interface Revoke {
+  client: number;
+  cycle: number;
+}
 
 export interface BootOptions {
   seed: number;
@@ -44,93 +47,24 @@ export interface BootOptions {
   mode: CardMode;
   /** Client stacks, 1..16. */
   clients: number;
-  /** Cycle at which client 1 destroys its bank: a number, 'none', or undefined for the middle of the run. */
+  /** Who revokes when: a list, 'none', or undefined for revokeAt's rule. */
+  revokes?: readonly Revoke[] | 'none';
+  /** Client 1's revocation alone (used when revokes is undefined): a cycle, 'none', or undefined for the middle of the run. */
   revokeAt?: number | 'none';
-  /** Attach more listeners to the wire (the CLI's pcap writer). */
+  /** Link speed in Mbit/s (10 or 100; default 100). */
+  link?: number;
+  /** Faults the wire injects, each a probability in [0, 1]. */
+  faults?: FaultRates;
+  /** Attach more listeners to the wire (the CLI's pcap writer, an external bridge). */
   onWire?: (wire: Wire, machine: Machine) => void;
+  /** No built-in peer: the wire is connected elsewhere (the CLI's --wire udp:...). */
+  noPeer?: boolean;
+  /** The peer's traffic to each client (tests and benchmarks: the CLI never sets it); fields left out keep the exerciser's defaults. */
+  traffic?: StackNetOptions['traffic'];
   /** Cycles between invariant checks (default CHECK_EVERY). */
   checkEvery?: number;
   /** The kernel's boot configuration (benchmarks and tests only: the CLI never sets it). */
   kernel?: KernelConfig;
-}
-
-export interface SessionReport {
-  client: number;
-  ip: string;
-  /** open, revoked (its bank destroyed), opening (not yet open when the run ended), or why it failed. */
-  status: string;
-  delivered: number;
-  copied: number;
-  flipped: number;
-  exchanged: number;
-  dropped: number;
-  rejected: number;
-  /** The reasons of those drops and rejections that happened, with their counts. */
-  why: Record<string, number>;
-  transmitted: number;
-  pinnedPeak: number;
-  /** What the client's stack counted. */
-  stack: EchoStats;
-  /** Echoes the client got back after the revocation (undefined without one). */
-  echoedAfterRevocation: number | undefined;
-}
-
-export interface RevocationReport {
-  client: number;
-  requestedCycle: number;
-  /** The cycle the destroy began (the first preemption point at or after the requested one), and the cycles the kernel took for it. */
-  cycle: number;
-  destroyCycles: number;
-  sessionOpen: boolean;
-  /** Frames the client's bank (with its session sub-bank) held, and pages the card had pinned for its session. */
-  framesReleased: number;
-  pinnedAtRevocation: number;
-  /** Frames that went to quarantine (pinned when revoked) and PTEs cleared by the destroy. */
-  quarantined: number;
-  mappingsRevoked: number;
-  /** The check right after the destroy returned (revocation is complete, item 3). */
-  violationsRightAfter: number;
-  /** First check at which the driver had closed the session, or undefined. */
-  sessionClosedBy: number | undefined;
-  driverAlive: boolean;
-  driverBankUnchanged: boolean;
-  /** Echoes every other client got back after it. */
-  othersEchoedAfter: number;
-  /** What happened, in one sentence. */
-  summary: string;
-}
-
-export interface BootReport {
-  scenario: 'boot';
-  seed: number;
-  millis: number;
-  cycles: number;
-  mode: CardMode;
-  strategy: Strategy;
-  clients: number;
-  sessions: SessionReport[];
-  driver: {
-    alive: boolean;
-    error: string | undefined;
-    received: number;
-    missed: number;
-    delivered: number;
-    transmitted: number;
-    dropped: number;
-    rejected: number;
-    sessionsOpened: number;
-    sessionsClosed: number;
-    bank: { limit: number; usageReady: number; usageEnd: number; pinsReady: number; pinsEnd: number };
-    cpuCycles: number;
-  };
-  revocation: RevocationReport | undefined;
-  cyclesPerDelivered: number | undefined;
-  driverCyclesPerDelivered: number | undefined;
-  invariants: { checks: number; dmaBeatsChecked: number; violations: number; listed: string[] };
-  wire: { frames: number; fromCard: number; fromEcho: number; echoDroppedBadFcs: number };
-  trace: { records: number; hash: string };
-  /** Empty when the run showed what it should; otherwise what went wrong (the CLI exits non-zero). */
-  problems: string[];
 }
 
 /** A problem with the options, reported before anything runs. */
@@ -149,189 +83,176 @@ function checkOptions(o: BootOptions): void {
   if (!MODES.includes(o.mode)) throw new BootOptionError(`mode: expected one of ${MODES.join(', ')}, got ${o.mode}`);
   if (!(Number.isInteger(o.clients) && o.clients >= 1 && o.clients <= MAX_CLIENTS)) throw new BootOptionError(`clients: expected an integer from 1 to ${MAX_CLIENTS}, got ${o.clients}`);
   if (typeof o.revokeAt === 'number' && !(Number.isSafeInteger(o.revokeAt) && o.revokeAt >= 0)) throw new BootOptionError(`revoke-at: expected a cycle ≥ 0, got ${o.revokeAt}`);
+  if (o.link !== undefined && !LINK_SPEEDS.includes(o.link)) throw new BootOptionError(`link: expected one of ${LINK_SPEEDS.join(', ')} (Mbit/s), got ${o.link}`);
+  for (const [k, v] of Object.entries(o.faults ?? {})) {
+    if (!(FAULT_NAMES as readonly string[]).includes(k)) throw new BootOptionError(`faults: unknown fault '${k}'`);
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1)) throw new BootOptionError(`${k}: expected a rate from 0 to 1, got ${v}`);
+  }
+  if (Array.isArray(o.revokes)) {
+    const seen = new Set<number>();
+    for (const r of o.revokes) {
+      if (!(Number.isInteger(r.client) && r.client >= 1 && r.client <= o.clients)) throw new BootOptionError(`revoke: client ${r.client} does not exist (clients are 1 to ${o.clients})`);
+      if (!(Number.isSafeInteger(r.cycle) && r.cycle >= 0)) throw new BootOptionError(`revoke: expected a cycle ≥ 0, got ${r.cycle}`);
+      if (seen.has(r.client)) throw new BootOptionError(`revoke: client ${r.client} is revoked twice (a bank is destroyed once)`);
+      seen.add(r.client);
+    }
+  }
 }
 
-const nonZero = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v > 0));
+/** The revocations of a run ending at cycle `end`, in the order they happen. */
+function revocationsOf(o: BootOptions, end: number): Revoke[] {
+  const list: Revoke[] = o.revokes === 'none' ? [] : o.revokes
+    ? o.revokes.map((r) => ({ ...r }))
+    : o.revokeAt === 'none' ? [] : [{ client: 1, cycle: o.revokeAt ?? Math.floor(end / 2) }];
+  for (const r of list) {
+    const flag = o.revokes ? `revoke: ${r.client}@${r.cycle}:` : 'revoke-at:';
+    if (r.cycle > end) throw new BootOptionError(`${flag} cycle ${r.cycle} is after the end of the run (${end} cycles in ${o.millis} ms)`);
+  }
+  return list.sort((a, b) => a.cycle - b.cycle || a.client - b.client);
+}
 
-/** The scenario's composition (net.ts): the echo peer on the wire, an echo client in every stack. */
-export function composeBoot(o: BootOptions): { net: Net; stats: EchoStats[]; echo: EchoPeer } {
-  const stats = Array.from({ length: o.clients }, newEchoStats);
-  let echo: EchoPeer | undefined;
-  let sizes: number[][] = [];
-  const net = composeNet({
-    mode: o.mode, strategy: o.strategy, stacks: o.clients, seed: o.seed, kernel: o.kernel,
-    onWire: (wire, machine) => {
-      echo = new EchoPeer(wire, 'echo');
-      sizes = stats.map((_, i) => {
-        const r = machine.random.stream(`boot-client-${i}-sizes`);
-        return Array.from({ length: SIZES_PER_CLIENT }, () => ETH_MIN_FRAME + r.below(ETH_MAX_FRAME - ETH_MIN_FRAME + 1));
-      });
-      o.onWire?.(wire, machine);
-    },
-    stack: (i) => ({ body: echoClient({ cardMac: CARD_MAC, peerMac: PEER_MAC, sizes: sizes[i]!, tag: 0x11 * (i + 1) }, stats[i]!) }),
+/**
+ * The peer's traffic for the machine at hand. Its pings and UDP datagrams (about 2 KB per
+ * client per interval) scale with the link, so a 10 Mbit/s wire is not overrun by them alone.
+ * In classic mode every byte crosses the data port, each access a system call: about 100,000
+ * cycles a full frame (progress.ts DRIVER_FRAME_CYCLES), some 1,300 frames a second. The
+ * peer then sends no discard stream and smaller TCP echo and HTTP transfers, at a fifth of the
+ * rate, or the driver (above the stacks in priority) would take the whole CPU receiving and
+ * leave the stacks none to answer with: receive livelock, which a heavier load shows.
+ */
+function trafficFor(o: BootOptions): NonNullable<StackNetOptions['traffic']> {
+  const interval = o.link === 10 ? 0.01 : 0.001;
+  if (o.mode !== 'classic') return { intervalSeconds: interval };
+  return { intervalSeconds: 5 * interval, discard: false, echoBytes: 16 * 1024 };
+}
+
+/** The scenario's composition (stacks.ts) for these options. */
+export function composeBoot(o: BootOptions): StackNet {
+  return composeStackNet({
+    mode: o.mode, strategy: o.strategy, clients: o.clients, seed: o.seed, kernel: o.kernel, faults: o.faults,
+    bitRate: o.link === 10 ? MBIT_10 : MBIT_100, onWire: o.onWire, noPeer: o.noPeer,
+    traffic: { ...trafficFor(o), ...o.traffic },
   });
-  return { net, stats, echo: echo! };
 }
 
-export function runBootScenario(o: BootOptions): BootReport {
-  checkOptions(o);
-  const { net, stats, echo } = composeBoot(o);
-  const { machine, kernel } = net;
-  const end = cyclesOf(o.millis, machine.config.cpuHz);
-  const revokeAt = o.revokeAt === 'none' ? undefined : (o.revokeAt ?? Math.floor(end / 2));
-  if (revokeAt !== undefined && revokeAt > end) throw new BootOptionError(`revoke-at: cycle ${revokeAt} is after the end of the run (${end} cycles in ${o.millis} ms)`);
-  const stride = o.checkEvery ?? CHECK_EVERY;
+/**
+ * One boot run, stride by stride: the loop of runBootScenario, split so that a caller can run
+ * the machine between strides its own way (the CLI paces a bridged run to the wall clock,
+ * asynchronously, and may stop it early on Ctrl-C).
+ */
+export class BootRun {
+  readonly world: StackNet;
+  /** The cycle the run ends at (stop() brings it forward). */
+  end: number;
+  private readonly pending: Revoke[];
+  private readonly stride: number;
+  private readonly sessions = new Map<number, Session>(); // by badge, kept after the driver drops them
+  private readonly seen = new Map<string, number>(); // violation -> first cycle seen
+  private readonly revocations: RevocationRecord[] = [];
+  private checks = 0;
+  private bankAtReady: { usage: number; pins: number } | undefined;
 
-  const sessions = new Map<number, Session>(); // by badge, kept after the driver drops them
-  const seen = new Map<string, number>(); // violation -> first cycle seen
-  let checks = 0;
-  let bankAtReady: { usage: number; pins: number } | undefined;
-  const check = (): number => {
-    checks++;
-    const bad = violations(net);
-    for (const v of bad) if (!seen.has(v)) seen.set(v, machine.now);
+  constructor(private readonly o: BootOptions) {
+    checkOptions(o);
+    this.world = composeBoot(o);
+    this.end = cyclesOf(o.millis, this.world.net.machine.config.cpuHz);
+    this.pending = revocationsOf(o, this.end);
+    this.stride = o.checkEvery ?? CHECK_EVERY;
+    this.revokeDue();
+  }
+
+  get machine(): Machine {
+    return this.world.net.machine;
+  }
+
+  get done(): boolean {
+    return this.machine.now >= this.end;
+  }
+
+  /** Where the next stride runs to: the next check, or the next revocation if sooner. */
+  target(): number {
+    let t = Math.min(this.end, this.machine.now + this.stride);
+    if (this.pending.length > 0) t = Math.min(t, this.pending[0]!.cycle);
+    return t;
+  }
+
+  /** After the machine ran to target(): note what changed, revoke what is due, check the invariants. */
+  afterStride(): void {
+    this.observe();
+    this.revokeDue();
+    this.check();
+    const closed = this.world.net.view.driver?.counters.sessionsClosed ?? 0;
+    for (const rv of this.revocations) if (rv.sessionClosedBy === undefined && closed > rv.closedBefore) rv.sessionClosedBy = this.machine.now;
+  }
+
+  /** End the run at the current cycle (what has not happened yet does not). */
+  stop(): void {
+    this.end = Math.min(this.end, this.machine.now);
+  }
+
+  /** The last check (free frames scanned for old bytes too) and the report. */
+  finish(): BootReport {
+    this.observe();
+    this.checks++;
+    for (const v of violations(this.world.net, true)) if (!this.seen.has(v)) this.seen.set(v, this.machine.now);
+    const { sessions, seen, checks, bankAtReady, revocations, end } = this;
+    return report(this.o, this.world, { sessions, seen, checks, bankAtReady, revocations, end, trafficFrom: this.world.trafficFrom });
+  }
+
+  private check(): number {
+    this.checks++;
+    const bad = violations(this.world.net);
+    for (const v of bad) if (!this.seen.has(v)) this.seen.set(v, this.machine.now);
     return bad.length;
-  };
-  const observe = () => {
-    for (const s of net.view.driver?.sessions ?? []) sessions.set(s.badge, s);
-    if (!bankAtReady && net.view.driver?.ready) bankAtReady = { usage: net.driverBank.usage, pins: net.driverBank.pins };
-  };
+  }
 
-  let revocation: RevocationRecord | undefined;
-  const revoke = () => {
-    const c = net.clients[0]!;
+  private observe(): void {
+    const { net } = this.world;
+    for (const s of net.view.driver?.sessions ?? []) this.sessions.set(s.badge, s);
+    if (!this.bankAtReady && net.view.driver?.ready) this.bankAtReady = { usage: net.driverBank.usage, pins: net.driverBank.pins };
+  }
+
+  private revokeDue(): void {
+    while (this.pending.length > 0 && this.pending[0]!.cycle <= this.machine.now) this.revoke(this.pending.shift()!);
+  }
+
+  private revoke(r: Revoke): void {
+    const { net, probes, exercisers } = this.world;
+    const { kernel, machine } = net;
+    const c = net.clients[r.client - 1]!;
     const k0 = { ...kernel.counters };
     const closedBefore = net.view.driver?.counters.sessionsClosed ?? 0;
     const before = {
       framesReleased: c.bank.usage,
-      pinnedAtRevocation: sessions.get(1)?.pins ?? 0,
-      sessionOpen: c.probe.status === 'open',
+      pinnedAtRevocation: this.sessions.get(r.client)?.pins ?? 0,
+      sessionOpen: probes[r.client - 1]!.status === 'open',
     };
     const start = machine.now;
     kernel.destroy(c.bank);
-    revocation = {
-      client: 1, requestedCycle: revokeAt!, cycle: start, destroyCycles: machine.now - start, ...before,
+    this.revocations.push({
+      client: r.client, requestedCycle: r.cycle, cycle: start, destroyCycles: machine.now - start, ...before,
       quarantined: kernel.counters.quarantined - k0.quarantined,
       mappingsRevoked: kernel.counters.revokedMappings - k0.revokedMappings,
-      violationsRightAfter: check(),
+      violationsRightAfter: this.check(),
       sessionClosedBy: undefined,
-      echoedAt: stats.map((s) => s.echoed),
-      openAt: net.clients.map((x) => x.probe.status === 'open'),
+      progressAt: exercisers.map(progressOf),
+      openAt: probes.map((p) => p.status === 'open'),
       driverUsage: net.driverBank.usage,
       closedBefore,
-    };
-  };
-
-  if (revokeAt !== undefined && revokeAt <= machine.now) revoke();
-  while (machine.now < end) {
-    let target = Math.min(end, machine.now + stride);
-    if (revokeAt !== undefined && !revocation) target = Math.min(target, revokeAt);
-    machine.runUntil(target);
-    observe();
-    if (revokeAt !== undefined && !revocation && machine.now >= revokeAt) revoke();
-    check();
-    if (revocation && revocation.sessionClosedBy === undefined && (net.view.driver?.counters.sessionsClosed ?? 0) > revocation.closedBefore) revocation.sessionClosedBy = machine.now;
+    });
   }
-  observe();
-  checks++;
-  for (const v of violations(net, true)) if (!seen.has(v)) seen.set(v, machine.now); // the last check scans free frames for old bytes too
-
-  return report(o, net, { stats, sessions, seen, checks, bankAtReady, echo, revocation, end });
 }
 
-/** What the run loop noted at the revocation, before the end-of-run judgement. */
-type RevocationRecord = Omit<RevocationReport, 'othersEchoedAfter' | 'summary' | 'driverAlive' | 'driverBankUnchanged'> & {
-  echoedAt: number[];
-  openAt: boolean[];
-  driverUsage: number;
-  closedBefore: number;
-};
-
-interface RunRecord {
-  stats: EchoStats[];
-  sessions: Map<number, Session>;
-  seen: Map<string, number>;
-  checks: number;
-  bankAtReady: { usage: number; pins: number } | undefined;
-  echo: EchoPeer;
-  revocation: RevocationRecord | undefined;
-  end: number;
+export function runBootScenario(o: BootOptions): BootReport {
+  const run = new BootRun(o);
+  while (!run.done) {
+    run.machine.runUntil(run.target());
+    run.afterStride();
+  }
+  return run.finish();
 }
 
-function report(o: BootOptions, net: Net, r: RunRecord): BootReport {
-  const { machine, kernel } = net;
-  const d = net.view.driver;
-  const g = d?.counters;
-  const problems: string[] = [];
-  const driverAlive = isDriverAlive(net);
-  const err = net.driverDomain.thread?.error;
-  if (!driverAlive) problems.push(`the driver is not serving (state ${net.driverDomain.state}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''})`);
-
-  const sessionReports = net.clients.map((c, i): SessionReport => {
-    const s = r.sessions.get(i + 1);
-    const k: Counters | undefined = s?.counters;
-    const revoked = i === 0 && r.revocation !== undefined;
-    const status = revoked ? 'revoked' : (c.probe.status ?? 'opening');
-    // A session still opening when the run ends is slow, not wrong (many clients, a short run).
-    if (!revoked && status !== 'open' && status !== 'opening') problems.push(`client ${i + 1}: session ${status}`);
-    if (r.stats[i]!.mismatched > 0) problems.push(`client ${i + 1}: ${r.stats[i]!.mismatched} echoes came back with bytes it did not send`);
-    return {
-      client: i + 1, ip: formatIpv4(ipOf(i)), status,
-      delivered: k?.delivered ?? 0, copied: k?.copied ?? 0, flipped: k?.flipped ?? 0, exchanged: k?.exchanged ?? 0,
-      dropped: k ? total(k.dropped) : 0, rejected: k ? total(k.rejected) : 0, why: k ? nonZero({ ...k.dropped, ...k.rejected }) : {}, transmitted: k?.transmitted ?? 0, pinnedPeak: k?.pinnedPeak ?? 0,
-      stack: { ...r.stats[i]! },
-      echoedAfterRevocation: r.revocation ? r.stats[i]!.echoed - r.revocation.echoedAt[i]! : undefined,
-    };
-  });
-
-  const bankEnd = { usage: net.driverBank.usage, pins: net.driverBank.pins };
-  const ready = r.bankAtReady ?? bankEnd;
-  if (!r.bankAtReady) problems.push('the driver never became ready');
-  if (ready.usage !== bankEnd.usage || ready.pins !== bankEnd.pins) problems.push(`the driver's bank changed from ${ready.usage} frames / ${ready.pins} pins when ready to ${bankEnd.usage} / ${bankEnd.pins}`);
-
-  let revocation: RevocationReport | undefined;
-  if (r.revocation) {
-    const { echoedAt: _e, openAt: _o, driverUsage, closedBefore: _c, ...rv } = r.revocation;
-    const others = sessionReports.slice(1);
-    const othersEchoedAfter = others.reduce((a, s) => a + (s.echoedAfterRevocation ?? 0), 0);
-    const driverBankUnchanged = net.driverBank.usage === driverUsage;
-    const left = r.end - rv.cycle;
-    // Liveness (item 8) of every client that was running when client 1 revoked, if enough of the run was left to see it.
-    const running = others.filter((s) => r.revocation!.openAt[s.client - 1]);
-    if (left >= LIVENESS_WINDOW) for (const s of running) if (!s.echoedAfterRevocation) problems.push(`client ${s.client} got no echo back after client 1's revocation`);
-    if (rv.violationsRightAfter > 0) problems.push(`${rv.violationsRightAfter} invariant violations right after the revocation`);
-    const parts = [
-      `client 1 destroyed its bank at cycle ${rv.cycle.toLocaleString('en-US')} (the kernel took ${rv.destroyCycles.toLocaleString('en-US')} cycles)`,
-      `${rv.framesReleased} frames released (${rv.quarantined > 0 ? `${rv.quarantined} of them pinned for DMA: quarantined until unpinned` : 'none pinned for DMA'}${rv.mappingsRevoked > 0 ? `; ${rv.mappingsRevoked} mappings in other spaces cleared` : ''})`,
-      rv.sessionOpen ? (rv.sessionClosedBy !== undefined ? `the driver closed its session by cycle ${rv.sessionClosedBy.toLocaleString('en-US')}` : 'its session was not closed by the end of the run') : 'its session was not open yet',
-      driverAlive ? 'the driver kept serving' : 'THE DRIVER DIED',
-      others.length === 0 ? 'no other client' : `the other clients got ${othersEchoedAfter} echoes back after it`,
-    ];
-    revocation = { ...rv, driverAlive, driverBankUnchanged, othersEchoedAfter, summary: parts.join('; ') };
-  }
-
-  const seen = [...r.seen.entries()];
-  if (seen.length > 0) problems.push(`${seen.length} distinct invariant violations (first at cycle ${seen[0]![1]})`);
-  const delivered = g?.delivered ?? 0;
-  const driverCycles = net.driverDomain.thread?.cycles ?? 0;
-  const fromCard = net.card.totals.transmitted;
-  const fromEcho = r.echo.port.framesSent;
-  return {
-    scenario: 'boot', seed: o.seed, millis: o.millis, cycles: machine.now, mode: o.mode, strategy: o.strategy, clients: o.clients,
-    sessions: sessionReports,
-    driver: {
-      alive: driverAlive, error: err === undefined ? undefined : err instanceof Error ? err.message : String(err),
-      received: g?.received ?? 0, missed: g?.missed ?? 0, delivered, transmitted: g?.transmitted ?? 0,
-      dropped: g ? total(g.dropped) : 0, rejected: g ? total(g.rejected) : 0, sessionsOpened: g?.sessionsOpened ?? 0, sessionsClosed: g?.sessionsClosed ?? 0,
-      bank: { limit: net.driverBank.limit, usageReady: ready.usage, usageEnd: bankEnd.usage, pinsReady: ready.pins, pinsEnd: bankEnd.pins },
-      cpuCycles: driverCycles,
-    },
-    revocation,
-    cyclesPerDelivered: delivered > 0 ? Math.round(machine.now / delivered) : undefined,
-    driverCyclesPerDelivered: delivered > 0 ? Math.round(driverCycles / delivered) : undefined,
-    invariants: { checks: r.checks, dmaBeatsChecked: kernel.counters.dmaBeatsChecked, violations: seen.length, listed: seen.slice(0, VIOLATIONS_LISTED).map(([v, c]) => `cycle ${c}: ${v}`) },
-    wire: { frames: fromCard + fromEcho, fromCard, fromEcho, echoDroppedBadFcs: r.echo.dropped },
-    trace: { records: machine.trace.count, hash: machine.trace.hash() },
-    problems,
-  };
+/** What the peer got back from a client: answers of every kind (each one a sign the client is served). */
+export function progressOf(e: { stats: { pingsAnswered: number; udpEchoed: number; httpOk: number; tcpEchoBytes: number } } | undefined): number {
+  return e ? e.stats.pingsAnswered + e.stats.udpEchoed + e.stats.httpOk + e.stats.tcpEchoBytes : 0;
 }

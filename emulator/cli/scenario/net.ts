@@ -36,8 +36,8 @@ import { watch, type Watches } from './checks.js';
 export const CARD_MAC = parseMac('02:52:4c:00:00:01')!;
 export const PEER_MAC = parseMac('02:00:00:00:00:99')!;
 export const PEER_IP = parseIpv4('10.0.0.1')!;
-/** Client i (0-based) gets 10.0.0.(10 + i). */
-export const ipOf = (i: number) => parseIpv4(`10.0.0.${10 + i}`)!;
+/** Client i (0-based) gets 10.0.0.(2 + i); the peer host is 10.0.0.1. */
+export const ipOf = (i: number) => parseIpv4(`10.0.0.${2 + i}`)!;
 
 /** Machine memory: 16 MiB, 4096 frames, room for the driver and 16 clients. */
 export const MEMORY_BYTES = 16 << 20;
@@ -93,6 +93,8 @@ export interface NetOptions {
   seed?: number;
   stack?: (i: number) => StackOptions;
   pinLimit?: number;
+  /** Most transmit pages and receive buffers the driver grants a session, and its card receive slots (driver defaults otherwise). */
+  driverLimits?: Pick<DriverConfig, 'maxTxPages' | 'maxRxBuffers' | 'rxSlots'>;
   /** Scheduling priority of stack i (default 5; the driver runs at 10). */
   priority?: (i: number) => number;
   /** Attach peers and listeners to the wire (called before the kernel boots). */
@@ -121,6 +123,8 @@ export interface NetOptions {
   iommu?: boolean;
   /** Faults the wire injects (default none). */
   faults?: FaultRates;
+  /** The wire's bit rate (default 100 Mbit/s). */
+  bitRate?: number;
 }
 
 export interface Client {
@@ -158,7 +162,7 @@ export function composeNet(o: NetOptions): Net {
     throw refuse(`memoryBytes ${memoryBytes} does not even hold the kernel's ${kernelFrames} frames (${(kernelFrames + reserved) * FRAME_SIZE} would do)`);
   }
   const machine = new Machine({ memoryBytes, seed: o.seed ?? 1, traceKeep: 0, iommu: o.iommu ?? false }, o.ram);
-  const wire = createWire(machine, { faults: o.faults });
+  const wire = createWire(machine, { faults: o.faults, bitRate: o.bitRate });
   const card = attachCard(machine, wire, { mac: CARD_MAC });
   o.onWire?.(wire, machine);
   const kernel = bootKernel(machine, o.kernel);
@@ -179,6 +183,7 @@ export function composeNet(o: NetOptions): Net {
     // Only what was given: the driver spreads its config over its defaults, so an explicit undefined would erase one.
     ...(o.hybridThreshold !== undefined && { hybridThreshold: o.hybridThreshold }),
     ...(o.pinLimit !== undefined && { pinLimit: o.pinLimit }),
+    ...o.driverLimits,
     unsafe: {
       transmitInListOrder: unsafe.transmitInListOrder, mapBeforeZero: unsafe.mapBeforeZero, leaveRegionsUnclaimed: unsafe.driverLeavesRegionsUnclaimed, abandonFailedSetups: unsafe.driverAbandonsFailedSetups,
       skipHeaderCopy: unsafe.skipHeaderCopy, writableRxBuffers: unsafe.writableRxBuffers, wrongBufferDma: unsafe.wrongBufferDma, exchangeBeforeUnpin: unsafe.exchangeBeforeUnpin,

@@ -1,9 +1,10 @@
 // The boot scenario's report as text: what `reloaded run` prints and the page shows. One
 // table row per session, then one line per subject. Plain string building, no node modules.
 
-import type { BootReport } from './boot.js';
+import type { BootReport, SessionReport } from './boot-report.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
+const kb = (x: number) => `${(x / 1024).toFixed(x < 10 * 1024 ? 1 : 0)} KiB`;
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -11,34 +12,61 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => '  ' + r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd());
 }
 
+const reasons = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${n(v)}`).join(', ');
+
+/** One line per client: its stack's counters and what the peer got back. */
+function clientLines(s: SessionReport): string[] {
+  const t = s.tcp;
+  const lines = [
+    `  client ${s.client} stack: TCP ${n(t.connections)} connections (${n(t.passiveOpens)} accepted), ${kb(t.bytesIn)} in, ${kb(t.bytesOut)} out, ${n(t.retransmissions)} retransmissions; ` +
+      `UDP ${n(s.udp.datagramsIn)} in, ${n(s.udp.datagramsOut)} out; ICMP ${n(s.icmp.echoRequestsIn)} pings answered; drops: ${Object.keys(s.drops).length === 0 ? 'none' : reasons(s.drops)}`,
+  ];
+  const p = s.peer;
+  if (p) {
+    const http = Object.keys(p.httpFailures).length === 0 ? '' : ` (failed: ${reasons(p.httpFailures as Record<string, number>)})`;
+    lines.push(`  client ${s.client} seen from the peer: pings ${n(p.pingsAnswered)}/${n(p.pingsSent)}, UDP echoes ${n(p.udpEchoed)}/${n(p.udpSent)}, TCP echo ${kb(p.tcpEchoBytes)} checked, ` +
+      `discard ${kb(p.discardBytes)} sent, HTTP ${n(p.httpOk)}/${n(p.httpRequests)} ok${http} (${kb(p.httpBytes)})`);
+  }
+  return lines;
+}
+
 export function formatBootReport(r: BootReport): string {
   const out: string[] = [];
+  const faults = Object.entries(r.faults).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`);
   out.push(`reloaded boot scenario: seed ${r.seed}, ${r.millis} ms emulated (${n(r.cycles)} cycles)`);
-  out.push(`  card in ${r.mode} mode, receive strategy ${r.strategy}, ${r.clients} client stack${r.clients === 1 ? '' : 's'} exchanging UDP datagrams with the echo peer`);
+  out.push(`  card in ${r.mode} mode on a ${r.link} Mbit/s wire${faults.length ? ` (faults: ${faults.join(', ')})` : ''}, receive strategy ${r.strategy}, ` +
+    `${r.clients} client${r.clients === 1 ? '' : 's'} each running its own TCP/IP stack (echo, discard, HTTP), exercised by the peer host at 10.0.0.1`);
   out.push('');
-  const head = ['session', 'address', 'status', 'delivered', 'copied', 'flipped', 'exchanged', 'dropped', 'rejected', 'sent', 'echoed', 'lost'];
-  if (r.revocation) head.push('echoed after revocation');
+  const head = ['session', 'address', 'status', 'delivered', 'copied', 'flipped', 'exchanged', 'dropped', 'rejected', 'sent', 'pins'];
+  if (r.revocation) head.push('answers after revocation');
   const rows = r.sessions.map((s) => {
-    const row = [String(s.client), s.ip, s.status, ...[s.delivered, s.copied, s.flipped, s.exchanged, s.dropped, s.rejected, s.transmitted, s.stack.echoed, s.stack.lost].map(n)];
-    if (r.revocation) row.push(n(s.echoedAfterRevocation ?? 0));
+    const row = [String(s.client), s.ip, s.status, ...[s.delivered, s.copied, s.flipped, s.exchanged, s.dropped, s.rejected, s.transmitted, s.pinnedPeak].map(n)];
+    if (r.revocation) row.push(n(s.progressAfterRevocation ?? 0));
     return row;
   });
   out.push(...table([head, ...rows]));
-  out.push('  (sent: frames the driver put on the wire for the session; echoed, lost: what the client counted)');
+  out.push('  (the driver\'s counts for each session: frames delivered and how, dropped, rejected, sent; pins: most pages pinned at once)');
+  out.push('');
+  for (const s of r.sessions) out.push(...clientLines(s));
   out.push('');
   const d = r.driver;
   const line = (k: string, v: string) => out.push(`  ${k.padEnd(16)} ${v}`);
-  line('driver', `${d.alive ? 'serving' : `NOT SERVING${d.error ? `: ${d.error}` : ''}`}; ${n(d.received)} frames received, ${n(d.delivered)} delivered, ${n(d.dropped)} dropped, ${n(d.rejected)} rejected, ${n(d.missed)} missed; sessions opened ${d.sessionsOpened}, closed ${d.sessionsClosed}`);
+  line('driver', `${d.alive ? 'serving' : `NOT SERVING${d.error ? `: ${d.error}` : ''}`}; ${n(d.received)} frames received, ${n(d.delivered)} delivered, ${n(d.transmitted)} sent, ${n(d.dropped)} dropped, ${n(d.rejected)} rejected, ${n(d.missed)} missed; sessions opened ${d.sessionsOpened}, closed ${d.sessionsClosed}`);
   const b = d.bank;
   line('driver bank', b.usageReady === b.usageEnd && b.pinsReady === b.pinsEnd
     ? `${b.usageEnd} of ${b.limit} frames and ${b.pinsEnd} pins, the same when the driver became ready and at the end (clients pay for their sessions)`
     : `${b.usageReady} frames / ${b.pinsReady} pins when ready, ${b.usageEnd} / ${b.pinsEnd} at the end (limit ${b.limit})`);
-  line('revocation', r.revocation ? r.revocation.summary : 'none');
-  line('cost', r.cyclesPerDelivered === undefined ? 'no frame delivered' : `${n(r.cyclesPerDelivered)} cycles of run per delivered frame, ${n(r.driverCyclesPerDelivered!)} of them the driver's CPU time`);
+  if (r.revocations.length === 0) line('revocation', 'none');
+  for (const rv of r.revocations) line('revocation', rv.summary);
+  const c = r.cpu;
+  line('cpu', `${(c.utilization * 100).toFixed(1)} % busy (${n(c.busyCycles)} cycles: driver ${n(c.driverCycles)}, stacks ${n(c.stackCycles)}, the rest kernel and interrupts), ${n(c.idleCycles)} idle`);
+  line('cost', r.busyCyclesPerPacket === undefined ? 'no frame through the card' : `${n(r.busyCyclesPerPacket)} busy cycles per frame through the card; ${n(r.driverCyclesPerDelivered ?? 0)} driver cycles per delivered frame`);
   const inv = r.invariants;
   line('invariants', `${n(inv.checks)} checks of the invariants (kernel, isolation, liveness), ${n(inv.dmaBeatsChecked)} DMA beats checked as they landed (each against its transfer), ${inv.violations === 0 ? 'no violation' : `${inv.violations} VIOLATIONS`}`);
   for (const v of inv.listed) out.push(`    ${v}`);
-  line('wire', `${n(r.wire.frames)} frames (${n(r.wire.fromCard)} from the card, ${n(r.wire.fromEcho)} from the echo peer)`);
+  const w = r.wire;
+  const injected = w.lost + w.duplicated + w.reordered + w.corrupted > 0 ? `; injected: ${n(w.lost)} lost, ${n(w.duplicated)} duplicated, ${n(w.reordered)} reordered, ${n(w.corrupted)} corrupted` : '';
+  line('wire', `${n(w.frames)} frames (${n(w.fromCard)} from the card, ${n(w.fromPeer)} from the peer)${injected}`);
   line('trace', `${n(r.trace.records)} records, hash ${r.trace.hash}`);
   line('result', r.problems.length === 0 ? 'ok' : `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:`);
   for (const p of r.problems) out.push(`    ${p}`);

@@ -6,11 +6,12 @@
 // 2^32; the initial send sequence number is a parameter), receive-queue.ts for reassembly and
 // the advertised window, rto.ts for the retransmission timer (go back to SND.UNA on expiry,
 // Karn's rule), congestion.ts for slow start, congestion avoidance and NewReno fast
-// retransmit / fast recovery.
+// retransmit / fast recovery. Delayed ACKs (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2: at least
+// every second full segment, at most `delayedAck` cycles late, at once for data out of order)
+// and zero-window probing (§3.8.6.1: the persist timer, one byte past a closed window, backed
+// off like the retransmission timer but never giving the connection up) are here too.
 //
-// Left out, on purpose: delayed ACKs (every segment carrying data is acknowledged at once),
-// zero-window probing (a sender facing a zero window waits for the peer's window update),
-// urgent data, data carried on a SYN (dropped; the peer retransmits it), the RFC 5961
+// Left out, on purpose: urgent data, data carried on a SYN (dropped; the peer retransmits it), the RFC 5961
 // challenge-ACK mitigations (an in-window RST aborts, RFC 9293 §3.10.7.4's basic rule; a SYN
 // in a synchronized state gets an ACK and is dropped), Nagle's algorithm, window scaling and
 // timestamps, and a passive connection returning to LISTEN on a RST (it closes instead).
@@ -50,6 +51,8 @@ export interface ConnectionParams {
   /** 2 * MSL, the TIME-WAIT duration, in cycles (RFC 9293 §3.4.2). */
   readonly timeWait: number;
   readonly maxTimeouts?: number;
+  /** Longest an ACK for in-order data may wait, in cycles (RFC 1122 §4.2.3.2: under 0.5 s); absent: acknowledge every segment at once. */
+  readonly delayedAck?: number;
 }
 
 /** A segment to transmit: the header fields and payload for buildSegment. */
@@ -79,6 +82,9 @@ export function resetFor(seg: TcpSegment): OutSegment | undefined {
   if (seg.flags & TCP_ACK) return { fields: { ...ports, seq: seg.ack, ack: 0, flags: TCP_RST }, payload: new Uint8Array(0) };
   return { fields: { ...ports, seq: 0, ack: seqAdd(seg.seq, segmentLength(seg)), flags: TCP_RST | TCP_ACK }, payload: new Uint8Array(0) };
 }
+
+/** States in which send() takes data. */
+const SENDABLE: readonly TcpState[] = Object.freeze(['SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'CLOSE-WAIT'] as const);
 
 export class Connection {
   private st: TcpState = 'CLOSED';
@@ -113,6 +119,13 @@ export class Connection {
   private timeWaitDeadline: number | undefined;
   private timeoutsInARow = 0;
   private ackNow = false;
+  /** Delayed ACK: in-order segments not yet acknowledged, and when their ACK is due. */
+  private unackedSegments = 0;
+  private ackDeadline: number | undefined;
+  /** Persist timer: when the next zero-window probe goes, and probes sent in a row. */
+  private persistDeadline: number | undefined;
+  private probesInARow = 0;
+  private deliveredBytes = 0;
   private outbox: OutSegment[] = [];
   private counts = { segmentsSent: 0, timeouts: 0, fastRetransmits: 0, retransmittedSegments: 0 };
 
@@ -138,6 +151,28 @@ export class Connection {
     return { ...this.counts };
   }
 
+  /** The earliest cycle at which tick() has something to do, or undefined. */
+  get deadline(): number | undefined {
+    let d: number | undefined;
+    for (const t of [this.rtxDeadline, this.timeWaitDeadline, this.ackDeadline, this.persistDeadline]) if (t !== undefined && (d === undefined || t < d)) d = t;
+    return d;
+  }
+
+  /** How many bytes send() would accept now. */
+  get sendRoom(): number {
+    return this.finQueued || !SENDABLE.includes(this.st) ? 0 : this.buf.length - this.bufLen;
+  }
+
+  /** Bytes delivered in order and not yet read. */
+  get readable(): number {
+    return this.deliveredBytes;
+  }
+
+  /** The peer has closed its side: once readable is 0, no more data will come. */
+  get peerClosed(): boolean {
+    return this.finReceived;
+  }
+
   /** Bytes send() has accepted that the peer has not yet acknowledged. */
   get unacknowledged(): number {
     return this.bufLen;
@@ -157,7 +192,7 @@ export class Connection {
 
   /** Queue `data` for sending; returns how many of its bytes fit in the send buffer (the rest the caller offers again). */
   send(data: Uint8Array, now: number): number {
-    if (this.finQueued || !['SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'CLOSE-WAIT'].includes(this.st)) return 0;
+    if (this.finQueued || !SENDABLE.includes(this.st)) return 0;
     const n = Math.min(data.length, this.buf.length - this.bufLen);
     this.buf.set(data.subarray(0, n), this.bufLen);
     this.bufLen += n;
@@ -165,16 +200,20 @@ export class Connection {
     return n;
   }
 
-  /** The data delivered in order since the last read; reading frees its receive buffer. */
-  read(): Uint8Array {
-    const total = this.delivered.reduce((n, d) => n + d.length, 0);
+  /** Up to `max` bytes of the data delivered in order and not yet read; reading frees their receive buffer. */
+  read(max = Infinity): Uint8Array {
+    const total = Math.min(this.deliveredBytes, Math.max(0, Math.floor(max)));
     const out = new Uint8Array(total);
     let at = 0;
-    for (const d of this.delivered) {
-      out.set(d, at);
-      at += d.length;
+    while (at < total) {
+      const d = this.delivered[0]!;
+      const n = Math.min(d.length, total - at);
+      out.set(d.subarray(0, n), at);
+      at += n;
+      if (n === d.length) this.delivered.shift();
+      else this.delivered[0] = d.subarray(n);
     }
-    this.delivered = [];
+    this.deliveredBytes -= total;
     if (this.rq && total > 0) {
       const before = this.rq.window;
       this.rq.consume(total);
@@ -221,13 +260,19 @@ export class Connection {
     this.abort('reset');
   }
 
-  /** The clock reached `now`: the retransmission timer and TIME-WAIT expire. */
+  /** The clock reached `now`: TIME-WAIT, the delayed ACK, the persist and the retransmission timers expire. */
   tick(now: number): void {
     if (this.timeWaitDeadline !== undefined && now >= this.timeWaitDeadline) {
       this.timeWaitDeadline = undefined;
       this.st = 'CLOSED';
       return;
     }
+    if (this.ackDeadline !== undefined && now >= this.ackDeadline) {
+      this.ackDeadline = undefined;
+      this.ackNow = true;
+      this.pump(now);
+    }
+    if (this.persistDeadline !== undefined && now >= this.persistDeadline) this.probe(now);
     if (this.rtxDeadline === undefined || now < this.rtxDeadline) return;
     this.rtxDeadline = undefined;
     this.counts.timeouts++;
@@ -343,7 +388,8 @@ export class Connection {
       this.pump(now);
       return;
     }
-    if (this.cc && isDuplicateAck(seg, this.sndUna, this.sndMax, this.sndWnd)) {
+    // An ACK with a zero window reports the window (the answer to a zero-window probe), not a loss.
+    if (this.cc && seg.window > 0 && isDuplicateAck(seg, this.sndUna, this.sndMax, this.sndWnd)) {
       const step = onDuplicateAck(this.cc, this.sndUna, this.sndMax);
       this.cc = step.state;
       if (step.retransmit) this.fastRetransmit(now);
@@ -357,15 +403,21 @@ export class Connection {
       else if (this.st === 'CLOSING') this.enterTimeWait(now);
       else if (this.st === 'LAST-ACK') {
         this.st = 'CLOSED';
-        this.rtxDeadline = undefined;
+        this.stopTimers();
         return;
       }
     }
     // Seventh, the text.
     if (seg.payload.length > 0 && this.receiving()) {
+      const inOrder = seg.seq === rq.rcvNxt && rq.heldBytes === 0;
       const data = rq.insert(seg.seq, seg.payload);
-      if (data.length > 0) this.delivered.push(data);
-      this.ackNow = true;
+      if (data.length > 0) {
+        this.delivered.push(data);
+        this.deliveredBytes += data.length;
+      }
+      // RFC 5681 §4.2: out-of-order data, or data filling a hole, is acknowledged at once.
+      if (inOrder && data.length === seg.payload.length && this.p.delayedAck !== undefined && ++this.unackedSegments < 2) this.ackDeadline ??= now + this.p.delayedAck;
+      else this.ackNow = true;
     }
     // Eighth, FIN: taken when all data before it is in, even if it arrived past a hole.
     if (seg.flags & TCP_FIN) {
@@ -443,16 +495,21 @@ export class Connection {
 
   private enterTimeWait(now: number): void {
     this.st = 'TIME-WAIT';
-    this.rtxDeadline = undefined;
+    this.stopTimers();
     this.timeWaitDeadline = now + this.p.timeWait;
   }
 
   private abort(reason: TcpAbortReason): void {
     this.st = 'CLOSED';
     this.abortReason = reason;
-    this.rtxDeadline = undefined;
+    this.stopTimers();
     this.timeWaitDeadline = undefined;
     this.bufLen = 0;
+  }
+
+  /** Nothing more to send or acknowledge: the retransmission, persist and delayed-ACK timers stop. */
+  private stopTimers(): void {
+    this.rtxDeadline = this.persistDeadline = this.ackDeadline = undefined;
   }
 
   /** RCV.NXT, the peer's FIN counted. */
@@ -504,7 +561,7 @@ export class Connection {
     const window = this.rq ? this.rq.advertise() : Math.min(this.p.receiveBuffer, TCP_MAX_WINDOW);
     const ack = synchronized ? this.rcvNxt() : 0;
     this.outbox.push({ fields: { srcPort: this.p.localPort, dstPort: this.remotePort, seq, ack, flags, window, mss }, payload });
-    this.ackNow = false;
+    this.acknowledged();
     return length;
   }
 
@@ -520,12 +577,14 @@ export class Connection {
       const pending = seqDiff(this.dataEnd(), this.sndNxt);
       // The peer's window runs from the ACK it came with (SND.WL2); cwnd bounds what is in flight.
       const flight = seqDiff(this.sndNxt, this.sndUna);
-      const room = Math.min(seqDiff(seqAdd(this.sndWl2, this.sndWnd), this.sndNxt), (this.cc ? this.cc.cwnd : this.sndMss) - flight);
+      const windowRoom = seqDiff(seqAdd(this.sndWl2, this.sndWnd), this.sndNxt);
+      const room = Math.min(windowRoom, (this.cc ? this.cc.cwnd : this.sndMss) - flight);
       const finDue = this.finQueued && pending === 0;
       if ((pending > 0 && room > 0) || finDue) {
         this.sndNxt = seqAdd(this.sndNxt, this.emitAt(this.sndNxt, Math.max(0, room), now));
         continue;
       }
+      this.schedulePersist(now, pending, windowRoom);
       break;
     }
     if (this.ackNow && this.rq && this.st !== 'CLOSED') {
@@ -533,8 +592,38 @@ export class Connection {
       const window = this.rq.advertise();
       this.outbox.push({ fields: { srcPort: this.p.localPort, dstPort: this.remotePort, seq, ack: this.rcvNxt(), flags: TCP_ACK, window }, payload: new Uint8Array(0) });
       this.counts.segmentsSent++;
-      this.ackNow = false;
+      this.acknowledged();
     }
+  }
+
+  /** A segment carrying the current ACK went out: nothing is owed any more. */
+  private acknowledged(): void {
+    this.ackNow = false;
+    this.unackedSegments = 0;
+    this.ackDeadline = undefined;
+  }
+
+  /**
+   * RFC 9293 §3.8.6.1: data waits, the peer's window is closed and nothing is in flight to
+   * bring a window update: start the persist timer (stopped once the window opens).
+   */
+  private schedulePersist(now: number, pending: number, windowRoom: number): void {
+    const waiting = pending > 0 && windowRoom <= 0 && this.sndNxt === this.sndUna && this.rtxDeadline === undefined;
+    if (!waiting) {
+      this.persistDeadline = undefined;
+      this.probesInARow = 0;
+    } else this.persistDeadline ??= now + Math.min(this.rtoState.rto * 2 ** this.probesInARow, this.p.rto.max);
+  }
+
+  /** The persist timer expired: one byte past the closed window, which the peer answers with an ACK carrying its window. */
+  private probe(now: number): void {
+    this.persistDeadline = undefined;
+    if (seqDiff(this.dataEnd(), this.sndNxt) <= 0 || !this.synAcked()) return;
+    const rtx = this.rtxDeadline;
+    this.emitAt(this.sndNxt, 1, now);
+    this.rtxDeadline = rtx; // a probe the peer refuses is not a loss: the persist timer goes on, the connection is not given up
+    this.probesInARow++;
+    this.persistDeadline = now + Math.min(this.rtoState.rto * 2 ** this.probesInARow, this.p.rto.max);
   }
 }
 

@@ -10,6 +10,7 @@ import { Connection, resetFor, type ConnectionParams, type OutSegment } from '..
 import { rfc6298Params } from '../../../guest/netstack/tcp/rto.js';
 import { buildSegment, parseSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../../../guest/netstack/tcp/segment.js';
 import { seqAdd, seqDiff } from '../../../guest/netstack/tcp/seq.js';
+import { joined, seeded } from '../seeded.js';
 
 const IP_A = 0x0a00_0001;
 const IP_B = 0x0a00_0002;
@@ -21,19 +22,6 @@ const ROUND = 1_000;
 const TIME_WAIT = 4 * CPS;
 
 type Fate = 'pass' | 'drop' | 'dup' | 'delay';
-
-/** A deterministic generator (xorshift32) for the wire's plans: no Math.random. */
-function seeded(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 function params(over: Partial<ConnectionParams> & Pick<ConnectionParams, 'localPort' | 'iss'>): ConnectionParams {
   return { mss: 1460, sendBuffer: 64 * 1024, receiveBuffer: 65_535, rto: rfc6298Params(CPS), timeWait: TIME_WAIT, ...over };
@@ -93,9 +81,9 @@ class Wire {
   }
 }
 
-function pair(opts: { issA?: number; issB?: number; mssA?: number; mssB?: number; fate?: ConstructorParameters<typeof Wire>[2] } = {}): Wire {
+function pair(opts: { issA?: number; issB?: number; mssA?: number; mssB?: number; fate?: ConstructorParameters<typeof Wire>[2]; b?: Partial<ConnectionParams> } = {}): Wire {
   const a = new Connection(params({ localPort: PORT_A, remotePort: PORT_B, iss: opts.issA ?? 0xffff_ff00, mss: opts.mssA ?? 1460 }));
-  const b = new Connection(params({ localPort: PORT_B, iss: opts.issB ?? 0xffff_fff0, mss: opts.mssB ?? 1460 }));
+  const b = new Connection(params({ localPort: PORT_B, iss: opts.issB ?? 0xffff_fff0, mss: opts.mssB ?? 1460, ...opts.b }));
   const w = new Wire(a, b, opts.fate);
   b.open('passive', w.now);
   a.open('active', w.now);
@@ -123,13 +111,7 @@ function transfer(w: Wire, data: Uint8Array, limit = 200_000): Uint8Array {
       received += chunk.length;
     },
   );
-  const out = new Uint8Array(received);
-  let at = 0;
-  for (const g of got) {
-    out.set(g, at);
-    at += g.length;
-  }
-  return out;
+  return joined(got);
 }
 
 const dataSegments = (w: Wire, from: 'a' | 'b') => w.log.filter((s) => s.from === from && s.seg.payload.length > 0);
@@ -354,5 +336,91 @@ describe('RST', () => {
     const w = pair({ fate: (from) => (from === 'b' ? 'drop' : 'pass') });
     w.run(() => w.a.state === 'CLOSED', 10_000_000);
     expect(w.a.aborted).toBe('timeout');
+  });
+});
+
+describe('delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2)', () => {
+  const DELAY = 40 * ROUND;
+  const acksFromB = (w: Wire, from: number) => w.log.slice(from).filter((x) => x.from === 'b' && x.seg.payload.length === 0 && x.seg.flags & TCP_ACK);
+
+  it('a lone segment is acknowledged only when the delay runs out', () => {
+    const w = pair({ b: { delayedAck: DELAY } });
+    w.run(established(w), 100);
+    const from = w.log.length;
+    w.a.send(new Uint8Array(100), w.now);
+    const sentAt = w.now;
+    w.run(() => acksFromB(w, from).length > 0, 1000);
+    expect(w.now - sentAt).toBeGreaterThanOrEqual(DELAY);
+    expect(w.now - sentAt).toBeLessThanOrEqual(DELAY + 3 * ROUND);
+  });
+
+  it('every second full segment is acknowledged at once', () => {
+    const w = pair({ b: { delayedAck: DELAY } });
+    w.run(established(w), 100);
+    const from = w.log.length;
+    w.a.send(new Uint8Array(2 * 1460), w.now);
+    const sentAt = w.now;
+    w.run(() => acksFromB(w, from).length > 0, 1000);
+    expect(w.now - sentAt).toBeLessThan(DELAY);
+    expect(acksFromB(w, from)[0]!.seg.ack).toBe(seqAdd(w.log.find((x) => x.from === 'a' && x.seg.payload.length > 0)!.seg.seq, 2 * 1460));
+  });
+
+  it('out-of-order data is acknowledged at once (a duplicate ACK for fast retransmit)', () => {
+    let dataSeen = 0;
+    const w = pair({ b: { delayedAck: DELAY }, fate: (from, _i, seg) => (from === 'a' && seg.payload.length > 0 && dataSeen++ === 0 ? 'drop' : 'pass') });
+    w.run(established(w), 100);
+    const from = w.log.length;
+    w.a.send(new Uint8Array(1460 * 3), w.now);
+    const sentAt = w.now;
+    w.run(() => acksFromB(w, from).length > 0, 1000);
+    expect(w.now - sentAt).toBeLessThan(DELAY);
+  });
+
+  it('a transfer with delayed ACKs still arrives byte-exact under loss', () => {
+    const r = seeded(5);
+    const w = pair({ b: { delayedAck: DELAY }, fate: () => (r() < 0.05 ? 'drop' : 'pass') });
+    w.run(established(w), 100_000);
+    const data = pattern(100_000, 9);
+    expect(transfer(w, data, 2_000_000)).toEqual(data);
+  });
+});
+
+describe('zero-window probing (RFC 9293 §3.8.6.1)', () => {
+  it('a sender facing a closed window probes it, the connection lives, and the data arrives once the reader reads', () => {
+    const w = pair({ b: { receiveBuffer: 4096 } });
+    w.run(established(w), 100);
+    const data = pattern(20_000, 3);
+    let offered = 0;
+    // b does not read: its 4 KiB fill, its window closes.
+    w.run(() => w.a.sendRoom === 64 * 1024 - (20_000 - 4096) || w.now > 50 * CPS, 100_000, () => {
+      if (offered < data.length) offered += w.a.send(data.subarray(offered), w.now);
+    });
+    const from = w.log.length;
+    for (let i = 0; i < 30 * CPS / ROUND; i++) w.step(); // 30 "seconds" with the window shut
+    const probes = w.log.slice(from).filter((x) => x.from === 'a' && x.seg.payload.length === 1);
+    expect(probes.length).toBeGreaterThanOrEqual(3);
+    // Backed off: the gaps between probes grow.
+    const at = w.log.slice(from).map((x, i) => ({ x, i })).filter(({ x }) => x.from === 'a' && x.seg.payload.length === 1);
+    expect(at.length).toBeGreaterThan(2);
+    expect(w.a.state).toBe('ESTABLISHED');
+    expect(w.a.aborted).toBeUndefined();
+    // Now b reads everything: the window opens and the rest flows.
+    const got: Uint8Array[] = [];
+    let n = 0;
+    w.run(() => n === data.length, 200_000, () => {
+      const d = w.b.read();
+      got.push(d);
+      n += d.length;
+    });
+    expect(joined(got)).toEqual(data);
+  });
+
+  it('probing goes on past the retransmission give-up count: a shut window is not a dead peer', () => {
+    const w = pair({ b: { receiveBuffer: 2048 } });
+    w.run(established(w), 100);
+    w.a.send(pattern(10_000, 4), w.now);
+    for (let i = 0; i < 3000 * CPS / ROUND / 10; i++) w.step(); // 300 "seconds": past 12 backed-off timeouts' worth at the 60 s cap
+    expect(w.a.state).toBe('ESTABLISHED');
+    expect(w.a.stats.timeouts).toBe(0);
   });
 });

@@ -1,0 +1,142 @@
+// The composition of the default machine with real stacks (issue 11): the composition of
+// net.ts (kernel, driver, banks, capabilities) with every client running its own TCP/IP
+// stack domain (guest/netstack/domain.ts) and the servers of guest/apps (echo, discard,
+// HTTP), and the peer host at 10.0.0.1 on the wire (peer-host.ts) with one exerciser per
+// client, started once every client has opened its session (or failed to): a clock event
+// looks every TRAFFIC_POLL cycles, so the start does not depend on how the host steps the
+// machine. What the boot
+// scenario, the interop run and the benchmarks build on.
+
+import { MBIT_100 } from '../../../devices/wire/wire.js';
+import type { FaultRates } from '../../../devices/wire/faults.js';
+import type { Wire } from '../../../devices/wire/wire.js';
+import type { Machine } from '../../machine/machine.js';
+import type { App } from '../../../guest/apps/app.js';
+import { DiscardServer } from '../../../guest/apps/discard-server.js';
+import { EchoServer } from '../../../guest/apps/echo-server.js';
+import { Exerciser, type ExerciserConfig } from '../../../guest/apps/exerciser.js';
+import { HttpServer } from '../../../guest/apps/http-server.js';
+import { REGION_VA, STACK_SLOTS } from '../../../guest/apps/raw-stack.js';
+import type { KernelConfig } from '../../../guest/kernel/kernel.js';
+import type { CardMode, Strategy } from '../../../guest/netdriver/config.js';
+import { sessionBankFrames } from '../../../guest/netdriver/session.js';
+import { newStackProbe, stackDomain, type StackProbe } from '../../../guest/netstack/domain.js';
+import type { NetStack } from '../../../guest/netstack/stack.js';
+import type { Geometry } from '../../../guest/session/layout.js';
+import { composeNet, ipOf, PEER_IP, PEER_MAC, type Net } from './net.js';
+import { PeerHost } from './peer-host.js';
+
+/**
+ * A session room for one TCP flow at 100 Mbit/s: 16 receive buffers and 8 transmit slots of
+ * 2 KiB. The driver holds 5 + txPages + rxBuffers capability slots per session out of its
+ * 256, so up to 8 clients get this shape and more get NARROW_GEOMETRY (16 × 14 slots fit).
+ */
+export const WIDE_GEOMETRY: Geometry = Object.freeze({ ringSize: 16, txPages: 4, rxBuffers: 16 });
+export const NARROW_GEOMETRY: Geometry = Object.freeze({ ringSize: 8, txPages: 2, rxBuffers: 7 });
+export const WIDE_CLIENTS = 8;
+/** Pages of one session the driver keeps pinned at once: every receive buffer of a wide session. */
+export const SESSION_PIN_LIMIT = 16;
+/** The session sub-bank's frames beyond the driver's session bank: the region's page table, the mirror's, the sub-bank itself, and slack. */
+const SUB_BANK_EXTRA_FRAMES = 8;
+/** Per client, drawn from the run's seed: UDP echo data sizes (2 to 2944 bytes: up to two fragments) and the HTTP body size. */
+const UDP_SIZES_PER_CLIENT = 16;
+const MAX_UDP_DATA = 2944;
+const MIN_HTTP_BYTES = 50_000;
+const MAX_HTTP_BYTES = 300_000;
+/** How often the peer looks whether every session has opened: 10,000 cycles (75 µs at 133 MHz). */
+export const TRAFFIC_POLL = 10_000;
+
+export const geometryFor = (clients: number): Geometry => (clients <= WIDE_CLIENTS ? WIDE_GEOMETRY : NARROW_GEOMETRY);
+
+export interface StackNetOptions {
+  mode: CardMode;
+  strategy: Strategy;
+  clients: number;
+  seed: number;
+  /** Wire bit rate (default 100 Mbit/s) and faults. */
+  bitRate?: number;
+  faults?: FaultRates;
+  kernel?: KernelConfig;
+  /** Listeners on the wire (pcap), called before the kernel boots. */
+  onWire?: (wire: Wire, machine: Machine) => void;
+  /** Which applications each client runs (default: echo, discard and HTTP). */
+  apps?: (i: number, stack: NetStack) => App[];
+  /** No built-in peer (an external network is attached through onWire instead). */
+  noPeer?: boolean;
+  /** The exercisers' traffic (default: all of it); undefined fields keep Exerciser's defaults. */
+  traffic?: Partial<Omit<ExerciserConfig, 'target' | 'cpuHz' | 'udpPort'>>;
+}
+
+/** The servers a client runs by default, with their counters for the report. */
+export interface ClientServers {
+  echo: EchoServer;
+  discard: DiscardServer;
+  http: HttpServer;
+}
+
+export interface StackNet {
+  net: Net;
+  peer: PeerHost | undefined;
+  probes: StackProbe[];
+  servers: (ClientServers | undefined)[];
+  /** The peer's exerciser per client, once started (undefined before). */
+  exercisers: (Exerciser | undefined)[];
+  /** The cycle the peer started its traffic, once it has. */
+  readonly trafficFrom: number | undefined;
+}
+
+/** The exerciser's UDP port for client i: one per client on the peer's stack. */
+const exerciserPort = (i: number) => 40_000 + i;
+
+export function composeStackNet(o: StackNetOptions): StackNet {
+  const geometry = geometryFor(o.clients);
+  const frames = sessionBankFrames(geometry, SESSION_PIN_LIMIT) + SUB_BANK_EXTRA_FRAMES;
+  const probes = Array.from({ length: o.clients }, newStackProbe);
+  const servers: (ClientServers | undefined)[] = Array.from({ length: o.clients }, () => undefined);
+  const secrets: number[] = [];
+  const traffic: Pick<ExerciserConfig, 'udpSizes' | 'httpBytes'>[] = [];
+  let peer: PeerHost | undefined;
+  let cpuHz = 0; // the machine's, known from onWire on (composeNet calls it before it spawns the stacks)
+  const defaultApps = (i: number, stack: NetStack): App[] => {
+    const s = { echo: new EchoServer(stack), discard: new DiscardServer(stack), http: new HttpServer(stack) };
+    servers[i] = s;
+    return [s.echo, s.discard, s.http];
+  };
+  const net = composeNet({
+    mode: o.mode, strategy: o.strategy, stacks: o.clients, seed: o.seed, kernel: o.kernel, faults: o.faults, bitRate: o.bitRate ?? MBIT_100,
+    pinLimit: SESSION_PIN_LIMIT, driverLimits: { maxTxPages: geometry.txPages, maxRxBuffers: geometry.rxBuffers },
+    onWire: (wire, machine) => {
+      cpuHz = machine.config.cpuHz;
+      const r = machine.random.stream('stack-secrets');
+      for (let i = 0; i <= o.clients; i++) secrets.push(r.below(2 ** 32));
+      // What the seed varies besides: each client's UDP datagram sizes (up to two fragments) and HTTP body size.
+      for (let i = 0; i < o.clients; i++) {
+        const t = machine.random.stream(`client-${i}-traffic`);
+        traffic.push({ udpSizes: Array.from({ length: UDP_SIZES_PER_CLIENT }, () => 2 + t.below(MAX_UDP_DATA - 1)), httpBytes: MIN_HTTP_BYTES + t.below(MAX_HTTP_BYTES - MIN_HTTP_BYTES + 1) });
+      }
+      if (!o.noPeer) peer = new PeerHost(machine, wire, { mac: PEER_MAC, ip: PEER_IP, secret: secrets[o.clients]! });
+      o.onWire?.(wire, machine);
+    },
+    body: (i) => stackDomain({
+      slots: STACK_SLOTS, geometry, regionVa: REGION_VA, frames, pins: SESSION_PIN_LIMIT + 8, cpuHz, secret: secrets[i]!,
+      apps: (stack) => (o.apps ?? defaultApps)(i, stack),
+    }, probes[i]!),
+  });
+  const exercisers: (Exerciser | undefined)[] = Array.from({ length: o.clients }, () => undefined);
+  const world: StackNet = { net, peer, probes, servers, exercisers, trafficFrom: undefined };
+  const source = net.machine.eventSource('traffic-start');
+  const look = () => {
+    // Waiting on a stack whose domain is gone (its bank destroyed before it opened) would be forever.
+    const undecided = (i: number) => probes[i]!.status === undefined && net.clients[i]!.domain.state !== 'stopped';
+    if (probes.some((_, i) => undecided(i))) return void source.after(TRAFFIC_POLL, look);
+    (world as { trafficFrom: number | undefined }).trafficFrom = net.machine.clock.now;
+    peer!.run((stack) => probes.flatMap((p, i) => {
+      if (p.status !== 'open') return [];
+      const e = new Exerciser(stack, { ...traffic[i], ...o.traffic, target: ipOf(i), cpuHz, udpPort: exerciserPort(i) });
+      exercisers[i] = e;
+      return [e];
+    }));
+  };
+  if (peer) source.after(TRAFFIC_POLL, look);
+  return world;
+}
