@@ -8,11 +8,12 @@ import { benchExplore } from './explore.js';
 import { benchKernel } from './kernel.js';
 import { benchMachine } from './machine.js';
 import { benchNetdriver } from './netdriver.js';
+import { benchNetstack } from './netstack.js';
 import { benchRealm } from './realm.js';
 import { printResults, type BenchResult } from './report.js';
 import { benchX86 } from './x86.js';
 
-const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86], ['kernel', benchKernel], ['netdriver', benchNetdriver], ['boot', benchBoot], ['explore', benchExplore], ['realm', benchRealm]];
+const sections: [string, () => BenchResult[] | Promise<BenchResult[]>][] = [['machine', benchMachine], ['devices', benchDevices], ['x86', benchX86], ['kernel', benchKernel], ['netdriver', benchNetdriver], ['netstack', benchNetstack], ['boot', benchBoot], ['explore', benchExplore], ['realm', benchRealm]];
 
 // `npm run bench -- explore boot` runs only the sections named.
 const only = process.argv.slice(2);

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { has } from '../support/tools.js';
 import { TX_SLOT_BYTES } from '../../guest/netstack/domain.js';
 import { WIDE_GEOMETRY } from '../../emulator/cli/scenario/stacks.js';
 
@@ -132,6 +133,21 @@ describe('reloaded run (the boot scenario)', () => {
     let records = 0;
     for (let off = 24; off < bytes.length; off += 16 + bytes.readUInt32LE(off + 8)) records++;
     expect(records).toBe(r.wire.frames);
+  });
+
+  it.skipIf(!has('tshark'))('--seed 7: the same trace hash twice; its capture reads in tshark with no malformed frame and no bad IP, TCP, UDP or ICMP checksum', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'reloaded-')), 'seed7.pcap');
+    const a = runJson('--seed', '7');
+    const b = runJson('--seed', '7', '--pcap', file);
+    expect(b.trace.hash).toBe(a.trace.hash);
+    expect(a.problems).toEqual([]);
+    const checks = ['-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE'];
+    const tshark = (...args: string[]) => execFileSync('tshark', ['-r', file, ...checks, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const protocols = new Set(tshark('-T', 'fields', '-e', 'frame.protocols').trim().split('\n'));
+    for (const p of ['eth:ethertype:arp', 'eth:ethertype:ip:icmp:data', 'eth:ethertype:ip:udp:echo', 'eth:ethertype:ip:tcp:http', 'eth:ethertype:ip:tcp:echo']) expect(protocols.has(p), p).toBe(true);
+    expect(tshark('-T', 'fields', '-e', 'frame.number').trim().split('\n')).toHaveLength(a.wire.frames);
+    const bad = tshark('-Y', '_ws.malformed || _ws.expert.severity == "Error" || ip.checksum.status == "Bad" || udp.checksum.status == "Bad" || tcp.checksum.status == "Bad" || icmp.checksum.status == "Bad"');
+    expect(bad.trim()).toBe('');
   });
 
   it('rejects bad flags with a clear message and exit code 1', () => {

@@ -63,6 +63,8 @@ export interface StackNetOptions {
   apps?: (i: number, stack: NetStack) => App[];
   /** No built-in peer (an external network is attached through onWire instead). */
   noPeer?: boolean;
+  /** The peer runs no exercisers (a test or benchmark gives it its own applications with peer.run). */
+  noExercisers?: boolean;
   /** The exercisers' traffic (default: all of it); undefined fields keep Exerciser's defaults. */
   traffic?: Partial<Omit<ExerciserConfig, 'target' | 'cpuHz' | 'udpPort'>>;
 }
@@ -137,6 +139,6 @@ export function composeStackNet(o: StackNetOptions): StackNet {
       return [e];
     }));
   };
-  if (peer) source.after(TRAFFIC_POLL, look);
+  if (peer && !o.noExercisers) source.after(TRAFFIC_POLL, look);
   return world;
 }
