@@ -49,6 +49,7 @@ export interface ExerciserStats {
   discardBytes: number;
   httpRequests: number;
   httpOk: number;
+  /** Body bytes received, the request under way included. */
   httpBytes: number;
   /** HTTP results other than the expected one, by result. */
   httpFailures: Partial<Record<HttpGetResult, number>>;
@@ -79,6 +80,7 @@ export class Exerciser implements App {
   private discard: { sock: TcpSocket; sent: number; closed: boolean } | undefined;
   private get: HttpGet | undefined;
   private stopped = false;
+  private httpBytesDone = 0;
 
   constructor(private readonly stack: Sockets, private readonly c: ExerciserConfig) {
     this.interval = Math.round((c.intervalSeconds ?? 0.001) * c.cpuHz);
@@ -213,11 +215,12 @@ export class Exerciser implements App {
       this.stats.httpRequests++;
     }
     this.get.advance();
+    this.stats.httpBytes = this.httpBytesDone + this.get.bodyBytes;
     if (!this.get.done) return;
     const r = this.get.result!;
     if (r === 'ok') this.stats.httpOk++;
     else this.stats.httpFailures[r] = (this.stats.httpFailures[r] ?? 0) + 1;
-    if (this.get.status === 200) this.stats.httpBytes += this.get.bodyBytes;
+    this.httpBytesDone += this.get.bodyBytes;
     this.get = undefined;
   }
 }
