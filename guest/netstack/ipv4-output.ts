@@ -5,7 +5,7 @@
 // identification (one per datagram) and the next hop's MAC.
 
 import { put16, put32 } from '../net/bytes.js';
-import { ETH_HEADER, ETH_MIN_FRAME, putEthernet } from '../net/ethernet.js';
+import { ETH_HEADER, ETH_MIN_FRAME, ETHERTYPE_IPV4, putEthernet } from '../net/ethernet.js';
 import { IPV4_DST, IPV4_FLAGS_FRAGMENT, IPV4_IDENTIFICATION, IPV4_MIN_HEADER, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_TTL, putIpv4Checksum } from '../net/ipv4.js';
 import { FRAGMENT_UNIT, IPV4_MAX_DATAGRAM } from './ipv4-input.js';
 
@@ -62,12 +62,12 @@ function packet(d: Ipv4Send, payload: Uint8Array, offset: number, more: boolean)
   return p;
 }
 
-/** The Ethernet II frame carrying `packet` (EtherType `type`) from `src` to `dst`, padded to 60 bytes; IPv4 headers get their checksum here. */
-export function ethernetFrame(dst: Uint8Array, src: Uint8Array, type: number, packet: Uint8Array, isIpv4 = true): Uint8Array {
+/** The Ethernet II frame carrying IPv4 `packet` from `src` to `dst`, padded to 60 bytes, its header checksum filled here. */
+export function ethernetFrame(dst: Uint8Array, src: Uint8Array, packet: Uint8Array): Uint8Array {
   const f = new Uint8Array(Math.max(ETH_MIN_FRAME, ETH_HEADER + packet.length));
-  putEthernet(f, dst, src, type);
+  putEthernet(f, dst, src, ETHERTYPE_IPV4);
   f.set(packet, ETH_HEADER);
-  if (isIpv4) putIpv4Checksum(f);
+  putIpv4Checksum(f);
   return f;
 }
 

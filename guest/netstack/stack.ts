@@ -236,9 +236,9 @@ export class NetStack implements IpSender, UdpHost {
   }
 
   private route(dst: number, packet: Uint8Array, bulk: boolean): void {
-    if (dst === IPV4_LIMITED_BROADCAST) return this.queueFrame(ethernetFrame(broadcastMac(), this.mac, ETHERTYPE_IPV4, packet));
+    if (dst === IPV4_LIMITED_BROADCAST) return this.queueFrame(ethernetFrame(broadcastMac(), this.mac, packet));
     const r = this.arp.resolve(dst, packet, this.time);
-    if ('mac' in r) this.queueFrame(ethernetFrame(r.mac, this.mac, ETHERTYPE_IPV4, packet), false, bulk);
+    if ('mac' in r) this.queueFrame(ethernetFrame(r.mac, this.mac, packet), false, bulk);
     else if ('queued' in r && r.request) this.queueFrame(r.request, true);
   }
 
@@ -256,7 +256,7 @@ export class NetStack implements IpSender, UdpHost {
       this.counters.ip.arpRepliesOut++;
       this.queueFrame(r.reply);
     }
-    if (r.mac) for (const p of r.released) this.queueFrame(ethernetFrame(r.mac, this.mac, ETHERTYPE_IPV4, p));
+    if (r.mac) for (const p of r.released) this.queueFrame(ethernetFrame(r.mac, this.mac, p));
   }
 
   private udpInput(segment: Uint8Array, src: number, dst: number): void {
