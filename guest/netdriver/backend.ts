@@ -56,8 +56,10 @@ export interface Backend {
   arm(t: RxTarget): GuestCode;
   /** Read and clear the card's interrupt status; true if anything was pending. */
   acknowledge(): GuestCode<boolean>;
-  /** Frames received since the last call, in order. */
+  /** Frames received since the last call, in order (classic mode: at most RX_FRAMES_PER_PASS of them). */
   received(): GuestCode<RxDone[]>;
+  /** Whether the last received() left frames in the card: the driver must call again without waiting for an interrupt. */
+  receivePending(): boolean;
   /** Whether another frame can be handed to the transmitter now. */
   canTransmit(): boolean;
   /** Whether payloads must be pinned (bus-master) or are copied through the data port. */

@@ -25,6 +25,8 @@ export interface DriverConfig {
   readonly rxSlots?: number;
   /** Transmit descriptors, bus-master mode (default 16: up to 8 frames of two fragments). */
   readonly txDescriptors?: number;
+  /** Most passes of one service of the card and the rings before the driver looks at its endpoint again (default 64). */
+  readonly servicePasses?: number;
   /** Defences switched off, for tests that show a check catching what they prevent. Never set in a real composition. */
   readonly unsafe?: UnsafeSwitches;
 }
@@ -71,7 +73,7 @@ export interface UnsafeSwitches {
 
 // hybridThreshold: `npm run bench` (netdriver section) measures the copy/flip crossover in driver
 // cycles per frame at ~431 bytes, flip being cheaper from the 512-byte size on.
-export const DEFAULTS = Object.freeze({ hybridThreshold: 512, maxSessions: 16, maxTxPages: 2, maxRxBuffers: 8, pinLimit: 8, rxSlots: 16, txDescriptors: 16 });
+export const DEFAULTS = Object.freeze({ hybridThreshold: 512, maxSessions: 16, maxTxPages: 2, maxRxBuffers: 8, pinLimit: 8, rxSlots: 16, txDescriptors: 16, servicePasses: 64 });
 
 /** Capability slots the composition root fills before the driver starts. */
 export const SLOT_DEVPRIV = 0;

@@ -77,6 +77,8 @@ export class Driver {
   readonly strategy: Strategy;
   readonly hybridThreshold: number;
   readonly pinLimit: number;
+  /** Most passes of one service(): then the driver looks at its endpoint (an OPEN waits no longer), and comes back. */
+  readonly servicePasses: number;
   readonly limits: { maxSessions: number; maxTxPages: number; maxRxBuffers: number };
   readonly slots: SlotAllocator;
   /** Free mirror indexes, a stack (the next OPEN takes the last): none is delegated while it is here. */
@@ -106,6 +108,7 @@ export class Driver {
     this.strategy = c.strategy;
     this.hybridThreshold = c.hybridThreshold;
     this.pinLimit = c.pinLimit;
+    this.servicePasses = c.servicePasses;
     this.rxSlots = c.rxSlots;
     this.limits = { maxSessions: c.maxSessions, maxTxPages: c.maxTxPages, maxRxBuffers: c.maxRxBuffers };
     this.slots = new SlotAllocator(SLOT_POOL + c.rxSlots, ctx.constants.slots);
@@ -154,7 +157,14 @@ export class Driver {
 
   *loop(): GuestCode {
     for (;;) {
-      const r = yield* this.ctx.invoke(SLOT_ENDPOINT, 'recv', { capSlots: [SLOT_RECV_A, SLOT_RECV_B] });
+      // Frames service() left in the card (it stops after servicePasses) raise no interrupt of
+      // their own: then the driver only looks for a message, and comes back to them at once.
+      const timeout = this.backend.receivePending() ? { timeout: 1 } : {};
+      const r = yield* this.ctx.invoke(SLOT_ENDPOINT, 'recv', { capSlots: [SLOT_RECV_A, SLOT_RECV_B], ...timeout });
+      if (!r.ok && r.error === 'timeout') {
+        yield* this.service();
+        continue;
+      }
       if (!r.ok) throw new Error(`driver: its endpoint is gone (${r.error})`);
       const m = r.value;
       if (m.label === LABEL_OPEN) yield* openSession(this, m);
@@ -169,12 +179,13 @@ export class Driver {
 
   /**
    * Card first (completions free buffers and pins), then every session's rings, until the card
-   * is quiet. Every session's posted buffers are taken before any is armed, so the card's
-   * receive slots are shared among all that posted; the slots and the transmitter go round
-   * robin (turns.ts).
+   * is quiet: nothing to acknowledge and no frame left in it (classic mode takes a few a pass,
+   * so that every pass reaches the transmitter). Every session's posted buffers are taken
+   * before any is armed, so the card's receive slots are shared among all that posted; the
+   * slots and the transmitter go round robin (turns.ts).
    */
   *service(): GuestCode {
-    for (let pass = 0; pass < 64; pass++) {
+    for (let pass = 0; pass < this.servicePasses; pass++) {
       const busy = yield* this.backend.acknowledge();
       for (const done of yield* this.backend.received()) yield* receive(this, done);
       for (const done of yield* this.backend.transmitted()) yield* transmitted(this, done);
@@ -185,7 +196,7 @@ export class Driver {
       yield* transmit(this);
       yield* this.flushNotifications();
       yield* this.releaseSlots();
-      if (!busy) return;
+      if (!busy && !this.backend.receivePending()) return;
     }
   }
 

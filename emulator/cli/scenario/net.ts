@@ -93,8 +93,8 @@ export interface NetOptions {
   seed?: number;
   stack?: (i: number) => StackOptions;
   pinLimit?: number;
-  /** Most transmit pages and receive buffers the driver grants a session, and its card receive slots (driver defaults otherwise). */
-  driverLimits?: Pick<DriverConfig, 'maxTxPages' | 'maxRxBuffers' | 'rxSlots'>;
+  /** Most transmit pages and receive buffers the driver grants a session, its card receive slots, and its passes per service (driver defaults otherwise). */
+  driverLimits?: Pick<DriverConfig, 'maxTxPages' | 'maxRxBuffers' | 'rxSlots' | 'servicePasses'>;
   /** Scheduling priority of stack i (default 5; the driver runs at 10). */
   priority?: (i: number) => number;
   /** Attach peers and listeners to the wire (called before the kernel boots). */

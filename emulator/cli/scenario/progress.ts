@@ -36,10 +36,14 @@ import type { Net } from './net.js';
 export const DRIVER_FRAME_CYCLES = 100_000;
 
 /**
- * Longest a service pass may keep the driver from the transmit rings: it handles every
- * completed receive slot first, and in classic mode each received full-size frame is copied
- * out of the card through the data port (~379 port reads of ~33 cycles, ~12,500 cycles, plus
- * the copy into the session): 16 receive slots make ~250,000 cycles. Taken as 2 ms.
+ * Longest a service pass may keep the driver from the transmit rings: it handles received
+ * frames first. In classic mode each is copied out of the card through the data port, and a
+ * domain's every port access is a system call (~160 cycles, the IN itself ~33 of them): a
+ * full-size frame takes ~65,000 cycles, four times the wire's 16,364 at 100 Mbit/s, so a pass
+ * that emptied the ring would last as long as the peer kept sending. A pass therefore takes
+ * at most RX_FRAMES_PER_PASS (2) frames from the ring (guest/netdriver/classic.ts): two
+ * full-size frames, their delivery and the copy of a full-size frame to transmit measured
+ * ~205,000 cycles (the boot run's classic mode under a heavy peer load). Taken as 2 ms.
  */
 export const SERVICE_LATENCY_CYCLES = 266_000;
 
@@ -52,6 +56,13 @@ export const SERVICE_LATENCY_CYCLES = 266_000;
  * plus the driver's work for it when the card cannot overlap that with the wire; then the
  * driver may be busy for one service pass before it looks. With two sessions at 100 Mbit/s:
  * 10 × (16,364 + 100,000) + 266,000 = 1,429,640 cycles, under 11 ms.
+ *
+ * Classic mode under receive load fits the same sum. The card holds one frame, and the
+ * driver sees it complete only in the pass after the one that was running when it left the
+ * wire: each frame costs up to two passes of receive copies besides its own transmit copy,
+ * ~340,000 cycles (~290,000 measured between two transmits). But only one frame per session
+ * can be ahead (the one in the card, then one turn of each other session), where the sum
+ * allows 5 × (16,364 + 100,000) = 581,820 cycles per session.
  */
 export function transmitBound(w: Net): number {
   const sessions = Math.max(1, w.view.driver?.sessions.length ?? 1);
