@@ -12,6 +12,7 @@ import type { ExerciserStats } from '../../../guest/apps/exerciser.js';
 import type { BootOptions } from './boot.js';
 import { progressOf } from './boot.js';
 import { ipOf } from './net.js';
+import { readPlain, type NumberRecord } from './plain.js';
 import { driverAlive as isDriverAlive } from './records.js';
 import type { StackNet } from './stacks.js';
 
@@ -146,11 +147,24 @@ const n = (x: number) => x.toLocaleString('en-US');
 /** HTTP results that mean wrong bytes or a wrong answer, never a mere lost connection. */
 const WRONG_ANSWERS = ['bad-status', 'bad-length', 'bad-body', 'bad-response'] as const;
 
-function sessionReport(w: StackNet, i: number, r: RunRecord, revoked: boolean): SessionReport {
+/**
+ * The stack's counters as plain data (plain.ts): they live in the client's domain, where its
+ * applications can reach them, so they are read without running anything left in them.
+ * undefined when they are not plain data; zeros when the session never opened.
+ */
+function stackCounters(o: BootOptions, x: StackCounters | undefined): StackCounters | undefined {
+  if (x === undefined) return newStackCounters();
+  if (!o.unsafe?.readDomainDataDirectly) return readPlain(x, newStackCounters() as unknown as NumberRecord) as StackCounters | undefined;
+  return { tcp: { ...x.tcp }, udp: { ...x.udp }, icmp: { ...x.icmp }, ip: { ...x.ip }, drops: { ...x.drops } }; // the ordinary read, which runs getters: attack tests only
+}
+
+function sessionReport(o: BootOptions, w: StackNet, i: number, r: RunRecord, revoked: boolean, problems: string[]): SessionReport {
   const s = r.sessions.get(i + 1);
   const k: Counters | undefined = s?.counters;
   const probe = w.probes[i]!;
-  const c = probe.counters ?? newStackCounters(); // zeros when the session never opened
+  const read = stackCounters(o, probe.counters);
+  if (!read) problems.push(`client ${i + 1}: its stack's counters are not plain data (not read; shown as zeros)`);
+  const c = read ?? newStackCounters();
   const sv = w.servers[i];
   const first = r.revocations[0];
   return {
@@ -183,7 +197,7 @@ export function report(o: BootOptions, w: StackNet, r: RunRecord): BootReport {
   if (!driverAlive) problems.push(`the driver is not serving (state ${net.driverDomain.state}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''})`);
 
   const revokedClients = new Set(r.revocations.map((rv) => rv.client));
-  const sessionReports = net.clients.map((_, i) => sessionReport(w, i, r, revokedClients.has(i + 1)));
+  const sessionReports = net.clients.map((_, i) => sessionReport(o, w, i, r, revokedClients.has(i + 1), problems));
   for (const s of sessionReports) {
     // A session still opening when the run ends is slow, not wrong (many clients, a short run).
     if (!revokedClients.has(s.client) && s.status !== 'open' && s.status !== 'opening') problems.push(`client ${s.client}: session ${s.status}`);

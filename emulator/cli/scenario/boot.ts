@@ -65,6 +65,13 @@ export interface BootOptions {
   checkEvery?: number;
   /** The kernel's boot configuration (benchmarks and tests only: the CLI never sets it). */
   kernel?: KernelConfig;
+  /** Test-only: defences switched off, so a red-team test can show it sees what they stop. */
+  unsafe?: {
+    /** The report reads a stack's counters the ordinary way (a spread), running any getter its domain left in them. */
+    readDomainDataDirectly?: boolean;
+  };
+  /** The applications each client runs (tests: a hostile application); default echo, discard and HTTP. */
+  apps?: StackNetOptions['apps'];
 }
 
 /** A problem with the options, reported before anything runs. */
@@ -130,7 +137,7 @@ function trafficFor(o: BootOptions): NonNullable<StackNetOptions['traffic']> {
 export function composeBoot(o: BootOptions): StackNet {
   return composeStackNet({
     mode: o.mode, strategy: o.strategy, clients: o.clients, seed: o.seed, kernel: o.kernel, faults: o.faults,
-    bitRate: o.link === 10 ? MBIT_10 : MBIT_100, onWire: o.onWire, noPeer: o.noPeer,
+    bitRate: o.link === 10 ? MBIT_10 : MBIT_100, onWire: o.onWire, noPeer: o.noPeer, apps: o.apps,
     traffic: { ...trafficFor(o), ...o.traffic },
   });
 }
