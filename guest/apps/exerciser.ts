@@ -34,6 +34,8 @@ export interface ExerciserConfig {
   readonly udpPort: number;
   /** Sizes of the UDP echo datagrams' data, cycled through (default UDP_SIZES: from 18 bytes to fragmented). */
   readonly udpSizes?: readonly number[];
+  /** Test-only: take a UDP answer from any source, as if it came from the target (the check a red-team test switches off). */
+  readonly unsafeAnySource?: boolean;
 }
 
 export interface ExerciserStats {
@@ -117,7 +119,8 @@ export class Exerciser implements App {
       }
       if (this.c.udpEcho !== false && this.udpWaiting.size < UDP_WINDOW) this.sendDatagram(now);
     }
-    for (let d = this.udp.recvfrom(); d; d = this.udp.recvfrom()) this.takeDatagram(d.data);
+    // Only the target's echo server answers for it: a datagram from anywhere else (another client) is not its answer.
+    for (let d = this.udp.recvfrom(); d; d = this.udp.recvfrom()) if (this.c.unsafeAnySource || (d.ip === this.c.target && d.port === ECHO_PORT)) this.takeDatagram(d.data);
     if (this.c.tcpEcho !== false) this.runEcho();
     if (this.c.discard !== false) this.runDiscard();
     if (this.c.http !== false) this.runHttp();
