@@ -71,15 +71,16 @@ export function stackDomain(o: StackDomainOptions, probe: StackProbe): (ctx: Dom
     let cookie = 0;
     yield* s.post(Array.from({ length: o.geometry.rxBuffers }, (_, i) => i));
     if (!(yield* s.kick())) return void (probe.endedAt = ctx.now());
+    const back: number[] = []; // buffers to post again (kept until the fill ring takes them)
     for (;;) {
-      const back: number[] = [];
       for (const [buffer, length] of yield* s.deliveries()) {
         const frame = yield* ctx.read(s.rxVa(buffer), length);
         back.push(buffer); // the bytes are the stack's own now: the buffer can go back at once
         yield* ctx.compute(frameInputCost(frame));
         stack.input(frame, ctx.now());
       }
-      if (back.length > 0) yield* s.post(back);
+      const posted = back.length > 0 ? yield* s.post(back) : 0;
+      back.splice(0, posted);
       for (const [c, status] of yield* s.completions()) {
         const slot = slotOf.get(c);
         if (slot === undefined) continue;
@@ -101,7 +102,7 @@ export function stackDomain(o: StackDomainOptions, probe: StackProbe): (ctx: Dom
         slotOf.set(cookie, slot);
         submitted++;
       }
-      if ((back.length > 0 || submitted > 0) && !(yield* s.kick())) break;
+      if ((posted > 0 || submitted > 0) && !(yield* s.kick())) break;
       const due = earliest([stack.nextDeadline(), ...apps.map((a) => a.deadline?.())]);
       const timeout = due === undefined ? ctx.constants.maxTimeout : Math.min(ctx.constants.maxTimeout, Math.max(1, due - ctx.now()));
       const r = yield* ctx.invoke(s.notification, 'wait', { timeout });
