@@ -1,7 +1,10 @@
 // A bridge from the wire to an external UDP frame socket, with QEMU's socket netdev
 // semantics: one Ethernet frame (no FCS) per datagram, each way. Good frames heard on the
 // wire go out as datagrams; each datagram received becomes a frame sent on the wire at the
-// current emulated cycle (a datagram that is not a legal frame is counted and dropped).
+// current emulated cycle. A datagram shorter than the Ethernet minimum but holding a whole
+// header is zero-padded to 60 bytes, as a real NIC pads on transmit (Linux's TAP hands over
+// its 42-byte ARP frames unpadded, and QEMU pads them the same way); one that is still not a
+// legal frame (no whole header, or too long) is counted and dropped.
 //
 // While a bridge is attached the emulated clock must follow the wall clock (a real peer
 // answers in real time): runPaced() runs the machine in slices never ahead of the wall
@@ -9,7 +12,7 @@
 // injectable clock, so tests can drive it).
 
 import dgram from 'node:dgram';
-import { FCS_BYTES, FrameError, checkFrame } from '../frame.js';
+import { ETH_MIN_FRAME, ETHERTYPE_OFFSET, FCS_BYTES, FrameError, checkFrame } from '../frame.js';
 import type { Reception } from '../wire/reception.js';
 import type { Wire, WireEndpoint, WirePort } from '../wire/wire.js';
 
@@ -34,6 +37,8 @@ export class UdpBridge implements WireEndpoint {
   receivedDatagrams = 0;
   /** Datagrams that were not legal frames. */
   rejected = 0;
+  /** Short datagrams zero-padded up to the Ethernet minimum. */
+  padded = 0;
   lastError: string | undefined;
 
   constructor(
@@ -73,12 +78,21 @@ export class UdpBridge implements WireEndpoint {
   private datagram(d: Uint8Array): void {
     this.receivedDatagrams++;
     try {
-      this.port.send(checkFrame(Uint8Array.from(d), this.name));
+      this.port.send(checkFrame(this.pad(d), this.name));
     } catch (e) {
       if (!(e instanceof FrameError)) throw e;
       this.rejected++;
       this.lastError = e.message;
     }
+  }
+
+  /** A copy of the datagram, zero-padded to the Ethernet minimum if it is shorter but holds a whole header. */
+  private pad(d: Uint8Array): Uint8Array {
+    if (d.length >= ETH_MIN_FRAME || d.length < ETHERTYPE_OFFSET + 2) return Uint8Array.from(d);
+    this.padded++;
+    const f = new Uint8Array(ETH_MIN_FRAME);
+    f.set(d);
+    return f;
   }
 
   /**

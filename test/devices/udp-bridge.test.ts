@@ -51,6 +51,31 @@ describe('UDP frame-socket bridge', () => {
     }
   });
 
+  it('pads a datagram shorter than the Ethernet minimum that holds a whole header, as Linux\'s TAP sends its ARP', async () => {
+    const m = new Machine();
+    const wire = createWire(m);
+    const host = new FrameSource(wire, 'host');
+    const peer = await socket();
+    const bridge = new UdpBridge(wire, { remotePort: peer.port });
+    const bridgePort = await bridge.open();
+    try {
+      const arp = testFrame(CARD_MAC, 60, 3).subarray(0, 42); // an ARP request's length, unpadded
+      peer.s.send(arp, bridgePort, '127.0.0.1');
+      peer.s.send(new Uint8Array(13), bridgePort, '127.0.0.1'); // not even a header: still rejected
+      for (let i = 0; i < 100 && bridge.receivedDatagrams < 2; i++) await new Promise((r) => setTimeout(r, 5));
+      m.clock.runUntilIdle();
+      expect(host.heard.length).toBe(1);
+      const got = host.heard[0]!.frame;
+      expect(got.length).toBe(60);
+      expect(Array.from(got.subarray(0, 42))).toEqual(Array.from(arp));
+      expect(got.subarray(42).every((b) => b === 0)).toBe(true);
+      expect([bridge.padded, bridge.rejected]).toEqual([1, 1]);
+    } finally {
+      await bridge.close();
+      peer.s.close();
+    }
+  });
+
   it('runPaced never runs emulated time ahead of the wall clock, and catches up when it advances', async () => {
     const m = new Machine();
     const wire = createWire(m);
