@@ -1,8 +1,10 @@
 // The `reloaded` command as a user runs it: built with the project's own build script,
 // started with node, judged by its output and exit code. `run` is the boot scenario (the
-// default command); `machine` is the machine alone.
+// default command), also with its wire on a UDP socket of the test's (--wire: the pace and
+// Ctrl-C); `machine` is the machine alone.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -221,6 +223,66 @@ describe('reloaded run (the boot scenario)', () => {
     const r = spawnSync('node', [BIN, 'run', '--millis', '1'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RELOADED_LOG: 'loud' } });
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe('reloaded: RELOADED_LOG=loud: expected one of fatal, error, warn, info, debug, trace, silent');
+  });
+});
+
+/** A UDP socket on 127.0.0.1 at a free port. */
+function udpSocket(): Promise<{ socket: dgram.Socket; port: number }> {
+  return new Promise((done) => {
+    const socket = dgram.createSocket('udp4');
+    socket.bind(0, '127.0.0.1', () => done({ socket, port: socket.address().port }));
+  });
+}
+
+/** `reloaded run --json --wire` to a socket of ours, optionally interrupted with SIGINT; its output, exit code and wall time. */
+async function wireRun(args: string[], sigintAfterMs?: number) {
+  const peer = await udpSocket();
+  const free = await udpSocket(); // a free port for the bridge to bind, released just before
+  const bindPort = free.port;
+  await new Promise<void>((r) => free.socket.close(() => r()));
+  const start = performance.now();
+  const child = spawn('node', [BIN, 'run', '--json', '--log-level', 'warn', '--wire', `udp:127.0.0.1:${peer.port}`, '--wire-bind', `127.0.0.1:${bindPort}`, ...args], { cwd: ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  let interruptedAt: number | undefined;
+  const timer = sigintAfterMs === undefined ? undefined : setTimeout(() => {
+    interruptedAt = performance.now();
+    child.kill('SIGINT');
+  }, sigintAfterMs);
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const end = performance.now();
+  clearTimeout(timer);
+  peer.socket.close();
+  return { code, stdout, stderr, wallMs: end - start, afterSigintMs: interruptedAt === undefined ? undefined : end - interruptedAt };
+}
+
+describe('reloaded run --wire (the wire on an external UDP frame socket)', () => {
+  it('keeps to the wall clock: 1.5 emulated seconds take about 1.5 s, not ten times that', async () => {
+    const r = await wireRun(['--millis', '1500', '--revoke', 'none']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.cycles).toBeGreaterThanOrEqual(1.5 * CPU_HZ);
+    expect(report.problems).toEqual([]);
+    expect(report.sessions.map((s: { status: string }) => s.status)).toEqual(['open', 'open']);
+    // Never ahead of the wall clock; behind it by node's start-up and what a busy host takes,
+    // never by the ~6.6× of a pace restarted at every 20,000-cycle stride.
+    expect(r.wallMs).toBeGreaterThanOrEqual(1500);
+    expect(r.wallMs).toBeLessThan(6000);
+  });
+
+  it('Ctrl-C (SIGINT) ends a long run early, with its report and exit code 0', async () => {
+    const r = await wireRun(['--millis', '60000', '--revoke', 'none'], 1500);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.millis).toBe(60000);
+    expect(report.cycles).toBeGreaterThan(0);
+    expect(report.cycles).toBeLessThan(10 * CPU_HZ);
+    expect(r.afterSigintMs).toBeLessThan(3000);
+    expect(report.problems).toEqual([]);
   });
 });
 

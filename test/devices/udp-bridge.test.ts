@@ -76,6 +76,42 @@ describe('UDP frame-socket bridge', () => {
     }
   });
 
+  it('keeps one pace across calls: a caller running in strides does not lose the wall time between them', async () => {
+    const m = new Machine();
+    const wire = createWire(m);
+    let wall = 1_000;
+    const bridge = new UdpBridge(wire, { remotePort: 9, wallClockMs: () => wall });
+    const hz = m.config.cpuHz;
+    const msToCycles = (ms: number) => Math.floor((ms * hz) / 1000);
+    let reached = 0; // an idle machine stops short of its target: what counts is what it was allowed
+    const run = (c: number) => void m.runUntil((reached = c));
+    const stride = (ms: number) => bridge.runPaced(run, () => reached, msToCycles(ms), hz);
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    try {
+      let first = stride(1);
+      await tick();
+      wall += 1;
+      await first;
+      expect(reached).toBe(msToCycles(1));
+      // 10 ms of wall time go by outside runPaced (the caller's checks, a slow host): the next
+      // strides are owed them and run at once, with the wall clock standing still.
+      wall += 10;
+      for (let ms = 2; ms <= 11; ms++) await stride(ms);
+      expect(reached).toBe(msToCycles(11));
+      // And not one cycle further while the wall clock stands still.
+      let done = false;
+      first = stride(12).then(() => void (done = true));
+      for (let i = 0; i < 4; i++) await tick();
+      expect(done).toBe(false);
+      expect(reached).toBe(msToCycles(11));
+      wall += 1;
+      await first;
+      expect(reached).toBe(msToCycles(12));
+    } finally {
+      await bridge.close();
+    }
+  });
+
   it('runPaced never runs emulated time ahead of the wall clock, and catches up when it advances', async () => {
     const m = new Machine();
     const wire = createWire(m);
