@@ -18,18 +18,28 @@ function socket(): Promise<{ s: dgram.Socket; port: number; got: Uint8Array[] }>
   });
 }
 
+/** A machine whose wire is bridged to a socket of the test's on 127.0.0.1; `send` is that socket sending to the bridge. Both are closed after `body`. */
+async function bridged(body: (b: { m: Machine; host: FrameSource; peer: Awaited<ReturnType<typeof socket>>; bridge: UdpBridge; send: (d: Uint8Array) => void }) => Promise<void>): Promise<void> {
+  const m = new Machine();
+  const wire = createWire(m);
+  const host = new FrameSource(wire, 'host');
+  const peer = await socket();
+  const bridge = new UdpBridge(wire, { remotePort: peer.port });
+  const bridgePort = await bridge.open();
+  try {
+    await body({ m, host, peer, bridge, send: (d) => peer.s.send(d, bridgePort, '127.0.0.1') });
+  } finally {
+    await bridge.close();
+    peer.s.close();
+  }
+}
+
 describe('UDP frame-socket bridge', () => {
-  it('carries frames both ways, one per datagram, and rejects datagrams that are not frames', async () => {
-    const m = new Machine();
-    const wire = createWire(m);
-    const host = new FrameSource(wire, 'host');
-    const peer = await socket();
-    const bridge = new UdpBridge(wire, { remotePort: peer.port });
-    const bridgePort = await bridge.open();
-    try {
+  it('carries frames both ways, one per datagram, and rejects datagrams that are not frames', () =>
+    bridged(async ({ m, host, peer, bridge, send }) => {
       const inbound = testFrame(CARD_MAC, 300, 1);
-      peer.s.send(inbound, bridgePort, '127.0.0.1');
-      peer.s.send(new Uint8Array(10), bridgePort, '127.0.0.1'); // a runt: not a frame
+      send(inbound);
+      send(new Uint8Array(10)); // a runt: not a frame
       const outbound = testFrame(PEER_MAC, 500, 2);
       host.send(outbound);
       const run = (c: number) => void m.runUntil(c);
@@ -45,23 +55,13 @@ describe('UDP frame-socket bridge', () => {
       expect(Array.from(host.heard[0]!.frame)).toEqual(Array.from(inbound));
       expect(bridge.rejected).toBe(1);
       expect(bridge.lastError).toMatch(/shorter than the Ethernet minimum/);
-    } finally {
-      await bridge.close();
-      peer.s.close();
-    }
-  });
+    }));
 
-  it('pads a datagram shorter than the Ethernet minimum that holds a whole header, as Linux\'s TAP sends its ARP', async () => {
-    const m = new Machine();
-    const wire = createWire(m);
-    const host = new FrameSource(wire, 'host');
-    const peer = await socket();
-    const bridge = new UdpBridge(wire, { remotePort: peer.port });
-    const bridgePort = await bridge.open();
-    try {
+  it('pads a datagram shorter than the Ethernet minimum that holds a whole header, as Linux\'s TAP sends its ARP', () =>
+    bridged(async ({ m, host, bridge, send }) => {
       const arp = testFrame(CARD_MAC, 60, 3).subarray(0, 42); // an ARP request's length, unpadded
-      peer.s.send(arp, bridgePort, '127.0.0.1');
-      peer.s.send(new Uint8Array(13), bridgePort, '127.0.0.1'); // not even a header: still rejected
+      send(arp);
+      send(new Uint8Array(13)); // not even a header: still rejected
       for (let i = 0; i < 100 && bridge.receivedDatagrams < 2; i++) await new Promise((r) => setTimeout(r, 5));
       m.clock.runUntilIdle();
       expect(host.heard.length).toBe(1);
@@ -70,11 +70,7 @@ describe('UDP frame-socket bridge', () => {
       expect(Array.from(got.subarray(0, 42))).toEqual(Array.from(arp));
       expect(got.subarray(42).every((b) => b === 0)).toBe(true);
       expect([bridge.padded, bridge.rejected]).toEqual([1, 1]);
-    } finally {
-      await bridge.close();
-      peer.s.close();
-    }
-  });
+    }));
 
   it('keeps one pace across calls: a caller running in strides does not lose the wall time between them', async () => {
     const m = new Machine();
