@@ -295,6 +295,8 @@ describe.skipIf(!ready)('interop with the Linux kernel TCP/IP stack (TAP, socat,
     for (const s of report.sessions) {
       expect(s.status).toBe('open');
       expect(s.tcp.passiveOpens).toBeGreaterThan(0);
+      // No reset either way, and no connection given up on.
+      expect([s.tcp.resetsSent, s.tcp.endedByReset, s.tcp.endedByTimeout]).toEqual([0, 0, 0]);
       expect(s.icmp.echoRequestsIn).toBeGreaterThanOrEqual(4); // the readiness ping and 3
       expect(s.icmp.echoRepliesOut).toBe(s.icmp.echoRequestsIn);
       expect(s.servers.echoDatagrams).toBeGreaterThanOrEqual(1);
