@@ -118,6 +118,7 @@ export function runCommand(): Command {
         }
         process.off('SIGINT', stop);
         await bridge.close();
+        log.info({ datagramsIn: bridge.receivedDatagrams, padded: bridge.padded, rejected: bridge.rejected, datagramsOut: bridge.sentDatagrams }, 'the UDP bridge: frames in and out');
         if (bridge.lastError) log.warn({ error: bridge.lastError, rejected: bridge.rejected }, 'the UDP bridge saw errors');
       } else {
         while (!run.done) {

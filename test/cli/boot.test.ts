@@ -1,8 +1,9 @@
 // The boot scenario in process (emulator/cli/scenario/boot.ts): a violation is caught and
-// reported, which makes `reloaded run` exit non-zero; bad options are refused before anything runs.
+// reported, which makes `reloaded run` exit non-zero; a run stopped early or without the peer
+// host is reported as such; bad options are refused before anything runs.
 
 import { describe, expect, it } from 'vitest';
-import { BootOptionError, BOOT_DEFAULTS, runBootScenario } from '../../emulator/cli/scenario/boot.js';
+import { BootOptionError, BOOT_DEFAULTS, BootRun, runBootScenario } from '../../emulator/cli/scenario/boot.js';
 import { formatBootReport } from '../../emulator/cli/scenario/text.js';
 
 describe('the boot scenario', () => {
@@ -28,6 +29,26 @@ describe('the boot scenario', () => {
     expect(b.invariants.checks).toBeGreaterThan(a.invariants.checks);
     expect(b.trace).toEqual(a.trace);
     expect(b.sessions).toEqual(a.sessions);
+  });
+
+  it('a run stopped early (Ctrl-C on --wire) and one with no peer host say so, not what they would have done', () => {
+    const run = new BootRun({ ...BOOT_DEFAULTS, millis: 50, noPeer: true, revokes: 'none' });
+    while (run.machine.now < 266_000) {
+      run.machine.runUntil(run.target());
+      run.afterStride();
+    }
+    run.stop();
+    const r = run.finish();
+    expect(r.stoppedAtMillis).toBeGreaterThanOrEqual(2);
+    expect(r.stoppedAtMillis).toBeLessThan(2.2);
+    expect(r.peer).toBeUndefined();
+    const text = formatBootReport(r);
+    expect(text).toMatch(/^reloaded boot scenario: seed 1, stopped at 2\.\d+ ms of 50 ms emulated \(2\d\d,\d{3} cycles\)$/m);
+    expect(text).toMatch(/no peer host: the wire goes outside \(--wire\)$/m);
+    expect(text).not.toMatch(/from the peer|exercised by the peer host/);
+    const full = runBootScenario({ ...BOOT_DEFAULTS, millis: 2 });
+    expect(full.stoppedAtMillis).toBeUndefined();
+    expect(formatBootReport(full)).toMatch(/^reloaded boot scenario: seed 1, 2 ms emulated .*\n.*exercised by the peer host at 10\.0\.0\.1$/m);
   });
 
   it('refuses bad options with the option named', () => {

@@ -265,6 +265,7 @@ describe('reloaded run --wire (the wire on an external UDP frame socket)', () =>
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.cycles).toBeGreaterThanOrEqual(1.5 * CPU_HZ);
+    expect(report.stoppedAtMillis).toBeUndefined();
     expect(report.problems).toEqual([]);
     expect(report.sessions.map((s: { status: string }) => s.status)).toEqual(['open', 'open']);
     // Never ahead of the wall clock; behind it by node's start-up and what a busy host takes,
@@ -279,6 +280,8 @@ describe('reloaded run --wire (the wire on an external UDP frame socket)', () =>
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.millis).toBe(60000);
+    expect(report.stoppedAtMillis).toBeGreaterThan(0);
+    expect(report.stoppedAtMillis).toBeLessThan(10_000);
     expect(report.cycles).toBeGreaterThan(0);
     expect(report.cycles).toBeLessThan(10 * CPU_HZ);
     expect(r.afterSigintMs).toBeLessThan(3000);

@@ -10,7 +10,7 @@ import type { Session } from '../../../guest/netdriver/session.js';
 import { newStackCounters, type StackCounters, type IcmpCounters, type IpCounters, type TcpCounters, type UdpCounters } from '../../../guest/netstack/counters.js';
 import type { ExerciserStats } from '../../../guest/apps/exerciser.js';
 import type { BootOptions } from './boot.js';
-import { progressOf } from './boot.js';
+import { cyclesOf, progressOf } from './boot.js';
 import { ipOf } from './net.js';
 import { readPlain, type NumberRecord } from './plain.js';
 import { driverAlive as isDriverAlive } from './records.js';
@@ -83,6 +83,8 @@ export interface BootReport {
   seed: number;
   millis: number;
   cycles: number;
+  /** The emulated milliseconds at which the run was stopped before its `millis` (Ctrl-C on a `--wire` run), or undefined when it ran them all. */
+  stoppedAtMillis: number | undefined;
   mode: CardMode;
   strategy: Strategy;
   clients: number;
@@ -254,7 +256,9 @@ export function report(o: BootOptions, w: StackNet, r: RunRecord): BootReport {
   const fc = net.wire.faults.counts;
   const rates = o.faults ?? {};
   return {
-    scenario: 'boot', seed: o.seed, millis: o.millis, cycles: machine.now, mode: o.mode, strategy: o.strategy, clients: o.clients,
+    scenario: 'boot', seed: o.seed, millis: o.millis, cycles: machine.now,
+    stoppedAtMillis: r.end < cyclesOf(o.millis, hz) ? Math.round((r.end / hz) * 1e6) / 1e3 : undefined,
+    mode: o.mode, strategy: o.strategy, clients: o.clients,
     link: o.link ?? 100, faults: { loss: rates.loss ?? 0, duplicate: rates.duplicate ?? 0, reorder: rates.reorder ?? 0, corrupt: rates.corrupt ?? 0 },
     sessions: sessionReports,
     driver: {

@@ -33,9 +33,10 @@ function clientLines(s: SessionReport): string[] {
 export function formatBootReport(r: BootReport): string {
   const out: string[] = [];
   const faults = Object.entries(r.faults).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`);
-  out.push(`reloaded boot scenario: seed ${r.seed}, ${r.millis} ms emulated (${n(r.cycles)} cycles)`);
+  const emulated = r.stoppedAtMillis === undefined ? `${r.millis} ms` : `stopped at ${r.stoppedAtMillis} ms of ${r.millis} ms`;
+  out.push(`reloaded boot scenario: seed ${r.seed}, ${emulated} emulated (${n(r.cycles)} cycles)`);
   out.push(`  card in ${r.mode} mode on a ${r.link} Mbit/s wire${faults.length ? ` (faults: ${faults.join(', ')})` : ''}, receive strategy ${r.strategy}, ` +
-    `${r.clients} client${r.clients === 1 ? '' : 's'} each running its own TCP/IP stack (echo, discard, HTTP), exercised by the peer host at 10.0.0.1`);
+    `${r.clients} client${r.clients === 1 ? '' : 's'} each running its own TCP/IP stack (echo, discard, HTTP), ${r.peer ? 'exercised by the peer host at 10.0.0.1' : 'no peer host: the wire goes outside (--wire)'}`);
   out.push('');
   const head = ['session', 'address', 'status', 'delivered', 'copied', 'flipped', 'exchanged', 'dropped', 'rejected', 'sent', 'pins'];
   if (r.revocation) head.push('answers after revocation');
@@ -66,7 +67,8 @@ export function formatBootReport(r: BootReport): string {
   for (const v of inv.listed) out.push(`    ${v}`);
   const w = r.wire;
   const injected = w.lost + w.duplicated + w.reordered + w.corrupted > 0 ? `; injected: ${n(w.lost)} lost, ${n(w.duplicated)} duplicated, ${n(w.reordered)} reordered, ${n(w.corrupted)} corrupted` : '';
-  line('wire', `${n(w.frames)} frames (${n(w.fromCard)} from the card, ${n(w.fromPeer)} from the peer)${injected}`);
+  const from = r.peer ? `${n(w.fromCard)} from the card, ${n(w.fromPeer)} from the peer` : `from the card; the frames from outside are in the log's UDP bridge line`;
+  line('wire', `${n(w.frames)} frames (${from})${injected}`);
   line('trace', `${n(r.trace.records)} records, hash ${r.trace.hash}`);
   line('result', r.problems.length === 0 ? 'ok' : `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:`);
   for (const p of r.problems) out.push(`    ${p}`);
