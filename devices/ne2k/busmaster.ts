@@ -1,6 +1,9 @@
 // The bus-master extension (HARDWARE.md §3.2, page 3): receive and transmit descriptor
 // rings in host memory, moved by the card itself through the machine's DMA engine.
 //
+// Descriptors are read ownership first (readDescriptor): the status word, then the address
+// and length only if OWN is set, so one the driver fills as the card reads it is never torn.
+//
 // Receive: when a frame passes the address filter the card reads the descriptor at RDH; if
 // it owns it, the frame is written into the descriptor's buffer in bursts *as its bytes
 // arrive from the wire* (one burst each time the FIFO holds a burst's worth, or at the end
@@ -124,6 +127,9 @@ interface TxProgress {
   landed: (res: DmaResult) => void;
   woken: () => void;
 }
+
+/** A descriptor as the card read it: a bus error, not the card's, or its address and control words. */
+type Descriptor = { ok: false; res: DmaResult } | { ok: true; owned: false } | { ok: true; owned: true; addr: number; ctrl: number };
 
 const EMPTY = new Uint8Array(0);
 
@@ -256,6 +262,29 @@ export class BusMaster {
     this.raise(R.BMSR_BE);
   }
 
+  /**
+   * Read the descriptor at bus address `desc` ownership first, as Tulip-class cards do: its
+   * status word (one beat), then, only if the card owns it, the address and control words (two
+   * beats). The driver writes OWN last and leaves the address and length of a descriptor the
+   * card owns alone, so the second read gets what the driver put there. Read in one transfer,
+   * word 0 first and the status after it (memory is sampled beat by beat), a descriptor the
+   * driver fills while the card reads it came out torn: the address of the buffer it named
+   * before, long unpinned, with the new length and OWN. `live` says whether the transfer the
+   * read is for still matters (no second read otherwise).
+   */
+  private readDescriptor(desc: number, live: () => boolean, done: (d: Descriptor) => void): void {
+    const dma = this.card.host.dma;
+    dma.read(this.master, (desc + R.DESC_STATUS) >>> 0, 4, (status) => {
+      if (!status.ok) return done({ ok: false, res: status });
+      if (!(le32(status.data, 0) & R.STATUS_OWN)) return done({ ok: true, owned: false });
+      if (!live()) return;
+      dma.read(this.master, (desc + R.DESC_ADDR) >>> 0, R.DESC_STATUS - R.DESC_ADDR, (words) => {
+        if (!words.ok) return done({ ok: false, res: words });
+        done({ ok: true, owned: true, addr: le32(words.data, R.DESC_ADDR), ctrl: le32(words.data, R.DESC_CTRL) });
+      });
+    });
+  }
+
   // ---------------------------------------------------------------- receive
 
   /** A frame passed the address filter while receive-into-host-rings is on. */
@@ -265,18 +294,18 @@ export class BusMaster {
     const desc = (r.rdba + r.rdh * R.DESC_BYTES) >>> 0;
     const p = this.newRx(rx, desc);
     this.rx = p;
-    this.card.host.dma.read(this.master, desc, R.DESC_BYTES, (res) => {
+    this.readDescriptor(desc, () => this.rx === p, (d) => {
       if (this.rx !== p) return;
-      if (!res.ok) {
+      if (!d.ok) {
         this.rx = undefined;
-        return this.busError(true, 'rx', res);
+        return this.busError(true, 'rx', d.res);
       }
-      if (!(le32(res.data, R.DESC_STATUS) & R.STATUS_OWN)) {
+      if (!d.owned) {
         this.rx = undefined;
         return this.unavailable(rx);
       }
-      p.buf = le32(res.data, R.DESC_ADDR);
-      p.cap = le32(res.data, R.DESC_CTRL) & R.CTRL_LEN_MASK;
+      p.buf = d.addr;
+      p.cap = d.ctrl & R.CTRL_LEN_MASK;
       p.phase = 'stream';
       this.scheduleChunk(p);
     });
@@ -424,14 +453,13 @@ export class BusMaster {
 
   private readTxDescriptor(tx: TxProgress, index: number): void {
     const addr = (this.regs.tdba + index * R.DESC_BYTES) >>> 0;
-    this.card.host.dma.read(this.master, addr, R.DESC_BYTES, (res) => {
+    this.readDescriptor(addr, () => this.tx === tx, (d) => {
       if (this.tx !== tx) return;
-      if (!res.ok) {
+      if (!d.ok) {
         this.tx = undefined;
-        return this.busError(true, 'tx', res);
+        return this.busError(true, 'tx', d.res);
       }
-      const ctrl = le32(res.data, R.DESC_CTRL);
-      if (!(le32(res.data, R.DESC_STATUS) & R.STATUS_OWN)) {
+      if (!d.owned) {
         // Nothing (more) to send: an incomplete frame waits for its remaining descriptors.
         this.tx = undefined;
         return;
@@ -440,7 +468,8 @@ export class BusMaster {
         this.tx = undefined;
         return this.ringLengthError('tx');
       }
-      tx.fragments.push({ index, addr: le32(res.data, R.DESC_ADDR), length: ctrl & R.CTRL_LEN_MASK });
+      const ctrl = d.ctrl;
+      tx.fragments.push({ index, addr: d.addr, length: ctrl & R.CTRL_LEN_MASK });
       tx.total += ctrl & R.CTRL_LEN_MASK;
       if (ctrl & R.CTRL_EOF || tx.fragments.length >= this.regs.tdlen) this.sendFrame(tx);
       else this.readTxDescriptor(tx, (index + 1) % this.regs.tdlen);

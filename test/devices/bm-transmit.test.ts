@@ -46,14 +46,17 @@ function build(machine: MachineOptions = {}) {
 
 /**
  * The predicted read beats, from the formulas alone (machine-default DMA timing). The poll is at cycle 0; a read issued
- * at cycle t has its beat k at t + 12 + 4(k+1). The descriptor (4 beats) comes first; chunk 0
- * is read when it has landed, and the preamble starts when chunk 0 has landed (at `origin`).
+ * at cycle t has its beat k at t + 12 + 4(k+1). The descriptor comes first, ownership first:
+ * its status word (1 beat), then its address and control words (2 beats, a read issued when
+ * the status has landed); chunk 0 is read when they have landed, and the preamble starts
+ * when chunk 0 has landed (at `origin`).
  * Byte j has left the wire at origin + cycles(8 + j + 1). Chunk c, bytes [64c, e_c), is
  * read when the previous chunk has landed and the wire has drained e_c - FIFO bytes.
  */
 function predict(cycles: (bytes: number) => number) {
   const beatsAt = (issue: number, n: number) => Array.from({ length: Math.ceil(n / 4) }, (_, k) => issue + BEFORE_FIRST_BEAT + CLOCK * (k + 1));
-  const desc = beatsAt(0, R.DESC_BYTES);
+  const status = beatsAt(0, 4);
+  const desc = [...status, ...beatsAt(status.at(-1)!, R.DESC_STATUS - R.DESC_ADDR)];
   const chunks: { issue: number; land: number; start: number; end: number }[] = [];
   let landed = desc.at(-1)!;
   let origin = 0;
@@ -66,10 +69,10 @@ function predict(cycles: (bytes: number) => number) {
     chunks.push({ issue, land: landed, start, end });
   }
   // When the last FCS byte has left, the status write (one beat), then the card polls the
-  // next descriptor (4 read beats; not owned, so nothing more is sent).
+  // next descriptor (its status word, one read beat; not owned, so nothing more is sent).
   const end = origin + cycles(PREAMBLE_BYTES + LEN + 4);
   const statusWritten = beatsAt(end, 4).at(-1)!;
-  const beats = [...desc, ...chunks.flatMap((c) => beatsAt(c.issue, c.end - c.start)), ...beatsAt(statusWritten, R.DESC_BYTES)];
+  const beats = [...desc, ...chunks.flatMap((c) => beatsAt(c.issue, c.end - c.start)), ...beatsAt(statusWritten, 4)];
   return { beats, chunks, origin };
 }
 
