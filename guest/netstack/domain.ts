@@ -13,7 +13,8 @@ import { INFO_MAC_HI, INFO_MAC_LO, PAGE_BYTES, TX_SENT, type Geometry } from '..
 import { earliest, type App } from '../apps/app.js';
 import type { StackCounters } from './counters.js';
 import { frameInputCost, frameOutputCost } from './costs.js';
-import { NetStack, type StackConfig } from './stack.js';
+import { ETHERNET_MSS, NetStack, type StackConfig } from './stack.js';
+import { TCP_MAX_WINDOW } from './tcp/receive-queue.js';
 
 /** Bytes of the transmit area each frame gets: a page holds two frames of up to 1514 bytes. */
 export const TX_SLOT_BYTES = 2048;
@@ -61,8 +62,9 @@ export function stackDomain(o: StackDomainOptions, probe: StackProbe): (ctx: Dom
       return;
     }
     probe.status = 'open';
-    probe.ip = s.ip;
-    const stack = new NetStack({ mac: yield* readMac(ctx, s), ip: s.ip, cpuHz: o.cpuHz, secret: o.secret, tcp: o.tcp });
+    probe.ip = s.ip;    // A window no larger than the receive buffers: a sender's whole window fits in them before the stack has run to repost any.
+    const tcp = { receiveBuffer: Math.min(TCP_MAX_WINDOW, o.geometry.rxBuffers * ETHERNET_MSS), ...o.tcp };
+    const stack = new NetStack({ mac: yield* readMac(ctx, s), ip: s.ip, cpuHz: o.cpuHz, secret: o.secret, tcp });
     probe.counters = stack.counters;
     const apps = o.apps(stack);
     const slots = (o.geometry.txPages * PAGE_BYTES) / TX_SLOT_BYTES;

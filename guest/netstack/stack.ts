@@ -8,11 +8,11 @@
 // wire (emulator/cli/scenario/peer-host.ts). Everything malformed is dropped and counted
 // (drops.ts), never thrown. All destinations are on the link: there is no router.
 //
-// Frames wait to be sent in two bands, like Linux's pfifo_fast: TCP segments carrying data
-// in one, everything else (ACKs, SYNs and FINs, UDP, ICMP, ARP) ahead of them in the other,
-// so a ping or an ACK never waits behind a window of bulk data. The second band is bounded
-// (txQueue, drops counted tx-queue-full); the data band needs no bound of its own, TCP's
-// send buffers and windows bound it.
+// Frames wait to be sent in two bands, like Linux's pfifo_fast: TCP segments in one, in the
+// order TCP made them (so no connection's ACK or FIN overtakes its own data), and datagrams
+// (UDP, ICMP) and ARP ahead of them in the other, so a ping never waits behind a window of
+// bulk data. The datagram band is bounded (txQueue, drops counted tx-queue-full); the TCP
+// band needs no bound of its own, TCP's send buffers and windows bound it.
 
 import { ARP_BYTES } from '../net/arp.js';
 import { bytesEqual, get16 } from '../net/bytes.js';

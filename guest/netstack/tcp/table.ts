@@ -36,7 +36,7 @@ export interface TcpOptions {
 /** Where the TCP layer sends an IPv4 payload. */
 export interface IpSender {
   readonly ip: number;
-  /** `bulk`: a TCP segment carrying data (it may wait behind the stack's other frames). */
+  /** `bulk`: a TCP segment (it waits, in order, behind the stack's datagrams and ARP frames). */
   sendIp(dst: number, protocol: number, payload: Uint8Array, dontFragment: boolean, bulk: boolean): void;
 }
 
@@ -244,7 +244,8 @@ export class TcpTable implements TcpHost, ListenHost {
 
   private transmit(dst: number, seg: OutSegment): void {
     this.counters.segmentsOut++;
-    this.ip.sendIp(dst, IPPROTO_TCP, buildSegment(seg.fields, seg.payload, this.ip.ip, dst), true, seg.payload.length > 0);
+    // Every TCP segment waits in the stack's data band, so a connection's ACKs and FIN never overtake its own data.
+    this.ip.sendIp(dst, IPPROTO_TCP, buildSegment(seg.fields, seg.payload, this.ip.ip, dst), true, true);
   }
 }
 

@@ -149,3 +149,32 @@ describe('the servers, exercised by the peer', () => {
     expect(totalDrops(link.a.counters.drops)).toBe(0);
   });
 });
+
+describe('the transmit queue', () => {
+  /** The TCP sequence number of a frame (IPv4 without options), or undefined for anything else. */
+  const tcpSeq = (f: Uint8Array) => (f.length >= 54 && f[23] === 6 ? ((f[38]! << 24) | (f[39]! << 16) | (f[40]! << 8) | f[41]!) >>> 0 : undefined);
+
+  it("keeps each connection's segments in order behind a backlog: an ACK made later never overtakes data already queued; a ping does", () => {
+    const link = new Link();
+    const listener = link.a.listen(9000);
+    if (typeof listener === 'string') throw new Error(listener);
+    const client = link.b.connect(A_IP, 9000);
+    if (typeof client === 'string') throw new Error(client);
+    link.run(5 * MS, () => listener.ready.length > 0);
+    const server = listener.accept()!;
+    link.run(link.now + MS);
+    // a queues data it will not hand out yet (its transmitter is busy, say) ...
+    server.send(patternBytes(0, 8 * 1460));
+    const queued = link.a.framesWaiting;
+    expect(queued).toBeGreaterThan(1);
+    // ... then b's data arrives and a owes an ACK, and a ping is asked of it.
+    client.send(patternBytes(0, 3 * 1460));
+    for (const f of link.b.takeFrames()) link.a.input(f, link.now);
+    link.a.ping(B_IP, 1, 1, new Uint8Array(8));
+    const out = link.a.takeFrames();
+    expect(out.length).toBeGreaterThan(queued);
+    expect(tcpSeq(out[0]!)).toBeUndefined(); // the ping went first
+    const seqs = out.map(tcpSeq).filter((x): x is number => x !== undefined);
+    for (let k = 1; k < seqs.length; k++) expect(((seqs[k]! - seqs[k - 1]!) | 0) >= 0, `segment ${k}: ${seqs[k - 1]} then ${seqs[k]}`).toBe(true);
+  });
+});
