@@ -28,41 +28,67 @@
 // (emulator/cli/scenario/transfers.ts) reports it ("the card fetched fragment 0x110700+60
 // from it, the driver put 0x110700+74"), and the boot report lists the violation.
 //
-// WHY IT MATTERS. The frame torn here is the honest neighbour's (client 3, session #3): one
-// of its TCP segments is destroyed. Worse, the payload-only frame is the transmit check
-// (guest/net/txcheck.ts, DESIGN.md §5: "cannot spoof another stack's source address")
-// bypassed: whoever owns the torn frame decides every byte of what goes on the wire. A stack
-// that puts a whole Ethernet frame at offset 74 of each of its long frames (a forged ARP reply
-// for the neighbour's address, a UDP answer "from" the neighbour) gets it sent, unchecked,
-// each time one of its frames is torn. What the attacker controls is the load: this pattern
-// of short frames (SYN-ACKs and one-segment responses to the peer's exerciser, from
-// review3/peer-connection-table.test.ts's first version) makes the driver arm descriptors
-// while the card drains its ring. Honest boot runs of 400 ms (2, 3 and 8 clients) show no
-// violation; this one shows it at cycle 14,410,698 (108 ms), deterministically.
+// WHY IT MATTERS. The payload-only frame is the transmit check (guest/net/txcheck.ts,
+// DESIGN.md §5: a stack "cannot spoof another stack's source address") bypassed: whoever owns
+// the torn frame decides every byte that goes on the wire. A tear can also take the old ADDR
+// of a descriptor that last held a payload: the card then reads a page whose pin was released
+// long ago (the kernel's DMA watch: "frame is not pinned"), which could by then be anyone's
+// (invariant 1, and 4 if it was). What the attacker controls is the load and the bytes: the second test is
+// the exploit. Two clients send pairs of frames, a short one and a 134-byte one whose bytes
+// from offset 74 on are a complete Ethernet frame, an ARP reply "10.0.0.4 is at
+// 02:de:ad:00:00:01" (the neighbour's address, a MAC nobody has), at intervals drawn from a
+// fixed generator; each carrier passes the driver's check (its first 74 bytes are an honest
+// UDP header from the sender's own address). At cycle 28,506,539 (214 ms) a carrier's header
+// descriptor is torn the other way: the card reads the OLD ADDR (an earlier carrier's
+// payload address, 0x12c84a, in a page whose pin was released: the kernel's DMA watch reports
+// 20 beats into "frame 300: frame is not pinned") and the NEW CTRL (74 bytes, no end of
+// frame), and sends those 74 bytes followed by the carrier's payload: a 134-byte frame that
+// begins with the forged ARP reply, on the wire at cycle 28,508,168. The peer's ARP cache
+// takes it (RFC 826: the sender is known, the entry is updated) and from then on the peer
+// sends everything for the neighbour to 02:de:ad:00:00:01, which the card filters out: the
+// neighbour's pings stop at 78 answered, its UDP echoes at 95, its TCP echo at 580,588 bytes,
+// for the rest of the run (and the ARP entry's 60 s). In an earlier 1.5 s
+// run of the same pattern (other intervals) the same happened at 1.297 s, that tear over a
+// header descriptor. Honest boot runs (2 clients 400 ms, 3 clients 400 ms without the
+// discard stream, 8 clients 200 ms) show no violation at all.
 //
 // DEFENCE TO ADD. Make the hand-over of a descriptor atomic for the card: the card reads the
 // STATUS word first and only then the ADDR and CTRL words the driver wrote before it (or the
 // driver hands descriptors over through a tail register the card never reads past, as e1000
-// does with TDT); the same holds for receive descriptors, armed in the same order
-// (busmaster.ts arm()), where a torn read would aim an incoming frame at the previous buffer.
+// does with TDT). Receive descriptors are armed in the same order (busmaster.ts arm()) and
+// read the same way, where a torn read would aim an incoming frame at the previous buffer: no
+// run here hit that (the card reads a receive descriptor only when a frame starts, and one
+// the driver is arming is then the last free one), but nothing rules it out.
 //
-// This test asserts the defended behaviour (no violation, every frame the card sends starts
-// with a header the driver checked) and FAILS NOW.
+// Both tests assert the defended behaviour and FAIL NOW.
 
 import { describe, expect, it } from 'vitest';
 import { BOOT_DEFAULTS, BootRun } from '../../../emulator/cli/scenario/boot.js';
-import { CARD_MAC } from '../../../emulator/cli/scenario/net.js';
+import { CARD_MAC, ipOf, PEER_IP, PEER_MAC } from '../../../emulator/cli/scenario/net.js';
 import type { App } from '../../../guest/apps/app.js';
 import { DiscardServer } from '../../../guest/apps/discard-server.js';
 import { EchoServer } from '../../../guest/apps/echo-server.js';
 import { HttpServer } from '../../../guest/apps/http-server.js';
-import { bytesEqual } from '../../../guest/net/bytes.js';
+import { ARP_REPLY } from '../../../guest/net/arp.js';
+import { arpFrame } from '../../../guest/net/build.js';
+import { bytesEqual, parseMac } from '../../../guest/net/bytes.js';
 import type { NetStack } from '../../../guest/netstack/stack.js';
+import type { Wire } from '../../../devices/wire/wire.js';
+import type { Machine } from '../../../emulator/machine/machine.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN } from '../../../guest/netstack/tcp/segment.js';
 import { ascii, RawHand, seenIp, seenTcp } from './raw.js';
 
-/** The peer host's MAC (net.ts PEER_MAC): every frame on the wire is from the card or from it. */
-const PEER_MAC_FIRST = 0x02;
+/** Frames on the wire whose source MAC is neither the card's nor the peer's: nothing the driver checked. */
+function uncheckedFrames(out: string[]) {
+  return (wire: Wire, machine: Machine) => wire.attach({
+    name: 'tap',
+    frame(b) {
+      if (!bytesEqual(b, 6, CARD_MAC) && !bytesEqual(b, 6, PEER_MAC)) out.push(`cycle ${machine.clock.now}: ${b.length - 4} bytes, source ${Array.from(b.subarray(6, 12), (x) => x.toString(16)).join(':')}`);
+    },
+  });
+}
+
+// ------------------------------------------------------------------ the first test's load
 
 const RESPONSE = ascii('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nX');
 
@@ -129,18 +155,47 @@ function hostileApps(i: number, stack: NetStack): App[] {
 }
 
 
+// ------------------------------------------------------------------ the exploit's load
+
+/** The neighbour (client 3, 10.0.0.4) and the MAC the forged ARP reply gives it. */
+const NEIGHBOUR = 2;
+const NOBODY = parseMac('02:de:ad:00:00:01')!;
+const FORGED = arpFrame({ op: ARP_REPLY, senderMac: NOBODY, senderIp: ipOf(NEIGHBOUR), targetMac: PEER_MAC, targetIp: PEER_IP }, PEER_MAC);
+
+/** A UDP datagram from port 5555 to port 9999 (no checksum): the peer has no such port and drops it. */
+function udp(data: Uint8Array): Uint8Array {
+  const b = new Uint8Array(8 + data.length);
+  b.set([0x15, 0xb3, 0x27, 0x0f, b.length >> 8, b.length & 0xff], 0);
+  b.set(data, 8);
+  return b;
+}
+
+/** Pairs of frames to the peer, a short one then a carrier with FORGED at offset 74, at intervals of 2,000 to 8,000 cycles from a fixed generator. */
+function carriers(stack: NetStack, seed: number): App {
+  const hand = new RawHand(stack, () => false);
+  const carrier = new Uint8Array(32 + FORGED.length); // UDP data from byte 42 of the frame: FORGED starts at 74
+  carrier.set(FORGED, 32);
+  let x = seed;
+  let id = 1;
+  let next = 0;
+  return {
+    advance() {
+      if (hand.waiting > 0 || stack.now < next) return;
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      next = stack.now + 2000 + (x % 6000);
+      hand.ipv4(PEER_MAC, PEER_IP, 17, udp(new Uint8Array(4 + ((x >>> 8) % 12))), id++);
+      hand.ipv4(PEER_MAC, PEER_IP, 17, udp(carrier), id++);
+    },
+    deadline: () => Math.max(next, stack.now + 1),
+  };
+}
+
 describe('a transmit descriptor torn between the driver and the card', () => {
   it('every frame the card sends is one the driver checked, and the DMA check sees nothing wrong', () => {
     const unchecked: string[] = [];
     const r = new BootRun({
       ...BOOT_DEFAULTS, millis: 115, revokes: 'none', traffic: { discard: false }, clients: 3, apps: hostileApps,
-      onWire: (wire, machine) => wire.attach({
-        name: 'tap',
-        frame(b) {
-          const fromPeer = b[6] === PEER_MAC_FIRST && b[11] === 0x99;
-          if (!fromPeer && !bytesEqual(b, 6, CARD_MAC)) unchecked.push(`cycle ${machine.clock.now}: ${b.length - 4} bytes, source ${Array.from(b.subarray(6, 12), (x) => x.toString(16)).join(':')}`);
-        },
-      }),
+      onWire: uncheckedFrames(unchecked),
     });
     while (!r.done) {
       r.machine.runUntil(r.target());
@@ -150,5 +205,25 @@ describe('a transmit descriptor torn between the driver and the card', () => {
     expect(rep.driver.alive).toBe(true);
     expect(unchecked).toEqual([]); // now: one 1440-byte frame whose "source MAC" is the neighbour's payload
     expect(rep.invariants.listed).toEqual([]); // now: the per-transfer DMA check at cycle 14,410,698
+  });
+
+  it("no client can get a frame past the transmit check: the peer keeps the neighbour's address, the neighbour its traffic", () => {
+    const unchecked: string[] = [];
+    let answeredAt220 = 0;
+    const r = new BootRun({
+      ...BOOT_DEFAULTS, clients: 3, millis: 260, revokes: 'none', onWire: uncheckedFrames(unchecked),
+      apps: (i, stack) => (i < NEIGHBOUR ? [carriers(stack, 101 + i)] : [new EchoServer(stack), new DiscardServer(stack), new HttpServer(stack)]),
+    });
+    while (!r.done) {
+      r.machine.runUntil(r.target());
+      r.afterStride();
+      if (r.machine.now <= 220 * 133_000) answeredAt220 = r.world.exercisers[NEIGHBOUR]?.stats.pingsAnswered ?? 0;
+    }
+    const entry = (r.world.peer!.stack as unknown as { arp: { entries: Map<number, { mac: Uint8Array }> } }).arp.entries.get(ipOf(NEIGHBOUR));
+    const rep = r.finish();
+    expect(unchecked).toEqual([]); // now: "cycle 28508168: 134 bytes, source 2:de:ad:0:0:1", the forged ARP reply
+    expect(entry && bytesEqual(entry.mac, 0, CARD_MAC)).toBe(true); // now: the peer has the neighbour at 02:de:ad:00:00:01
+    expect(rep.sessions[NEIGHBOUR]!.peer!.pingsAnswered).toBeGreaterThan(answeredAt220); // now: 78 at 220 ms, 78 at the end
+    expect(rep.invariants.listed).toEqual([]); // now: "frame is not pinned", 20 beats of frame 300 from cycle 28,506,539
   });
 });
