@@ -1,0 +1,57 @@
+// A hostile client makes runs of the boot scenario differ from one another with the same
+// options and seed: its code, within the static rules for domain code, reads the host's
+// randomness and wall clock.
+//
+// WHAT HAPPENS. DESIGN.md §3 promises that "a run is a pure function of its config and seed.
+// No Math.random, no wall clock inside the simulation", and the boot report's trace hash is
+// the evidence (docs/network.md §8: "The same options and seed give the same trace hash").
+// The static rules for guest/ code (test/architecture/escapes.ts) ban the global object, the
+// host, code from strings, host timers, WeakRef and FinalizationRegistry, shared memory and
+// engine hooks, but not Math.random, Date (Date.now(), new Date()), performance.now() or
+// Intl; and the hardened realm (SES lockdown, run in the start compartment where every
+// domain runs) leaves all of them working. So an application (BootOptions.apps), or any stack
+// or domain body, that passes every architecture test can send a datagram when
+// `Math.random() < 0.5`, or at `performance.now() % 1000` cycles: the frames it sends, hence
+// the driver's, the card's and the peer's work, and the neighbour's timing, differ from run
+// to run, and a failure seen once cannot be replayed from its one-line command. It is not a
+// timing side channel (docs/threat-model.md §6 leaves those out): no emulated secret is read,
+// the host's entropy is let in.
+//
+// DEFENCE TO ADD. Ban Math.random, Date, performance and Intl as values in guest/ code
+// (escapes.ts BANNED_NAMES, the way WeakRef is), and, since the realm is shared, have the
+// composition's realm hardening replace Math.random, Date.now / new Date() and
+// performance.now in the start compartment with functions that throw (the simulation itself
+// uses none of them: the wall-clock uses are marked "wall-clock ok" and live outside guest/).
+//
+// This test asserts the defended behaviour and FAILS NOW: the static check finds none of the
+// snippets below, and each of them is live in the realm domains run in. (It calls none of
+// them: the test stays deterministic.)
+
+import { describe, expect, it } from 'vitest';
+import { escapesIn } from '../../architecture/escapes.js';
+
+const SNIPPETS = [
+  'if (Math.random() < 0.5) sock.sendto(peer, 9, data);',
+  'const t = Date.now();',
+  'const t = new Date().getTime();',
+  'const t = performance.now();',
+  'const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;',
+];
+
+describe('host entropy in domain code', () => {
+  for (const text of SNIPPETS) {
+    it(`the static check flags: ${text}`, () => {
+      expect(escapesIn('guest/apps/evil.ts', text)).not.toEqual([]); // now: []
+    });
+  }
+
+  it('the realm domains run in leaves no source of host entropy callable', () => {
+    const live = {
+      'Math.random': typeof Math.random === 'function',
+      'Date.now': typeof Date.now === 'function',
+      performance: typeof performance === 'object' && typeof performance.now === 'function',
+      Intl: typeof Intl === 'object',
+    };
+    expect(live).toEqual({ 'Math.random': false, 'Date.now': false, performance: false, Intl: false }); // now: all true
+  });
+});
