@@ -105,6 +105,14 @@ export class Cpu {
   /** Cycles spent halted with nothing to run. */
   idleCycles = 0;
   /**
+   * Every page fault this CPU raised, with its words as raised. A fault is thrown into guest
+   * code, which may catch it, change it and throw it on, or throw something else of its own
+   * (a proxy, an object whose prototype claims PageFault): whoever classifies an error a
+   * thread ended with asks here, which runs none of the thrower's code and reads none of
+   * what it may have changed.
+   */
+  private readonly raised = new WeakMap<object, { readonly linear: number; readonly errorCode: number }>();
+  /**
    * Entries into supervisor mode (system calls, interrupts, page faults): the only way kernel
    * code runs on this CPU, so a reader that saw the same count twice knows no kernel code ran
    * in between (an incremental invariant check skips the kernel's records then).
@@ -257,6 +265,11 @@ export class Cpu {
   // ---- translation ----
 
   /** Translate for the current mode, delivering faults to the handler; throws PageFault if unresolved. */
+  /** The words of a page fault this CPU raised, if `e` is one (WeakMap lookup: no code of `e`'s runs). */
+  raisedFault(e: unknown): { readonly linear: number; readonly errorCode: number } | undefined {
+    return (typeof e === 'object' && e !== null) || typeof e === 'function' ? this.raised.get(e as object) : undefined;
+  }
+
   private translate(va: number, write: boolean): number {
     const mmu = this.mmu;
     const user = this.mode === 'user';
@@ -264,6 +277,7 @@ export class Cpu {
     this.cycle += mmu.walkCycles;
     while (pa === TRANSLATION_FAULT) {
       const fault = new PageFault(mmu.cr2, mmu.faultCode, this.cycle);
+      this.raised.set(fault, Object.freeze({ linear: fault.linear, errorCode: fault.errorCode }));
       this.trace.record(this.cycle, this.kinds.fault, mmu.cr2, mmu.faultCode, this.current?.id ?? -1);
       this.cycle += this.costs.interruptEntry;
       const resolved = this.inSupervisor(() => this.onPageFault?.(fault, this.current) ?? false);

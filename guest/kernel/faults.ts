@@ -25,6 +25,11 @@ export function onPageFault(k: KernelState, fault: PageFault, thread: Thread | u
   return false;
 }
 
+/** The old classification, for the test that switches the defence off: instanceof and property reads, on whatever was thrown. */
+function thrownFaultWords(e: unknown): { linear: number; errorCode: number } | undefined {
+  return e instanceof PageFault ? { linear: e.linear, errorCode: e.errorCode } : undefined;
+}
+
 /** The CPU's thread-exit hook: a domain's body returned or threw. */
 export function onThreadExit(k: KernelState, thread: Thread): void {
   const d = k.byThread.get(thread);
@@ -34,8 +39,9 @@ export function onThreadExit(k: KernelState, thread: Thread): void {
     stopDomain(k, d);
     d.state = faulted ? 'faulted' : 'exited';
     if (!faulted) return;
-    const e = thread.error;
-    const words = e instanceof PageFault ? [e.linear, e.errorCode] : [0, UNCAUGHT_EXCEPTION];
+    // What the thread threw is the domain's to shape: classified by the CPU's record of its own faults, never by instanceof or a read of it.
+    const f = k.unsafe.classifyThrownByInstanceof ? thrownFaultWords(thread.error) : k.hw.cpu.raisedFault(thread.error);
+    const words = f ? [f.linear, f.errorCode] : [0, UNCAUGHT_EXCEPTION];
     k.hw.record('kernel.fault', d.id, words[0], words[1]);
     const ep = lookup(d.keeper, 'endpoint');
     if (ep && (d.keeper!.rights & R_WRITE) !== 0) kernelSend(k, ep, d.keeper!.badge, { label: FAULT_LABEL, words });

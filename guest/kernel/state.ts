@@ -21,6 +21,8 @@ export interface UnsafeKernel {
   readonly trustArguments?: boolean;
   /** Call a new domain's body inside allocDomain, as the kernel once did. */
   readonly bodyInKernel?: boolean;
+  /** Classify what a faulted thread threw with instanceof and read its fault words off it, which runs a thrown proxy's traps inside the kernel. */
+  readonly classifyThrownByInstanceof?: boolean;
   /**
    * Single loads and stores, compute, and invokes that do not block are no preemption points
    * (the model before issue 9): a domain calling them in a loop keeps the CPU past its quantum.

@@ -36,6 +36,8 @@ export class BusMasterBackend extends ClassicBackend {
     mac: Uint8Array,
     rxSlots: number,
     private readonly txDescs: number,
+    /** Test switch (config.ts UnsafeSwitches.recordArmedAfterOwn). */
+    private readonly recordAfterOwn = false,
   ) {
     super(ctx, io, mac, rxSlots);
     this.rx = new Array<RxTarget | undefined>(rxSlots).fill(undefined);
@@ -159,6 +161,9 @@ export class BusMasterBackend extends ClassicBackend {
     const rest = f.length - f.header.length;
     const hdrCtrl = f.header.length | R.CTRL_SOF | (rest > 0 ? 0 : R.CTRL_EOF);
     const descs = rest > 0 ? 2 : 1;
+    // Recorded before the first OWN store: from that store on the card may fetch the frame, and
+    // the per-transfer DMA check (DESIGN.md §6 item 1) must find what the driver put there.
+    if (!this.recordAfterOwn) this.inflight.push({ frame: f, first, descs });
     if (rest > 0) {
       // The payload descriptor first: the card must not see a start of frame whose end is not ready.
       const p = this.txDesc((first + 1) % this.txDescs);
@@ -172,7 +177,7 @@ export class BusMasterBackend extends ClassicBackend {
     yield* this.ctx.store32(h + R.DESC_STATUS, R.STATUS_OWN);
     this.txTail = (first + descs) % this.txDescs;
     this.txUsed += descs;
-    this.inflight.push({ frame: f, first, descs });
+    if (this.recordAfterOwn) this.inflight.push({ frame: f, first, descs });
     yield* this.io.out(R.CR, CR_RUN | R.CR_PAGE3);
     yield* this.io.out(R.BMCR, R.BMCR_RXEN | R.BMCR_TXEN | R.BMCR_IE | R.BMCR_TXPOLL);
     yield* this.io.out(R.CR, CR_RUN);

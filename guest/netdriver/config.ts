@@ -69,6 +69,8 @@ export interface UnsafeSwitches {
   readonly wrongBufferDma?: boolean;
   /** Exchange a misplaced frame's page before unpinning it (which the kernel refuses unless it has its own planted bug). */
   readonly exchangeBeforeUnpin?: boolean;
+  /** Record a transmit frame as in flight only after its descriptors' OWN stores (the order before review 3), so the DMA check can see the card read a descriptor the record does not have yet. */
+  readonly recordArmedAfterOwn?: boolean;
 }
 
 // hybridThreshold: `npm run bench` (netdriver section) measures the copy/flip crossover in driver

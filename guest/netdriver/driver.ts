@@ -115,7 +115,7 @@ export class Driver {
     // One mirror per session is enough: a session's mirror region goes with its session bank, and its index comes back clean.
     for (let k = c.maxSessions - 1; k >= 0; k--) this.mirrorFree.push(k);
     const io = new CardPorts(ctx, SLOT_DEVPRIV, c.ioBase);
-    this.backend = c.mode === 'busmaster' ? new BusMasterBackend(ctx, io, this.mac, c.rxSlots, c.txDescriptors) : new ClassicBackend(ctx, io, this.mac, c.rxSlots);
+    this.backend = c.mode === 'busmaster' ? new BusMasterBackend(ctx, io, this.mac, c.rxSlots, c.txDescriptors, c.unsafe?.recordArmedAfterOwn === true) : new ClassicBackend(ctx, io, this.mac, c.rxSlots);
   }
 
   // ------------------------------------------------------------ start and main loop

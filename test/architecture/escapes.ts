@@ -16,12 +16,15 @@ const BANNED_NAMES = new Map<string, string>([
   ...['eval', 'Function'].map((n): [string, string] => [n, 'code from a string']),
   ...['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'requestAnimationFrame', 'FinalizationRegistry', 'WeakRef'].map((n): [string, string] => [n, 'code run outside the domain\'s thread']),
   ...['SharedArrayBuffer', 'Atomics', 'WebAssembly', 'Worker', 'Compartment', 'lockdown'].map((n): [string, string] => [n, 'memory or code outside the realm\'s rules']),
+  // A run is a pure function of its config and seed: no guest code may read the host's clock or entropy.
+  ...['Date', 'performance', 'Intl', 'crypto'].map((n): [string, string] => [n, 'the host\'s clock or entropy']),
 ]);
 
 /** Properties that reach engine hooks or rewrite prototypes. */
 const BANNED_PROPERTIES = new Map<string, string>([
   ...['prepareStackTrace', 'captureStackTrace', 'stackTraceLimit'].map((n): [string, string] => [n, 'an engine hook']),
   ...['__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__'].map((n): [string, string] => [n, 'a prototype rewrite']),
+  ['random', 'the host\'s entropy (Math.random)'],
 ]);
 
 /** Whether identifier `n` names a property or a key rather than a value. */

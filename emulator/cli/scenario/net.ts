@@ -73,7 +73,7 @@ export class CompositionError extends Error {
  * Test-only switches that turn a defence off, so a red-team test (test/security/) can show it
  * sees the attack the defence stops. No product code sets them.
  */
-export interface UnsafeOptions extends Pick<UnsafeSwitches, 'transmitInListOrder' | 'mapBeforeZero' | 'skipHeaderCopy' | 'writableRxBuffers' | 'wrongBufferDma' | 'exchangeBeforeUnpin'> {
+export interface UnsafeOptions extends Pick<UnsafeSwitches, 'transmitInListOrder' | 'mapBeforeZero' | 'skipHeaderCopy' | 'writableRxBuffers' | 'wrongBufferDma' | 'exchangeBeforeUnpin' | 'recordArmedAfterOwn'> {
   /** Stacks get the driver's endpoint with full rights (receive included): attack 1. */
   stacksReceiveOnDriverEndpoint?: boolean;
   /** Clients' banks carry the `limits` right, and overcommitted limits are not refused: attack 4. */
@@ -186,7 +186,7 @@ export function composeNet(o: NetOptions): Net {
     ...o.driverLimits,
     unsafe: {
       transmitInListOrder: unsafe.transmitInListOrder, mapBeforeZero: unsafe.mapBeforeZero, leaveRegionsUnclaimed: unsafe.driverLeavesRegionsUnclaimed, abandonFailedSetups: unsafe.driverAbandonsFailedSetups,
-      skipHeaderCopy: unsafe.skipHeaderCopy, writableRxBuffers: unsafe.writableRxBuffers, wrongBufferDma: unsafe.wrongBufferDma, exchangeBeforeUnpin: unsafe.exchangeBeforeUnpin,
+      skipHeaderCopy: unsafe.skipHeaderCopy, writableRxBuffers: unsafe.writableRxBuffers, wrongBufferDma: unsafe.wrongBufferDma, exchangeBeforeUnpin: unsafe.exchangeBeforeUnpin, recordArmedAfterOwn: unsafe.recordArmedAfterOwn,
     },
   };
   const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: netDriver(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank, DRIVER_BANK_RIGHTS), kernel.cap(space), kernel.cap(ep)] });

@@ -23,12 +23,9 @@
 // lists "distinct invariant violations" and `reloaded run` exits 2, blaming the system for a
 // breach that did not happen, and a real violation of the same kind would read the same.
 //
-// DEFENCE TO ADD. Record the frame as in flight before the first OWN store (and drop the
-// record again if arming fails), so the driver's record is never behind what the card may
-// read; or let the check accept a descriptor the driver is arming.
-//
-// This test asserts the defended behaviour (no violation reported, and every frame on the wire
-// one the driver checked) and FAILS NOW on the first assertion; the second holds.
+// THE DEFENCE. The driver records the frame as in flight before its first OWN store, so its
+// record is never behind what the card may read. With the test switch recordArmedAfterOwn
+// (the old order) the sweep makes the check report the false alarm again.
 
 import { describe, expect, it } from 'vitest';
 import { EchoPeer } from '../../../devices/peers/echo.js';
@@ -60,10 +57,10 @@ function* sweeper(_ctx: DomainContext, s: ClientSession): GuestCode {
 }
 
 describe("the driver's record of an armed transmit descriptor", () => {
-  it('is there before the card can read the descriptor: no violation is reported for a frame sent right', () => {
+  function sweep(unsafe: boolean) {
     const neighbour = newEchoStats();
     const net = composeNet({
-      mode: 'busmaster', strategy: 'flip', stacks: 2,
+      mode: 'busmaster', strategy: 'flip', stacks: 2, unsafe: unsafe ? { recordArmedAfterOwn: true } : undefined,
       onWire: (wire) => void new EchoPeer(wire, 'echo'),
       stack: (i) => (i === 0
         ? { geometry: { ringSize: 32, txPages: 1, rxBuffers: 4 }, body: sweeper }
@@ -76,9 +73,20 @@ describe("the driver's record of an armed transmit descriptor", () => {
       net.machine.runUntil(net.machine.now + 20_000);
       for (const v of violations(net)) if (!seen.includes(v)) seen.push(v);
     }
+    return { neighbour, seen, unchecked };
+  }
+
+  it('is there before the card can read the descriptor: no violation is reported for a frame sent right', () => {
+    const { neighbour, seen, unchecked } = sweep(false);
     expect(neighbour.echoed).toBeGreaterThan(100);
     expect(neighbour.mismatched).toBe(0);
-    expect(seen).toEqual([]); // now: "transmit descriptor 0: no frame of the driver is in it" (cycle 7,247,508), and descriptor 1
-    expect(unchecked).toEqual([]); // holds: what went out was the frame the driver checked
+    expect(seen).toEqual([]);
+    expect(unchecked).toEqual([]); // what went out was the frame the driver checked
+  });
+
+  it('with the record made after the OWN stores (the old order), the check reports the card reading a descriptor the record lacks', () => {
+    const { seen, unchecked } = sweep(true);
+    expect(seen.some((v) => /transmit descriptor \d+: no frame of the driver is in it/.test(v))).toBe(true);
+    expect(unchecked).toEqual([]); // still nothing unchecked on the wire: the alarm was false
   });
 });

@@ -27,15 +27,13 @@
 // the driver's transmit check (rejected 0). The harm is in a shared, trusted resource that any
 // client can consume on the peer's own initiative.
 //
-// DEFENCE TO ADD. Bound what one remote address can hold in the peer's table (a per-address
-// share of maxConnections, as a server bounds per-client connections), give FIN-WAIT-2 a
-// timeout for connections the application has closed, and reclaim the oldest TIME-WAIT or
-// FIN-WAIT-2 entry instead of refusing a connect when the table is full (Linux's
-// tcp_max_tw_buckets, tcp_max_orphans); have the exerciser back off after a wrong answer;
-// and have the report call a client whose exerciser's connects failed a liveness problem.
-//
-// This test asserts the defended behaviour (the neighbour's exerciser can always connect)
-// and FAILS NOW.
+// STATUS. The attack worked when this test was written (the table full at about 500 ms, the
+// neighbour's connects failing with table-full from then on). On the current tree it does
+// not reach that point within the test's run (the transmit order and window changes of the
+// same review changed the timing), so the test passes; the weakness it describes (one table
+// of 1,024 for every client, FIN-WAIT-2 with no timer) is still there and noted as open. The
+// defence to add: bound what one remote address can hold in the peer's table, time out
+// FIN-WAIT-2, and treat connection failures as a liveness problem in the report.
 
 import { describe, expect, it } from 'vitest';
 import { BOOT_DEFAULTS, BootRun } from '../../../emulator/cli/scenario/boot.js';

@@ -21,14 +21,12 @@
 // believes about its own fault. The same holds for a raw stack body (composeNet's body) and
 // for any domain: the new stack domains just make it one `throw` in an application.
 //
-// DEFENCE TO ADD. In onThreadExit, classify the error without touching it: a proxy (the
-// realm's record) or anything but the kernel's own PageFault instance (compare with a
-// WeakSet of the faults the kernel itself raised, or read the prototype only of values the
-// realm says are not proxies) is an uncaught exception, with the kernel's own words.
-//
-// Both tests assert the defended behaviour (no trap runs) and FAIL NOW: the application's
-// getPrototypeOf trap runs in 'supervisor' mode; the raw body's getPrototypeOf, `linear` and
-// `errorCode` traps run there too, and the kernel takes its forged words (0x0badf000, 7).
+// THE DEFENCE. The kernel classifies what a thread ended with by the CPU's own record of the
+// faults it raised (emulator/machine/cpu.ts raisedFault, a WeakMap lookup that runs none of
+// the thrower's code), and takes the fault's words from that record, not from the thrown
+// value. Anything else is an uncaught exception with the kernel's own words. With the
+// kernel's test switch classifyThrownByInstanceof, the old classification, the traps run in
+// supervisor mode and the kernel believes the forged words.
 
 import { describe, expect, it } from 'vitest';
 import { BOOT_DEFAULTS, BootRun } from '../../../emulator/cli/scenario/boot.js';
@@ -60,10 +58,10 @@ describe('a stack domain ending with a thrown proxy', () => {
     const rep = r.finish();
     expect(r.world.net.clients[0]!.domain.state).toBe('faulted'); // the throw ended client 1's domain
     expect(rep.sessions[1]!.peer!.pingsAnswered).toBeGreaterThan(0); // the neighbour carried on
-    expect(ran).toEqual([]); // now: [{ trap: 'getPrototypeOf', mode: 'supervisor' }]
+    expect(ran).toEqual([]); // with the old classification: [{ trap: 'getPrototypeOf', mode: 'supervisor' }]
   });
 
-  it('a domain cannot make the kernel read fault words it forged', () => {
+  function forgery(unsafe: boolean) {
     // A raw stack body (composeNet's body option): it takes a real page fault to learn the
     // fault class's prototype, then throws a proxy that claims to be one.
     const ran: { trap: string; mode: string }[] = [];
@@ -80,10 +78,20 @@ describe('a stack domain ending with a thrown proxy', () => {
         get: (_t, k) => (ran.push({ trap: `get ${String(k)}`, mode: cpuMode() }), k === 'linear' ? 0x0bad_f000 : k === 'errorCode' ? 7 : undefined),
       });
     };
-    const net = composeNet({ mode: 'busmaster', strategy: 'flip', stacks: 2, body: (i) => (i === 0 ? body() : undefined) });
+    const net = composeNet({ mode: 'busmaster', strategy: 'flip', stacks: 2, body: (i) => (i === 0 ? body() : undefined), kernel: unsafe ? { unsafe: { classifyThrownByInstanceof: true } } : undefined });
     cpuMode = () => net.machine.cpu.mode;
     net.machine.runUntil(2_000_000);
     expect(net.clients[0]!.domain.state).toBe('faulted');
-    expect(ran).toEqual([]); // now: getPrototypeOf, get linear, get errorCode, each in 'supervisor' mode
+    return ran;
+  }
+
+  it('a domain cannot make the kernel read fault words it forged', () => {
+    expect(forgery(false)).toEqual([]);
+  });
+
+  it('with the defence switched off, the traps run in supervisor mode and the kernel reads the forged words', () => {
+    const ran = forgery(true);
+    expect(ran.map((r) => r.trap)).toEqual(['getPrototypeOf', 'get linear', 'get errorCode']);
+    expect(ran.every((r) => r.mode === 'supervisor')).toBe(true);
   });
 });

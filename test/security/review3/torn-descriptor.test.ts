@@ -52,15 +52,12 @@
 // header descriptor. Honest boot runs (2 clients 400 ms, 3 clients 400 ms without the
 // discard stream, 8 clients 200 ms) show no violation at all.
 //
-// DEFENCE TO ADD. Make the hand-over of a descriptor atomic for the card: the card reads the
-// STATUS word first and only then the ADDR and CTRL words the driver wrote before it (or the
-// driver hands descriptors over through a tail register the card never reads past, as e1000
-// does with TDT). Receive descriptors are armed in the same order (busmaster.ts arm()) and
-// read the same way, where a torn read would aim an incoming frame at the previous buffer: no
-// run here hit that (the card reads a receive descriptor only when a frame starts, and one
-// the driver is arming is then the last free one), but nothing rules it out.
-//
-// Both tests assert the defended behaviour and FAIL NOW.
+// THE DEFENCES. The card reads a descriptor's status word first and its address and length
+// only once it owns the descriptor (devices/ne2k/busmaster.ts; its own sweep of the driver's
+// stores across every beat is test/devices/bm-descriptor-fetch.test.ts, which fails with the
+// old read order), and the driver records a frame as in flight before its first OWN store
+// (armed-record.test.ts). Both tests assert the defended behaviour; the numbers in the
+// comments below are what they saw before the fixes.
 
 import { describe, expect, it } from 'vitest';
 import { BOOT_DEFAULTS, BootRun } from '../../../emulator/cli/scenario/boot.js';
@@ -203,8 +200,8 @@ describe('a transmit descriptor torn between the driver and the card', () => {
     }
     const rep = r.finish();
     expect(rep.driver.alive).toBe(true);
-    expect(unchecked).toEqual([]); // now: one 1440-byte frame whose "source MAC" is the neighbour's payload
-    expect(rep.invariants.listed).toEqual([]); // now: the per-transfer DMA check at cycle 14,410,698
+    expect(unchecked).toEqual([]); // before the fixes: one 1440-byte frame whose "source MAC" is the neighbour's payload
+    expect(rep.invariants.listed).toEqual([]); // before the fixes: the per-transfer DMA check at cycle 14,410,698
   });
 
   it("no client can get a frame past the transmit check: the peer keeps the neighbour's address, the neighbour its traffic", () => {
@@ -221,9 +218,9 @@ describe('a transmit descriptor torn between the driver and the card', () => {
     }
     const entry = (r.world.peer!.stack as unknown as { arp: { entries: Map<number, { mac: Uint8Array }> } }).arp.entries.get(ipOf(NEIGHBOUR));
     const rep = r.finish();
-    expect(unchecked).toEqual([]); // now: "cycle 28508168: 134 bytes, source 2:de:ad:0:0:1", the forged ARP reply
-    expect(entry && bytesEqual(entry.mac, 0, CARD_MAC)).toBe(true); // now: the peer has the neighbour at 02:de:ad:00:00:01
-    expect(rep.sessions[NEIGHBOUR]!.peer!.pingsAnswered).toBeGreaterThan(answeredAt220); // now: 78 at 220 ms, 78 at the end
-    expect(rep.invariants.listed).toEqual([]); // now: "frame is not pinned", 20 beats of frame 300 from cycle 28,506,539
+    expect(unchecked).toEqual([]); // before the fixes: "cycle 28508168: 134 bytes, source 2:de:ad:0:0:1", the forged ARP reply
+    expect(entry && bytesEqual(entry.mac, 0, CARD_MAC)).toBe(true); // before the fixes: the peer has the neighbour at 02:de:ad:00:00:01
+    expect(rep.sessions[NEIGHBOUR]!.peer!.pingsAnswered).toBeGreaterThan(answeredAt220); // before the fixes: 78 at 220 ms, 78 at the end
+    expect(rep.invariants.listed).toEqual([]); // before the fixes: "frame is not pinned", 20 beats of frame 300 from cycle 28,506,539
   });
 });
