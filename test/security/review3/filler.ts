@@ -25,8 +25,16 @@ export const RESPONSE = ascii('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nX');
 /** Cycles without a SYN from the peer after which the filler takes one for lost and wakes the peer's connection (2 ms). */
 const STALL = 266_000;
 
+export interface FillerOptions {
+  /** Cycles without a SYN before it wakes the peer (default STALL). */
+  readonly stall?: number;
+  /** Each SYN gets a fresh ISN even on a port it probed itself, and it probes ports it already holds (the torn-descriptor load). */
+  readonly freshIss?: boolean;
+}
+
 /** The filler on `stack` (a client's own stack, given to it as an application). */
-export function filler(stack: NetStack): App {
+export function filler(stack: NetStack, o: FillerOptions = {}): App {
+  const stall = o.stall ?? STALL;
   const conns = new Map<number, number>(); // peer port -> our ISS
   let iss = 0x1000_0000;
   let lastPort: number | undefined;
@@ -46,7 +54,7 @@ export function filler(stack: NetStack): App {
       const ack = (t.seq + 1) >>> 0;
       let mine: number;
       if (syn === TCP_SYN) {
-        mine = conns.get(t.srcPort) ?? nextIss(); // a port we probed keeps the ISN our SYN gave it
+        mine = (o.freshIss ? undefined : conns.get(t.srcPort)) ?? nextIss(); // a port we probed keeps the ISN our SYN gave it
         conns.set(t.srcPort, mine);
         hand.tcp(ip.srcMac, ip.src, { ...base, seq: mine, ack, flags: TCP_SYN | TCP_ACK, mss: 1460 });
       } else {
@@ -65,18 +73,18 @@ export function filler(stack: NetStack): App {
   });
   return {
     advance() {
-      if (!peer || lastPort === undefined || stack.now < lastSyn + STALL) return;
+      if (!peer || lastPort === undefined || stack.now < lastSyn + stall) return;
       // No SYN for a while: the next one was lost. A SYN of ours to the ports the peer's next connections take
       // turns its SYN-SENT connection into SYN-RECEIVED (RFC 9293 simultaneous open), and it says its ISN again.
       for (let k = 1; k <= 4; k++) {
         const port = 49152 + ((lastPort - 49152 + k) % 16384);
-        if (conns.has(port)) continue;
+        if (!o.freshIss && conns.has(port)) continue;
         const mine = nextIss();
         conns.set(port, mine);
         hand.tcp(peer.mac, peer.ip, { srcPort: 80, dstPort: port, seq: mine, ack: 0, flags: TCP_SYN, window: 65535, mss: 1460 });
       }
       lastSyn = stack.now;
     },
-    deadline: () => (lastPort === undefined ? undefined : lastSyn + STALL),
+    deadline: () => (lastPort === undefined ? undefined : lastSyn + stall),
   };
 }

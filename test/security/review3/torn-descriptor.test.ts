@@ -72,8 +72,8 @@ import { bytesEqual, parseMac } from '../../../guest/net/bytes.js';
 import type { NetStack } from '../../../guest/netstack/stack.js';
 import type { Wire } from '../../../devices/wire/wire.js';
 import type { Machine } from '../../../emulator/machine/machine.js';
-import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN } from '../../../guest/netstack/tcp/segment.js';
-import { ascii, RawHand, seenIp, seenTcp } from './raw.js';
+import { filler } from './filler.js';
+import { RawHand } from './raw.js';
 
 /** Frames on the wire whose source MAC is neither the card's nor the peer's: nothing the driver checked. */
 function uncheckedFrames(out: string[]) {
@@ -87,68 +87,12 @@ function uncheckedFrames(out: string[]) {
 
 // ------------------------------------------------------------------ the first test's load
 
-const RESPONSE = ascii('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nX');
-
 /** Cycles without a SYN from the peer after which the filler assumes one was lost and wakes the peer's connection (300 µs). */
 const STALL = 40_000;
 
-function filler(stack: NetStack): App {
-  const conns = new Map<number, number>(); // peer port -> our ISS
-  let iss = 0x1000_0000;
-  let lastPort: number | undefined;
-  let lastSyn = 0;
-  let peer: { mac: Uint8Array; ip: number } | undefined;
-  const nextIss = () => (iss = (iss + 0x10000) >>> 0);
-  const hand: RawHand = new RawHand(stack, (f, now) => {
-    const ip = seenIp(f);
-    const t = ip && ip.dst === stack.ip ? seenTcp(ip) : undefined;
-    if (!ip || !t) return false;
-    if (t.dstPort === 7 || t.dstPort === 9) return true;
-    if (t.dstPort !== 80) return false;
-    peer = { mac: ip.srcMac, ip: ip.src };
-    const base = { srcPort: 80, dstPort: t.srcPort, window: 65535 };
-    const syn = t.flags & (TCP_SYN | TCP_ACK | 0x04);
-    if (syn === TCP_SYN || syn === (TCP_SYN | TCP_ACK)) {
-      const ack = (t.seq + 1) >>> 0;
-      let mine: number;
-      if (syn === TCP_SYN) {
-        mine = nextIss();
-        conns.set(t.srcPort, mine);
-        hand.tcp(ip.srcMac, ip.src, { ...base, seq: mine, ack, flags: TCP_SYN | TCP_ACK, mss: 1460 });
-      } else {
-        mine = conns.get(t.srcPort) ?? 0; // the peer answered our SYN (simultaneous open): its SYN-ACK carries its ISN
-        hand.tcp(ip.srcMac, ip.src, { ...base, seq: (mine + 1) >>> 0, ack, flags: TCP_ACK });
-      }
-      hand.tcp(ip.srcMac, ip.src, { ...base, seq: (mine + 1) >>> 0, ack, flags: TCP_ACK | TCP_PSH }, RESPONSE);
-      lastPort = t.srcPort;
-      lastSyn = now;
-      return true;
-    }
-    const mine = conns.get(t.srcPort);
-    const fin = t.flags & TCP_FIN ? 1 : 0;
-    if (mine !== undefined && (t.dataBytes > 0 || fin)) hand.tcp(ip.srcMac, ip.src, { ...base, seq: (mine + 1 + RESPONSE.length) >>> 0, ack: (t.seq + t.dataBytes + fin) >>> 0, flags: TCP_ACK });
-    return true;
-  });
-  return {
-    advance() {
-      if (!peer || lastPort === undefined || stack.now < lastSyn + STALL) return;
-      // No SYN for a while: the next one was lost. A SYN of ours to the ports the peer's next connections take
-      // turns its SYN-SENT connection into SYN-RECEIVED (RFC 9293 simultaneous open), and it says its ISN again.
-      for (let k = 1; k <= 4; k++) {
-        const port = 49152 + ((lastPort - 49152 + k) % 16384);
-        const mine = nextIss();
-        conns.set(port, mine);
-        hand.tcp(peer.mac, peer.ip, { srcPort: 80, dstPort: port, seq: mine, ack: 0, flags: TCP_SYN, window: 65535, mss: 1460 });
-      }
-      lastSyn = stack.now;
-    },
-    deadline: () => (lastPort === undefined ? undefined : lastSyn + STALL),
-  };
-}
-
 function hostileApps(i: number, stack: NetStack): App[] {
   if (i === 2) return [new EchoServer(stack), new DiscardServer(stack), new HttpServer(stack)];
-  return [filler(stack)];
+  return [filler(stack, { stall: STALL, freshIss: true })];
 }
 
 
