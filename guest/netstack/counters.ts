@@ -24,6 +24,8 @@ export interface TcpCounters {
   fastRetransmits: number;
   /** RSTs this stack sent for segments that found no connection. */
   resetsSent: number;
+  /** TIME-WAIT entries given up early to make room for a new connection. */
+  timeWaitRecycled: number;
 }
 
 export interface UdpCounters {
@@ -60,7 +62,7 @@ export interface StackCounters {
 
 export function newStackCounters(): StackCounters {
   return {
-    tcp: { activeOpens: 0, passiveOpens: 0, endedByReset: 0, endedByTimeout: 0, closed: 0, rtoExpiries: 0, segmentsIn: 0, segmentsOut: 0, bytesIn: 0, bytesOut: 0, retransmissions: 0, fastRetransmits: 0, resetsSent: 0 },
+    tcp: { activeOpens: 0, passiveOpens: 0, endedByReset: 0, endedByTimeout: 0, closed: 0, rtoExpiries: 0, segmentsIn: 0, segmentsOut: 0, bytesIn: 0, bytesOut: 0, retransmissions: 0, fastRetransmits: 0, resetsSent: 0, timeWaitRecycled: 0 },
     udp: { datagramsIn: 0, datagramsOut: 0, bytesIn: 0, bytesOut: 0 },
     icmp: { echoRequestsIn: 0, echoRepliesOut: 0, echoRequestsOut: 0, echoRepliesIn: 0 },
     ip: { framesIn: 0, framesOut: 0, reassembled: 0, fragmentsOut: 0, arpRequestsOut: 0, arpRepliesOut: 0 },

@@ -68,6 +68,7 @@ export function defaultTcpOptions(cpuHz: number): TcpOptions {
     delayedAck: Math.round(DELAYED_ACK_SECONDS * cpuHz),
     backlog: 16,
     maxConnections: 1024,
+    maxPerRemote: 1024,
   };
 }
 

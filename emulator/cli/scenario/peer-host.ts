@@ -18,6 +18,8 @@ import { NetStack, type StackConfig } from '../../../guest/netstack/stack.js';
 
 /** Frames the peer lets wait for the wire: 64, about 8 ms at 100 Mbit/s (a host's txqueuelen is often 1000; shorter keeps pings and TCP's round trips honest). */
 export const PEER_TX_QUEUE = 64;
+/** Connections one client may hold in the peer's table (of 1,024): the exercisers use a few at a time, TIME-WAIT entries are recycled, and a client that holds connections open on purpose cannot take the others' share. */
+export const PEER_CONNECTIONS_PER_CLIENT = 64;
 /** Frames handed to the port at once: the one on the wire and the next. */
 const PORT_DEPTH = 2;
 
@@ -40,7 +42,7 @@ export class PeerHost implements WireEndpoint {
     this.name = name;
     this.port = wire.attach(this);
     this.events = machine.eventSource(`${name}-timers`);
-    this.stack = new NetStack({ txQueue: PEER_TX_QUEUE, ...config, cpuHz: machine.config.cpuHz });
+    this.stack = new NetStack({ txQueue: PEER_TX_QUEUE, ...config, tcp: { maxPerRemote: PEER_CONNECTIONS_PER_CLIENT, ...config.tcp }, cpuHz: machine.config.cpuHz });
   }
 
   /** Start the applications (made with the peer's stack) now. */

@@ -31,6 +31,11 @@ export interface TcpOptions {
   /** Default listen backlog, and the most connections the table holds. */
   readonly backlog: number;
   readonly maxConnections: number;
+  /**
+   * The most connections one remote address may hold in the table: a host serving many peers
+   * (the peer host) keeps one of them from taking the table from the others.
+   */
+  readonly maxPerRemote: number;
 }
 
 /** Where the TCP layer sends an IPv4 payload. */
@@ -62,6 +67,8 @@ function mix32(h: number, v: number): number {
 export class TcpTable implements TcpHost, ListenHost {
   private readonly connections = new Map<string, TcpSocket>();
   private readonly listeners = new Map<number, TcpListener>();
+  /** Connections in the table per remote address. */
+  private readonly perRemote = new Map<number, number>();
   /** Each socket's last seen retransmission counts, to add what a call changed to the totals. */
   private readonly seen = new Map<TcpSocket, { retransmitted: number; fast: number; expiries: number }>();
   private nextEphemeral: number;
@@ -104,7 +111,7 @@ export class TcpTable implements TcpHost, ListenHost {
   connect(remoteIp: number, remotePort: number, now: number): TcpSocket | 'bad-port' | 'no-ports' | 'table-full' {
     this.time = now;
     if (!Number.isInteger(remotePort) || remotePort < 1 || remotePort > 0xffff) return 'bad-port';
-    if (this.connections.size >= this.o.maxConnections) return 'table-full';
+    if (!this.roomFor(remoteIp)) return 'table-full';
     for (let tries = 0; tries < EPHEMERAL_COUNT; tries++) {
       const local = EPHEMERAL_FIRST + this.nextEphemeral;
       this.nextEphemeral = (this.nextEphemeral + 1) % EPHEMERAL_COUNT;
@@ -134,7 +141,7 @@ export class TcpTable implements TcpHost, ListenHost {
     const l = this.listeners.get(seg.dstPort);
     const isSyn = (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN;
     if (l && isSyn) {
-      if (l.embryonic.size + l.ready.length >= l.backlog || this.connections.size >= this.o.maxConnections) {
+      if (l.embryonic.size + l.ready.length >= l.backlog || !this.roomFor(src)) {
         countDrop(this.drops, 'backlog-full'); // the peer's SYN retransmission tries again
         return;
       }
@@ -210,11 +217,36 @@ export class TcpTable implements TcpHost, ListenHost {
     return l?.embryonic.has(s) ? l : undefined;
   }
 
+  /**
+   * Whether a new connection with `remoteIp` fits: under the table's limit and the address's
+   * share, after giving up the oldest TIME-WAIT entry (of that address when its share is full)
+   * if that is what it takes, as Linux does past tcp_max_tw_buckets: TIME-WAIT guards against
+   * old duplicates, and a table full of it would refuse every new connection.
+   */
+  private roomFor(remoteIp: number): boolean {
+    if ((this.perRemote.get(remoteIp) ?? 0) >= this.o.maxPerRemote) this.recycleTimeWait(remoteIp);
+    if (this.connections.size >= this.o.maxConnections) this.recycleTimeWait(undefined);
+    return this.connections.size < this.o.maxConnections && (this.perRemote.get(remoteIp) ?? 0) < this.o.maxPerRemote;
+  }
+
+  /** Close the oldest connection in TIME-WAIT (of `remoteIp`, if given). */
+  private recycleTimeWait(remoteIp: number | undefined): void {
+    for (const s of this.connections.values()) {
+      if (s.connection.state !== 'TIME-WAIT' || (remoteIp !== undefined && s.remoteIp !== remoteIp)) continue;
+      this.counters.timeWaitRecycled++;
+      this.retire(s);
+      return;
+    }
+  }
+
   private retire(s: TcpSocket): void {
     const k = key(s.remoteIp, s.remotePort, s.localPort);
     if (this.connections.get(k) !== s) return;
     this.connections.delete(k);
     this.seen.delete(s);
+    const n = (this.perRemote.get(s.remoteIp) ?? 1) - 1;
+    if (n > 0) this.perRemote.set(s.remoteIp, n);
+    else this.perRemote.delete(s.remoteIp);
     for (const l of this.listeners.values()) l.embryonic.delete(s);
     const why = s.connection.aborted;
     if (why === 'reset') this.counters.endedByReset++;
@@ -229,6 +261,7 @@ export class TcpTable implements TcpHost, ListenHost {
     };
     const s = new TcpSocket(this, new Connection(p), localPort, remoteIp, remotePort);
     this.connections.set(key(remoteIp, remotePort, localPort), s);
+    this.perRemote.set(remoteIp, (this.perRemote.get(remoteIp) ?? 0) + 1);
     this.seen.set(s, { retransmitted: 0, fast: 0, expiries: 0 });
     return s;
   }

@@ -5,7 +5,7 @@
 
 import type { App } from '../../../guest/apps/app.js';
 import { earliest } from '../../../guest/apps/app.js';
-import { NetStack } from '../../../guest/netstack/stack.js';
+import { NetStack, type StackConfig } from '../../../guest/netstack/stack.js';
 import { parseIpv4, parseMac } from '../../../guest/net/bytes.js';
 import { seeded } from '../seeded.js';
 
@@ -29,6 +29,8 @@ export interface LinkOptions {
   delayCycles?: number;
   faults?: LinkFaults;
   seed?: number;
+  /** TCP options of b's stack (tcp/table.ts TcpOptions), over the defaults. */
+  tcpB?: StackConfig['tcp'];
   /** See every frame as it is sent (a → b is 'ab'). */
   tap?: (dir: 'ab' | 'ba', frame: Uint8Array) => Uint8Array | undefined;
 }
@@ -54,7 +56,7 @@ export class Link {
 
   constructor(private readonly o: LinkOptions = {}) {
     this.a = new NetStack({ mac: A_MAC, ip: A_IP, cpuHz: HZ, secret: 1 });
-    this.b = new NetStack({ mac: B_MAC, ip: B_IP, cpuHz: HZ, secret: 2 });
+    this.b = new NetStack({ mac: B_MAC, ip: B_IP, cpuHz: HZ, secret: 2, tcp: o.tcpB });
     this.random = seeded(o.seed ?? 7);
     this.apps.set(this.a, []);
     this.apps.set(this.b, []);

@@ -122,6 +122,35 @@ describe('TCP through the stack', () => {
   });
 });
 
+describe('the connection table', () => {
+  it('keeps each remote address to its share: one filling its own leaves room for another', () => {
+    const link = new Link({ tcpB: { maxPerRemote: 4 } });
+    const far = parseIpv4('10.0.0.77')!; // nobody answers: its connections stay in SYN-SENT
+    for (let k = 0; k < 4; k++) expect(typeof link.b.connect(far, 80)).toBe('object');
+    expect(link.b.connect(far, 80)).toBe('table-full');
+    expect(typeof link.b.connect(A_IP, 80)).toBe('object');
+  });
+
+  it('gives up the oldest TIME-WAIT entry when a remote address has used its share, so closing connections never fill it', () => {
+    const link = new Link({ tcpB: { maxPerRemote: 4 } });
+    const l = link.a.listen(9000, 64);
+    if (typeof l === 'string') throw new Error(l);
+    for (let k = 0; k < 10; k++) {
+      const c = link.b.connect(A_IP, 9000);
+      if (typeof c === 'string') throw new Error(`connect ${k}: ${c}`);
+      link.run(link.now + 5 * MS, () => l.ready.length > 0);
+      const s = l.accept()!;
+      c.close(); // b closes first: b's side ends in TIME-WAIT (60 s)
+      link.run(link.now + 5 * MS);
+      s.close();
+      link.run(link.now + 5 * MS, () => c.state === 'TIME-WAIT');
+      expect(c.state).toBe('TIME-WAIT');
+    }
+    expect(link.b.connections).toBeLessThanOrEqual(4);
+    expect(link.b.counters.tcp.timeWaitRecycled).toBe(6);
+  });
+});
+
 describe('the servers, exercised by the peer', () => {
   it('ping, UDP echo, TCP echo, discard and HTTP all answer correctly for 200 ms', () => {
     const link = new Link();

@@ -27,13 +27,14 @@
 // the driver's transmit check (rejected 0). The harm is in a shared, trusted resource that any
 // client can consume on the peer's own initiative.
 //
-// STATUS. The attack worked when this test was written (the table full at about 500 ms, the
-// neighbour's connects failing with table-full from then on). On the current tree it does
-// not reach that point within the test's run (the transmit order and window changes of the
-// same review changed the timing), so the test passes; the weakness it describes (one table
-// of 1,024 for every client, FIN-WAIT-2 with no timer) is still there and noted as open. The
-// defence to add: bound what one remote address can hold in the peer's table, time out
-// FIN-WAIT-2, and treat connection failures as a liveness problem in the report.
+// THE DEFENCE. One remote address may hold at most 64 connections in the peer's table
+// (emulator/cli/scenario/peer-host.ts PEER_CONNECTIONS_PER_CLIENT, tcp/table.ts
+// maxPerRemote), and a full share or table first gives up its oldest TIME-WAIT entry: the
+// hostile can fill only its own share, and the neighbour's connects succeed. (The attack
+// filled the whole table at about 500 ms when it was written; the same review's transmit
+// order change moved its timing, so this test alone no longer reaches that point: the
+// share and the recycling are shown by the tests of the connection table in
+// test/netstack/stack/sockets.test.ts.)
 
 import { describe, expect, it } from 'vitest';
 import { BOOT_DEFAULTS, BootRun } from '../../../emulator/cli/scenario/boot.js';
