@@ -14,6 +14,7 @@ import type { KernelConfig } from '../../../guest/kernel/kernel.js';
 import type { CardMode, Strategy } from '../../../guest/netdriver/config.js';
 import type { Session } from '../../../guest/netdriver/session.js';
 import { violations } from './checks.js';
+import { IncrementalChecks } from './incremental.js';
 import { report, type BootReport, type RevocationRecord } from './boot-report.js';
 import { MAX_CLIENTS } from './net.js';
 import { composeStackNet, type StackNet, type StackNetOptions } from './stacks.js';
@@ -157,11 +158,18 @@ export class BootRun {
   private readonly seen = new Map<string, number>(); // violation -> first cycle seen
   private readonly revocations: RevocationRecord[] = [];
   private checks = 0;
+  /**
+   * The invariants after each stride: incremental.ts returns exactly what the full check
+   * (checks.ts violations, with the zero-before-reuse scan) returns, rerunning only the parts
+   * whose inputs changed since the last stride.
+   */
+  private readonly checker: IncrementalChecks;
   private bankAtReady: { usage: number; pins: number } | undefined;
 
   constructor(private readonly o: BootOptions) {
     checkOptions(o);
     this.world = composeBoot(o);
+    this.checker = new IncrementalChecks(this.world.net);
     this.end = cyclesOf(o.millis, this.world.net.machine.config.cpuHz);
     this.pending = revocationsOf(o, this.end);
     this.stride = o.checkEvery ?? CHECK_EVERY;
@@ -208,7 +216,7 @@ export class BootRun {
 
   private check(): number {
     this.checks++;
-    const bad = violations(this.world.net);
+    const bad = this.checker.check();
     for (const v of bad) if (!this.seen.has(v)) this.seen.set(v, this.machine.now);
     return bad.length;
   }
