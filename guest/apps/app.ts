@@ -1,17 +1,11 @@
-// What an application on a stack is: an object the loop that runs the stack (the stack
-// domain, guest/netstack/domain.ts, or the peer host) polls after every batch of frames and
-// every timer, and that may ask to be polled again at a cycle of its own. Applications use
-// only the socket API (guest/netstack/sockets.ts) and never block: every socket call returns
-// at once, with back-pressure (send takes what fits, recv what has come).
+// What applications are written against: the application contract (App, defined with the
+// socket API in guest/netstack/sockets.ts, whose loop runs them) and the part of a stack they
+// see. Applications never block: every socket call returns at once, with back-pressure (send
+// takes what fits, recv what has come).
 
 import type { NetStack } from '../netstack/stack.js';
 
-export interface App {
-  /** Do what can be done now. */
-  advance(): void;
-  /** The next cycle at which the application wants a poll without any traffic, or undefined. */
-  deadline?(): number | undefined;
-}
+export type { App } from '../netstack/sockets.js';
 
 /** The part of a stack applications see. */
 export type Sockets = Pick<NetStack, 'listen' | 'connect' | 'udpBind' | 'ping' | 'takeEchoReplies' | 'now' | 'ip'>;
@@ -22,12 +16,5 @@ export function must<T>(r: T | string, what: string): T {
   return r;
 }
 
-/** The earliest of some deadlines. */
-export function earliest(ds: Iterable<number | undefined>): number | undefined {
-  let d: number | undefined;
-  for (const t of ds) if (t !== undefined && (d === undefined || t < d)) d = t;
-  return d;
-}
-
 // Shared by every domain that imports this module: frozen, so none can change it for the others.
-harden({ must, earliest });
+harden({ must });

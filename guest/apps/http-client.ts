@@ -4,6 +4,7 @@
 
 import type { TcpSocket } from '../netstack/sockets.js';
 import type { Sockets } from './app.js';
+import { ascii } from './ascii.js';
 import { patternMismatch } from './pattern.js';
 
 const HEADER_LIMIT = 8192;
@@ -35,7 +36,7 @@ export class HttpGet {
     if (!s || this.result) return;
     if (!this.sent && s.state === 'ESTABLISHED') {
       const req = `GET ${this.path} HTTP/1.1\r\nHost: client\r\nConnection: close\r\n\r\n`;
-      s.send(Uint8Array.from(req, (c) => c.charCodeAt(0)));
+      s.send(ascii(req));
       this.sent = true;
     }
     const d = s.recv();

@@ -8,6 +8,7 @@
 
 import type { TcpSocket } from '../netstack/sockets.js';
 import type { App, Sockets } from './app.js';
+import { ascii, text } from './ascii.js';
 import { patternBytes } from './pattern.js';
 import { TcpServer } from './tcp-server.js';
 
@@ -40,13 +41,6 @@ interface HttpConnection {
   closeAfter: boolean;
   closed: boolean;
 }
-
-const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
-const text = (b: Uint8Array): string => {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
-  return s;
-};
 
 function headerEnd(b: Uint8Array): number {
   for (let i = 0; i + 4 <= b.length; i++) if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i + CRLF_CRLF_BYTES;

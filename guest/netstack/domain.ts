@@ -10,7 +10,8 @@
 import type { DomainContext, GuestCode } from '../kernel/api/context.js';
 import { openSession, type ClientSlots, type ClientSession } from '../session/client.js';
 import { INFO_MAC_HI, INFO_MAC_LO, PAGE_BYTES, TX_SENT, type Geometry } from '../session/layout.js';
-import { earliest, type App } from '../apps/app.js';
+import { nextDue } from './due.js';
+import type { App } from './sockets.js';
 import type { StackCounters } from './counters.js';
 import { frameInputCost, frameOutputCost } from './costs.js';
 import { ETHERNET_MSS, NetStack, type StackConfig } from './stack.js';
@@ -105,7 +106,7 @@ export function stackDomain(o: StackDomainOptions, probe: StackProbe): (ctx: Dom
         submitted++;
       }
       if ((posted > 0 || submitted > 0) && !(yield* s.kick())) break;
-      const due = earliest([stack.nextDeadline(), ...apps.map((a) => a.deadline?.())]);
+      const due = nextDue(stack, apps);
       const timeout = due === undefined ? ctx.constants.maxTimeout : Math.min(ctx.constants.maxTimeout, Math.max(1, due - ctx.now()));
       const r = yield* ctx.invoke(s.notification, 'wait', { timeout });
       if (!r.ok) break; // the session is gone (its bank destroyed)

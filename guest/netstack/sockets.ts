@@ -8,6 +8,18 @@
 
 import type { Connection, TcpAbortReason, TcpState } from './tcp/connection.js';
 
+/**
+ * An application on a stack: the loop that runs the stack (the stack domain, domain.ts, or the
+ * peer host) calls advance() after every batch of frames and every timer, and again at the
+ * application's own deadline. It uses only these sockets and never blocks.
+ */
+export interface App {
+  /** Do what can be done now. */
+  advance(): void;
+  /** The next cycle at which the application wants to be called without any traffic, or undefined. */
+  deadline?(): number | undefined;
+}
+
 /** What a TCP socket needs from its stack: the time, and to send what a call produced. */
 export interface TcpHost {
   now(): number;

@@ -20,6 +20,7 @@ import { broadcastMac, ETH_DST, ETH_HEADER, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_I
 import { ArpCache, defaultArpConfig } from './arp-cache.js';
 import { newStackCounters, type StackCounters } from './counters.js';
 import { countDrop } from './drops.js';
+import { earliest } from './due.js';
 import { buildEchoReply, buildIcmp, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, IPPROTO_ICMP, parseIcmp } from './icmp.js';
 import { IPV4_LIMITED_BROADCAST, ipv4Input } from './ipv4-input.js';
 import { ethernetFrame, ipv4Packets } from './ipv4-output.js';
@@ -219,12 +220,8 @@ export class NetStack implements IpSender, UdpHost {
 
   /** The earliest cycle at which tick() has work, or undefined when nothing is pending. */
   nextDeadline(): number | undefined {
-    let d = this.tcp.deadline();
-    if (this.arp.resolving > 0 || this.reassembler.datagramsHeld > 0) {
-      const h = this.lastHousekeeping + this.housekeeping;
-      if (d === undefined || h < d) d = h;
-    }
-    return d;
+    const housekeeping = this.arp.resolving > 0 || this.reassembler.datagramsHeld > 0 ? this.lastHousekeeping + this.housekeeping : undefined;
+    return earliest([this.tcp.deadline(), housekeeping]);
   }
 
   /** IpSender: one IPv4 payload to `dst`, fragmented when it must be, each packet routed through ARP. */

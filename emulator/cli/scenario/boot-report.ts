@@ -10,7 +10,6 @@ import type { Session } from '../../../guest/netdriver/session.js';
 import { newStackCounters, type StackCounters, type IcmpCounters, type IpCounters, type TcpCounters, type UdpCounters } from '../../../guest/netstack/counters.js';
 import type { ExerciserStats } from '../../../guest/apps/exerciser.js';
 import type { BootOptions } from './boot.js';
-import { cyclesOf, progressOf } from './boot.js';
 import { ipOf } from './net.js';
 import { readPlain, type NumberRecord } from './plain.js';
 import { driverAlive as isDriverAlive } from './records.js';
@@ -141,6 +140,8 @@ export interface RunRecord {
   bankAtReady: { usage: number; pins: number } | undefined;
   revocations: RevocationRecord[];
   end: number;
+  /** The cycle the run was to end at (`end` is earlier when it was stopped). */
+  plannedEnd: number;
   trafficFrom: number | undefined;
 }
 
@@ -173,8 +174,8 @@ function sessionReport(o: BootOptions, w: StackNet, i: number, r: RunRecord, rev
     client: i + 1, ip: formatIpv4(ipOf(i)), status: revoked ? 'revoked' : (probe.status ?? 'opening'),
     delivered: k?.delivered ?? 0, copied: k?.copied ?? 0, flipped: k?.flipped ?? 0, exchanged: k?.exchanged ?? 0,
     dropped: k ? total(k.dropped) : 0, rejected: k ? total(k.rejected) : 0, why: k ? nonZero({ ...k.dropped, ...k.rejected }) : {}, transmitted: k?.transmitted ?? 0, pinnedPeak: k?.pinnedPeak ?? 0,
+    ...countersView(c),
     tcp: { connections: c.tcp.activeOpens + c.tcp.passiveOpens, ...c.tcp },
-    udp: { ...c.udp }, icmp: { ...c.icmp }, ipv4: { ...c.ip }, drops: nonZero({ ...c.drops }),
     servers: {
       echoBytes: sv?.echo.stats.tcpBytes ?? 0, echoDatagrams: sv?.echo.stats.udpDatagrams ?? 0, discardBytes: sv?.discard.stats.tcpBytes ?? 0,
       httpRequests: sv?.http.stats.requests ?? 0, httpBodyBytes: sv?.http.stats.bodyBytes ?? 0,
@@ -184,7 +185,8 @@ function sessionReport(o: BootOptions, w: StackNet, i: number, r: RunRecord, rev
   };
 }
 
-function peerCounters(c: StackCounters): NonNullable<BootReport['peer']> {
+/** A stack's counters as the report shows them: copies, the drops that happened. */
+function countersView(c: StackCounters): NonNullable<BootReport['peer']> {
   return { tcp: { ...c.tcp }, udp: { ...c.udp }, icmp: { ...c.icmp }, ipv4: { ...c.ip }, drops: nonZero({ ...c.drops }) };
 }
 
@@ -257,7 +259,7 @@ export function report(o: BootOptions, w: StackNet, r: RunRecord): BootReport {
   const rates = o.faults ?? {};
   return {
     scenario: 'boot', seed: o.seed, millis: o.millis, cycles: machine.now,
-    stoppedAtMillis: r.end < cyclesOf(o.millis, hz) ? Math.round((r.end / hz) * 1e6) / 1e3 : undefined,
+    stoppedAtMillis: r.end < r.plannedEnd ? Math.round((r.end / hz) * 1e6) / 1e3 : undefined,
     mode: o.mode, strategy: o.strategy, clients: o.clients,
     link: o.link ?? 100, faults: { loss: rates.loss ?? 0, duplicate: rates.duplicate ?? 0, reorder: rates.reorder ?? 0, corrupt: rates.corrupt ?? 0 },
     sessions: sessionReports,
@@ -276,9 +278,14 @@ export function report(o: BootOptions, w: StackNet, r: RunRecord): BootReport {
     busyCyclesPerPacket: delivered + transmitted > 0 ? Math.round(busy / (delivered + transmitted)) : undefined,
     invariants: { checks: r.checks, dmaBeatsChecked: kernel.counters.dmaBeatsChecked, violations: seen.length, listed: seen.slice(0, VIOLATIONS_LISTED).map(([v, c]) => `cycle ${c}: ${v}`) },
     wire: { frames: fromCard + fromPeer, fromCard, fromPeer, peerDroppedBadFcs: w.peer?.badFcs ?? 0, lost: fc.lost, duplicated: fc.duplicated, reordered: fc.reordered, corrupted: fc.corrupted },
-    peer: w.peer ? peerCounters(w.peer.stack.counters) : undefined,
+    peer: w.peer ? countersView(w.peer.stack.counters) : undefined,
     trafficFrom: r.trafficFrom,
     trace: { records: machine.trace.count, hash: machine.trace.hash() },
     problems,
   };
+}
+
+/** What the peer got back from a client: answers of every kind (each one a sign the client is served). */
+export function progressOf(e: { stats: { pingsAnswered: number; udpEchoed: number; httpOk: number; tcpEchoBytes: number } } | undefined): number {
+  return e ? e.stats.pingsAnswered + e.stats.udpEchoed + e.stats.httpOk + e.stats.tcpEchoBytes : 0;
 }

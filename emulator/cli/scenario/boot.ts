@@ -15,7 +15,7 @@ import type { CardMode, Strategy } from '../../../guest/netdriver/config.js';
 import type { Session } from '../../../guest/netdriver/session.js';
 import { violations } from './checks.js';
 import { IncrementalChecks } from './incremental.js';
-import { report, type BootReport, type RevocationRecord } from './boot-report.js';
+import { progressOf, report, type BootReport, type RevocationRecord } from './boot-report.js';
 import { MAX_CLIENTS } from './net.js';
 import { composeStackNet, type StackNet, type StackNetOptions } from './stacks.js';
 
@@ -152,6 +152,8 @@ export class BootRun {
   readonly world: StackNet;
   /** The cycle the run ends at (stop() brings it forward). */
   end: number;
+  /** The cycle --millis asked for. */
+  readonly plannedEnd: number;
   private readonly pending: Revoke[];
   private readonly stride: number;
   private readonly sessions = new Map<number, Session>(); // by badge, kept after the driver drops them
@@ -170,7 +172,7 @@ export class BootRun {
     checkOptions(o);
     this.world = composeBoot(o);
     this.checker = new IncrementalChecks(this.world.net);
-    this.end = cyclesOf(o.millis, this.world.net.machine.config.cpuHz);
+    this.end = this.plannedEnd = cyclesOf(o.millis, this.world.net.machine.config.cpuHz);
     this.pending = revocationsOf(o, this.end);
     this.stride = o.checkEvery ?? CHECK_EVERY;
     this.revokeDue();
@@ -210,8 +212,8 @@ export class BootRun {
     this.observe();
     this.checks++;
     for (const v of violations(this.world.net, true)) if (!this.seen.has(v)) this.seen.set(v, this.machine.now);
-    const { sessions, seen, checks, bankAtReady, revocations, end } = this;
-    return report(this.o, this.world, { sessions, seen, checks, bankAtReady, revocations, end, trafficFrom: this.world.trafficFrom });
+    const { sessions, seen, checks, bankAtReady, revocations, end, plannedEnd } = this;
+    return report(this.o, this.world, { sessions, seen, checks, bankAtReady, revocations, end, plannedEnd, trafficFrom: this.world.trafficFrom });
   }
 
   private check(): number {
@@ -265,9 +267,4 @@ export function runBootScenario(o: BootOptions): BootReport {
     run.afterStride();
   }
   return run.finish();
-}
-
-/** What the peer got back from a client: answers of every kind (each one a sign the client is served). */
-export function progressOf(e: { stats: { pingsAnswered: number; udpEchoed: number; httpOk: number; tcpEchoBytes: number } } | undefined): number {
-  return e ? e.stats.pingsAnswered + e.stats.udpEchoed + e.stats.httpOk + e.stats.tcpEchoBytes : 0;
 }

@@ -13,7 +13,8 @@ import type { Reception } from '../../../devices/wire/reception.js';
 import type { Wire, WireEndpoint, WirePort } from '../../../devices/wire/wire.js';
 import type { EventSource, ScheduledEvent } from '../../machine/clock.js';
 import type { Machine } from '../../machine/machine.js';
-import { earliest, type App } from '../../../guest/apps/app.js';
+import { nextDue } from '../../../guest/netstack/due.js';
+import type { App } from '../../../guest/netstack/sockets.js';
 import { NetStack, type StackConfig } from '../../../guest/netstack/stack.js';
 
 /** Frames the peer lets wait for the wire: 64, about 8 ms at 100 Mbit/s (a host's txqueuelen is often 1000; shorter keeps pings and TCP's round trips honest). */
@@ -66,7 +67,7 @@ export class PeerHost implements WireEndpoint {
     this.stack.tick(now);
     for (const a of this.apps) a.advance();
     this.flush();
-    const due = earliest([this.stack.nextDeadline(), ...this.apps.map((a) => a.deadline?.())]);
+    const due = nextDue(this.stack, this.apps);
     const at = due === undefined ? undefined : Math.max(Math.ceil(due), now + 1);
     if (this.timer && this.timer.at !== at) {
       this.machine.clock.cancel(this.timer);

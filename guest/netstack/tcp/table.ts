@@ -4,6 +4,7 @@
 // after RFC 6528, and the counters. Each connection (connection.ts) stays pure; this layer
 // turns its output segments into IPv4 payloads through `IpSender` and retires it once CLOSED.
 
+import { earliest } from '../due.js';
 import type { DropCounters } from '../drops.js';
 import { countDrop } from '../drops.js';
 import type { TcpCounters } from '../counters.js';
@@ -174,12 +175,7 @@ export class TcpTable implements TcpHost, ListenHost {
 
   /** The earliest timer of any connection. */
   deadline(): number | undefined {
-    let d: number | undefined;
-    for (const s of this.connections.values()) {
-      const t = s.connection.deadline;
-      if (t !== undefined && (d === undefined || t < d)) d = t;
-    }
-    return d;
+    return earliest(Array.from(this.connections.values(), (s) => s.connection.deadline));
   }
 
   countBytes(out: number, inbound: number): void {

@@ -2,6 +2,7 @@
 // persist timer probes a closed window, and the retransmission timer (RFC 6298 §5) backs off
 // and goes back to SND.UNA, giving the connection up after too many expiries in a row.
 
+import { earliest } from '../due.js';
 import { onRetransmitTimeout } from './congestion.js';
 import { probe, pump } from './output.js';
 import { rtoOnTimeout } from './rto.js';
@@ -36,9 +37,7 @@ export function tick(t: Tcb, now: number): void {
 
 /** The earliest cycle at which tick() has something to do, or undefined. */
 export function deadline(t: Tcb): number | undefined {
-  let d: number | undefined;
-  for (const x of [t.rtxDeadline, t.timeWaitDeadline, t.ackDeadline, t.persistDeadline]) if (x !== undefined && (d === undefined || x < d)) d = x;
-  return d;
+  return earliest([t.rtxDeadline, t.timeWaitDeadline, t.ackDeadline, t.persistDeadline]);
 }
 
 // Shared by every domain that imports this module: frozen, so none can change it for the others.

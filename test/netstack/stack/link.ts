@@ -3,8 +3,8 @@
 // propagation delay, each direction is serial, and the link may lose, duplicate, reorder and
 // corrupt frames from a seeded stream. Deterministic: a run is a function of its options.
 
-import type { App } from '../../../guest/apps/app.js';
-import { earliest } from '../../../guest/apps/app.js';
+import { earliest, nextDue } from '../../../guest/netstack/due.js';
+import type { App } from '../../../guest/netstack/sockets.js';
 import { NetStack, type StackConfig } from '../../../guest/netstack/stack.js';
 import { parseIpv4, parseMac } from '../../../guest/net/bytes.js';
 import { seeded } from '../seeded.js';
@@ -120,7 +120,7 @@ export class Link {
     this.step(this.a);
     this.step(this.b);
     while (this.now < end && !done()) {
-      const timers = [this.a, this.b].map((s) => earliest([s.nextDeadline(), ...this.apps.get(s)!.map((x) => x.deadline?.())]));
+      const timers = [this.a, this.b].map((s) => nextDue(s, this.apps.get(s)!));
       const next = earliest([this.queue[0]?.at, ...timers]);
       if (next === undefined) break;
       this.now = Math.max(this.now, Math.min(end, next));
