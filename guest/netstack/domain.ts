@@ -9,7 +9,7 @@
 
 import type { DomainContext, GuestCode } from '../kernel/api/context.js';
 import { openSession, type ClientSlots, type ClientSession } from '../session/client.js';
-import { INFO_MAC_HI, INFO_MAC_LO, PAGE_BYTES, TX_SENT, type Geometry } from '../session/layout.js';
+import { INFO_MAC_HI, INFO_MAC_LO, PAGE_BYTES, type Geometry } from '../session/layout.js';
 import { nextDue } from './due.js';
 import type { App } from './sockets.js';
 import type { StackCounters } from './counters.js';
@@ -37,16 +37,11 @@ export interface StackDomainOptions {
 /** What the composition reads back: the session's status and the stack's counters. */
 export interface StackProbe {
   status: string | undefined;
-  ip: number | undefined;
   counters: StackCounters | undefined;
-  /** Frames the driver reported as not sent (a transmit failure or a refused header). */
-  txFailed: number;
-  /** The cycle at which the loop ended (the session gone), if it did. */
-  endedAt: number | undefined;
 }
 
 export function newStackProbe(): StackProbe {
-  return { status: undefined, ip: undefined, counters: undefined, txFailed: 0, endedAt: undefined };
+  return { status: undefined, counters: undefined };
 }
 
 function* readMac(ctx: DomainContext, s: ClientSession): GuestCode<Uint8Array> {
@@ -63,7 +58,7 @@ export function stackDomain(o: StackDomainOptions, probe: StackProbe): (ctx: Dom
       return;
     }
     probe.status = 'open';
-    probe.ip = s.ip;    // A window no larger than the receive buffers: a sender's whole window fits in them before the stack has run to repost any.
+    // A window no larger than the receive buffers: a sender's whole window fits in them before the stack has run to repost any.
     const tcp = { receiveBuffer: Math.min(TCP_MAX_WINDOW, o.geometry.rxBuffers * ETHERNET_MSS), ...o.tcp };
     const stack = new NetStack({ mac: yield* readMac(ctx, s), ip: s.ip, cpuHz: o.cpuHz, secret: o.secret, tcp });
     probe.counters = stack.counters;
@@ -73,7 +68,7 @@ export function stackDomain(o: StackDomainOptions, probe: StackProbe): (ctx: Dom
     const slotOf = new Map<number, number>(); // cookie -> transmit slot, until its completion
     let cookie = 0;
     yield* s.post(Array.from({ length: o.geometry.rxBuffers }, (_, i) => i));
-    if (!(yield* s.kick())) return void (probe.endedAt = ctx.now());
+    if (!(yield* s.kick())) return;
     const back: number[] = []; // buffers to post again (kept until the fill ring takes them)
     for (;;) {
       for (const [buffer, length] of yield* s.deliveries()) {
@@ -84,12 +79,11 @@ export function stackDomain(o: StackDomainOptions, probe: StackProbe): (ctx: Dom
       }
       const posted = back.length > 0 ? yield* s.post(back) : 0;
       back.splice(0, posted);
-      for (const [c, status] of yield* s.completions()) {
+      for (const [c] of yield* s.completions()) {
         const slot = slotOf.get(c);
         if (slot === undefined) continue;
         slotOf.delete(c);
         freeSlots.push(slot);
-        if (status !== TX_SENT) probe.txFailed++;
       }
       stack.tick(ctx.now());
       for (const a of apps) a.advance();
@@ -111,7 +105,6 @@ export function stackDomain(o: StackDomainOptions, probe: StackProbe): (ctx: Dom
       const r = yield* ctx.invoke(s.notification, 'wait', { timeout });
       if (!r.ok) break; // the session is gone (its bank destroyed)
     }
-    probe.endedAt = ctx.now();
   };
 }
 
