@@ -46,12 +46,24 @@ const MAX_HTTP_BYTES = 300_000;
 /** How often the peer looks whether every session has opened: 10,000 cycles (75 µs at 133 MHz). */
 export const TRAFFIC_POLL = 10_000;
 
+/**
+ * How the network subsystem is laid out, for the paper's comparison (DESIGN.md §5), over the
+ * same driver and stack code: `factored`, one stack domain per client with its applications
+ * (the design); `monolithic`, one user-level stack domain serving every client's application
+ * domain over IPC; `inkernel`, the stacks and the driver in one protection domain with the
+ * device privilege, no IPC and no sessions.
+ */
+export type Topology = 'factored' | 'monolithic' | 'inkernel';
+export const TOPOLOGIES: readonly Topology[] = Object.freeze(['factored', 'monolithic', 'inkernel']);
+
 export const geometryFor = (clients: number): Geometry => (clients <= WIDE_CLIENTS ? WIDE_GEOMETRY : NARROW_GEOMETRY);
 
 export interface StackNetOptions {
   mode: CardMode;
   strategy: Strategy;
   clients: number;
+  /** Default factored. */
+  topology?: Topology;
   seed: number;
   /** Wire bit rate (default 100 Mbit/s) and faults. */
   bitRate?: number;
@@ -91,6 +103,8 @@ export interface StackNet {
 const exerciserPort = (i: number) => 40_000 + i;
 
 export function composeStackNet(o: StackNetOptions): StackNet {
+  const topology = o.topology ?? 'factored';
+  if (topology !== 'factored') throw new Error(`topology ${topology}: not built yet`);
   const geometry = geometryFor(o.clients);
   const frames = sessionBankFrames(geometry, SESSION_PIN_LIMIT) + SUB_BANK_EXTRA_FRAMES;
   const probes = Array.from({ length: o.clients }, newStackProbe);
