@@ -2,6 +2,7 @@
 // and that come back filled, and a transmitter it hands checked frames to.
 
 import type { GuestCode } from '../kernel/api/context.js';
+import type { OwnPins } from './own-pages.js';
 import type { Session } from './session.js';
 
 /** A buffer the card (or, in classic mode, the driver's copy loop) fills with one frame. */
@@ -30,7 +31,8 @@ export interface RxDone {
 }
 
 export interface TxFrame {
-  readonly session: Session;
+  /** The session that submitted it; undefined for the in-kernel topology's own frames (guest/inkernel). */
+  readonly session: Session | undefined;
   readonly cookie: number;
   /** The driver's checked copy of the first bytes of the frame. */
   readonly header: Uint8Array;
@@ -46,6 +48,12 @@ export interface TxFrame {
 export interface TxDone {
   readonly frame: TxFrame;
   readonly ok: boolean;
+}
+
+/** What an observer's per-transfer DMA check reads of whoever drives the card (emulator/cli/scenario/transfers.ts): what it armed, and its own pins. */
+export interface DmaRecords {
+  readonly backend: Backend;
+  readonly ownPins: OwnPins;
 }
 
 export interface Backend {

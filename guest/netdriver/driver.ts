@@ -9,6 +9,7 @@
 // or find a void capability; either kills that one session, never the driver.
 
 import type { DomainBody, DomainContext, GuestCode, PinDirection, Slot } from '../kernel/api/context.js';
+import { mustSucceed, setUpOwnPages, type OwnPage, type OwnPins, type Pinned } from './own-pages.js';
 import { PAGE_BYTES, rxPage } from '../session/layout.js';
 import { LABEL_IRQ, LABEL_OPEN } from '../session/protocol.js';
 import type { Backend, RxTarget } from './backend.js';
@@ -28,11 +29,7 @@ import { SlotAllocator } from './slots.js';
 import { transmit, transmitted } from './transmit.js';
 import { Turns } from './turns.js';
 
-/** A page the driver pinned: its bus address and pin token. */
-export interface Pinned {
-  readonly bus: number;
-  readonly token: number;
-}
+export type { Pinned };
 
 /** A delivery as an outside observer (a test, the CLI's trace) sees it. */
 export interface DeliveryEvent {
@@ -95,7 +92,7 @@ export class Driver {
   readonly rxSlots: number;
   private readonly pending = new Map<Session, number>();
   /** The driver's own pinned pages (bus-master mode): ring page, header page, pool buffers. Read by the composition's per-transfer DMA check. */
-  ownPins: { readonly ring?: Pinned; readonly header?: Pinned; readonly pool: readonly Pinned[] } = { pool: [] };
+  ownPins: OwnPins = { pool: [] };
 
   constructor(
     readonly ctx: DomainContext,
@@ -120,35 +117,24 @@ export class Driver {
 
   // ------------------------------------------------------------ start and main loop
 
-  private *must<T>(what: string, r: GuestCode<{ ok: true; value: T } | { ok: false; error: string }>): GuestCode<T> {
-    const x = yield* r;
-    if (!x.ok) throw new Error(`driver start: ${what}: ${x.error}`);
-    return x.value;
-  }
-
   /** Allocate and map the driver's own pages, pin them in bus-master mode, start the forwarder and the card. */
   *start(): GuestCode {
     const ctx = this.ctx;
-    const own: [Slot, number, PinDirection][] = [
-      [SLOT_RING_PAGE, RING_VA, 'from-device'],
-      [SLOT_HEADER_PAGE, HEADER_VA, 'to-device'],
-      ...Array.from({ length: this.rxSlots }, (_, k) => [SLOT_POOL + k, POOL_VA + k * PAGE_BYTES, 'from-device'] as [Slot, number, PinDirection]),
+    const own: OwnPage[] = [
+      { slot: SLOT_RING_PAGE, va: RING_VA, dir: 'from-device' },
+      { slot: SLOT_HEADER_PAGE, va: HEADER_VA, dir: 'to-device' },
+      ...Array.from({ length: this.rxSlots }, (_, k): OwnPage => ({ slot: SLOT_POOL + k, va: POOL_VA + k * PAGE_BYTES, dir: 'from-device' })),
     ];
-    const pins: Pinned[] = [];
-    for (const [slot, va, dir] of own) {
-      yield* this.must('allocPage', ctx.invoke(SLOT_BANK, 'allocPage', { dst: slot }));
-      yield* this.must('map', ctx.invoke(SLOT_SPACE, 'map', { va, page: slot, rights: ['read', 'write'] }));
-      if (this.backend.pinsPayload) pins.push(yield* this.must('pin', ctx.invoke(SLOT_DEVPRIV, 'pin', { page: slot, dir })));
-    }
+    const pins = yield* setUpOwnPages(ctx, own, this.backend.pinsPayload);
     if (this.backend instanceof BusMasterBackend) this.backend.setBus(pins[0]!.bus, pins[1]!.bus);
     this.ownPins = { ring: pins[0], header: pins[1], pool: pins.slice(2) };
     for (let k = 0; k < this.rxSlots; k++) this.poolFree.push(k);
-    yield* this.must('allocNotification', ctx.invoke(SLOT_BANK, 'allocNotification', { dst: SLOT_IRQ }));
-    yield* this.must('bindIrq', ctx.invoke(SLOT_DEVPRIV, 'bindIrq', { notification: SLOT_IRQ, bits: IRQ_BIT }));
+    yield* mustSucceed('allocNotification', ctx.invoke(SLOT_BANK, 'allocNotification', { dst: SLOT_IRQ }));
+    yield* mustSucceed('bindIrq', ctx.invoke(SLOT_DEVPRIV, 'bindIrq', { notification: SLOT_IRQ, bits: IRQ_BIT }));
     // The forwarder only waits and sends: a read-only notification, a send-only badged endpoint capability.
-    yield* this.must('copy', ctx.invoke(SLOT_IRQ, 'copy', { dst: SLOT_IRQ, rights: ['read'] }));
-    yield* this.must('copy', ctx.invoke(SLOT_ENDPOINT, 'copy', { dst: SLOT_FORWARD_EP, badge: FORWARDER_BADGE, rights: ['write'] }));
-    yield* this.must('allocDomain', ctx.invoke(SLOT_BANK, 'allocDomain', { dst: SLOT_FORWARDER, space: SLOT_SPACE, body: forwarder, caps: [SLOT_IRQ, SLOT_FORWARD_EP], name: `${ctx.name}.irq` }));
+    yield* mustSucceed('copy', ctx.invoke(SLOT_IRQ, 'copy', { dst: SLOT_IRQ, rights: ['read'] }));
+    yield* mustSucceed('copy', ctx.invoke(SLOT_ENDPOINT, 'copy', { dst: SLOT_FORWARD_EP, badge: FORWARDER_BADGE, rights: ['write'] }));
+    yield* mustSucceed('allocDomain', ctx.invoke(SLOT_BANK, 'allocDomain', { dst: SLOT_FORWARDER, space: SLOT_SPACE, body: forwarder, caps: [SLOT_IRQ, SLOT_FORWARD_EP], name: `${ctx.name}.irq` }));
     for (const slot of [SLOT_IRQ, SLOT_FORWARD_EP]) yield* ctx.invoke(slot, 'drop', {}); // the driver keeps no capability it does not use
     yield* this.backend.init();
     yield* this.service();

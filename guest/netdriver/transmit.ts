@@ -112,6 +112,7 @@ function* complete(d: Driver, s: Session, cookie: number, status: number): Guest
 export function* transmitted(d: Driver, done: TxDone): GuestCode {
   const f = done.frame;
   const s = f.session;
+  if (!s) throw new Error('driver: a frame of no session came back from the transmitter');
   if (f.token !== undefined) yield* d.unpin(f.token, s);
   s.txInFlight--;
   if (done.ok) count(d.counters, s, 'transmitted');

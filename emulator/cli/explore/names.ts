@@ -202,7 +202,7 @@ export class WorldNames {
     if (tx && within(b.bus, tx.addr, tx.length)) {
       const a = driver?.armedTx(tx.index);
       const what = !a ? 'no frame of the driver' : a.header ? 'the driver\'s checked copy of the headers' : a.frame.headerBus === a.bus ? 'the headers, in the stack\'s own page' : 'the payload';
-      return `transmit descriptor ${tx.index} (session #${a?.frame.session.id ?? '?'}'s frame: ${what})`;
+      return `transmit descriptor ${tx.index} (session #${a?.frame.session?.id ?? '?'}'s frame: ${what})`;
     }
     const r = bm.regs;
     if (within(b.bus, r.rdba, r.rdlen * DESC_BYTES)) return `receive descriptor ${Math.floor((b.bus - r.rdba) / DESC_BYTES)} itself (${b.write ? 'status write' : 'fetch'})`;

@@ -29,6 +29,7 @@ import { bootKernel, type Kernel, type KernelConfig } from '../../../guest/kerne
 import type { Space } from '../../../guest/kernel/spaces.js';
 import { parseIpv4, parseMac } from '../../../guest/net/bytes.js';
 import type { CardMode, DriverConfig, Strategy, UnsafeSwitches } from '../../../guest/netdriver/config.js';
+import type { DmaRecords } from '../../../guest/netdriver/backend.js';
 import { netDriver, type DeliveryEvent, type Driver } from '../../../guest/netdriver/driver.js';
 import { newProbe, stackBody, type Probe, type StackOptions } from '../../../guest/apps/raw-stack.js';
 import { watch, type Watches } from './checks.js';
@@ -119,6 +120,12 @@ export interface NetOptions {
   ram?: RamPool;
   /** Test-only: defences switched off (see UnsafeOptions). */
   unsafe?: UnsafeOptions;
+  /**
+   * The body of the domain that holds the card's device privilege, instead of the shared
+   * driver: the in-kernel topology (guest/inkernel) runs its stacks there. It gets the driver's
+   * slots (config.ts SLOT_DEVPRIV, SLOT_BANK, SLOT_SPACE, SLOT_ENDPOINT) and configuration.
+   */
+  driverBody?: (config: DriverConfig, view: Net['view']) => DomainBody;
   /** Put the card behind the IOMMU (default off). */
   iommu?: boolean;
   /** Faults the wire injects (default none). */
@@ -141,7 +148,8 @@ export interface Net {
   kernel: Kernel;
   driverBank: Bank;
   driverDomain: Domain;
-  view: { driver?: Driver; onDeliver?: (e: DeliveryEvent) => void };
+  /** What observers read of the driver: the shared driver (factored, monolithic), or the in-kernel network's DMA records. */
+  view: { driver?: Driver; dma?: DmaRecords; onDeliver?: (e: DeliveryEvent) => void };
   clients: Client[];
   /** The composition's checks that watch the whole run (checks.ts). */
   watch: Watches;
@@ -189,7 +197,7 @@ export function composeNet(o: NetOptions): Net {
       skipHeaderCopy: unsafe.skipHeaderCopy, writableRxBuffers: unsafe.writableRxBuffers, wrongBufferDma: unsafe.wrongBufferDma, exchangeBeforeUnpin: unsafe.exchangeBeforeUnpin, recordArmedAfterOwn: unsafe.recordArmedAfterOwn,
     },
   };
-  const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: netDriver(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank, DRIVER_BANK_RIGHTS), kernel.cap(space), kernel.cap(ep)] });
+  const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: (o.driverBody ?? netDriver)(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank, DRIVER_BANK_RIGHTS), kernel.cap(space), kernel.cap(ep)] });
   const clients: Client[] = [];
   for (let i = 0; i < n; i++) {
     const bank = kernel.createBank(kernel.primeBank, clientFrames);

@@ -20,6 +20,7 @@ import { REGION_VA, STACK_SLOTS } from '../../../guest/apps/raw-stack.js';
 import type { KernelConfig } from '../../../guest/kernel/kernel.js';
 import type { CardMode, Strategy } from '../../../guest/netdriver/config.js';
 import { sessionBankFrames } from '../../../guest/netdriver/session.js';
+import { inKernelNet } from '../../../guest/inkernel/domain.js';
 import { newStackProbe, stackDomain, type StackProbe } from '../../../guest/netstack/domain.js';
 import type { NetStack } from '../../../guest/netstack/stack.js';
 import type { Geometry } from '../../../guest/session/layout.js';
@@ -104,7 +105,8 @@ const exerciserPort = (i: number) => 40_000 + i;
 
 export function composeStackNet(o: StackNetOptions): StackNet {
   const topology = o.topology ?? 'factored';
-  if (topology !== 'factored') throw new Error(`topology ${topology}: not built yet`);
+  if (topology === 'monolithic') throw new Error(`topology ${topology}: not built yet`);
+  const inKernel = topology === 'inkernel';
   const geometry = geometryFor(o.clients);
   const frames = sessionBankFrames(geometry, SESSION_PIN_LIMIT) + SUB_BANK_EXTRA_FRAMES;
   const probes = Array.from({ length: o.clients }, newStackProbe);
@@ -118,8 +120,9 @@ export function composeStackNet(o: StackNetOptions): StackNet {
     servers[i] = s;
     return [s.echo, s.discard, s.http];
   };
+  const appsOf = (i: number, stack: NetStack) => (o.apps ?? defaultApps)(i, stack);
   const net = composeNet({
-    mode: o.mode, strategy: o.strategy, stacks: o.clients, seed: o.seed, kernel: o.kernel, faults: o.faults, bitRate: o.bitRate ?? MBIT_100,
+    mode: o.mode, strategy: o.strategy, stacks: inKernel ? 0 : o.clients, seed: o.seed, kernel: o.kernel, faults: o.faults, bitRate: o.bitRate ?? MBIT_100,
     pinLimit: SESSION_PIN_LIMIT, driverLimits: { maxTxPages: geometry.txPages, maxRxBuffers: geometry.rxBuffers },
     onWire: (wire, machine) => {
       cpuHz = machine.config.cpuHz;
@@ -133,17 +136,18 @@ export function composeStackNet(o: StackNetOptions): StackNet {
       if (!o.noPeer) peer = new PeerHost(machine, wire, { mac: PEER_MAC, ip: PEER_IP, secret: secrets[o.clients]! });
       o.onWire?.(wire, machine);
     },
-    body: (i) => stackDomain({
-      slots: STACK_SLOTS, geometry, regionVa: REGION_VA, frames, pins: SESSION_PIN_LIMIT + 8, cpuHz, secret: secrets[i]!,
-      apps: (stack) => (o.apps ?? defaultApps)(i, stack),
-    }, probes[i]!),
+    body: (i) => stackDomain({ slots: STACK_SLOTS, geometry, regionVa: REGION_VA, frames, pins: SESSION_PIN_LIMIT + 8, cpuHz, secret: secrets[i]!, apps: (stack) => appsOf(i, stack) }, probes[i]!),
+    // In-kernel: no client domains; the domain with the device privilege runs every client's stack and applications.
+    driverBody: inKernel
+      ? (config, view) => inKernelNet({ ioBase: config.ioBase, mac: config.mac, mode: o.mode, addresses: Array.from({ length: o.clients }, (_, i) => ipOf(i)), secrets, cpuHz, apps: appsOf }, probes, view)
+      : undefined,
   });
   const exercisers: (Exerciser | undefined)[] = Array.from({ length: o.clients }, () => undefined);
   const world: StackNet = { net, peer, probes, servers, exercisers, trafficFrom: undefined };
   const source = net.machine.eventSource('traffic-start');
   const look = () => {
     // Waiting on a stack whose domain is gone (its bank destroyed before it opened) would be forever.
-    const undecided = (i: number) => probes[i]!.status === undefined && net.clients[i]!.domain.state !== 'stopped';
+    const undecided = (i: number) => probes[i]!.status === undefined && (net.clients[i]?.domain ?? net.driverDomain).state !== 'stopped';
     if (probes.some((_, i) => undecided(i))) return void source.after(TRAFFIC_POLL, look);
     (world as { trafficFrom: number | undefined }).trafficFrom = net.machine.clock.now;
     peer!.run((stack) => probes.flatMap((p, i) => {

@@ -24,9 +24,8 @@ import type { DmaBeat } from '../../machine/dma.js';
 import { FRAME_SIZE } from '../../machine/memory.js';
 import type { RxFetched, TxFragment } from '../../../devices/ne2k/busmaster.js';
 import { DESC_BYTES } from '../../../devices/ne2k/registers.js';
-import type { RxTarget } from '../../../guest/netdriver/backend.js';
+import type { DmaRecords, RxTarget } from '../../../guest/netdriver/backend.js';
 import { BusMasterBackend } from '../../../guest/netdriver/busmaster.js';
-import type { Driver } from '../../../guest/netdriver/driver.js';
 import type { PinToken } from '../../../guest/kernel/pin.js';
 import { cardPrivilege } from './records.js';
 import type { Net } from './net.js';
@@ -81,7 +80,7 @@ export class TransferWatch {
 
   /** A receive data beat: the buffer the driver armed the descriptor with, pinned from-device. */
   private receiveBeat(rx: RxFetched, frame: number): Bad | undefined {
-    const d = this.w.view.driver;
+    const d = this.w.view.driver ?? this.w.view.dma;
     const i = (rx.desc - this.w.card.bm.regs.rdba) / DESC_BYTES;
     const t = d && busMaster(d)?.armedRx(i);
     const why = !t ? 'the driver armed no buffer in it'
@@ -92,17 +91,17 @@ export class TransferWatch {
 
   /** A transmit data beat: the fragment the driver put in the descriptor (its checked header, or the stack's payload), pinned to-device. */
   private transmitBeat(tx: TxFragment, frame: number): Bad | undefined {
-    const d = this.w.view.driver;
+    const d = this.w.view.driver ?? this.w.view.dma;
     const a = d && busMaster(d)?.armedTx(tx.index);
     const why = !a ? 'no frame of the driver is in it'
       : a.bus !== tx.addr || a.length !== tx.length ? `the card fetched fragment 0x${tx.addr.toString(16)}+${tx.length} from it, the driver put 0x${a.bus.toString(16)}+${a.length}`
       : this.pinned(a.header ? d!.ownPins.header?.token : a.frame.token, frame, 'to-device');
-    return why === undefined ? undefined : { kind: 'tx', transfer: tx, what: `transmit descriptor ${tx.index}${a ? ` (session #${a.frame.session.id}'s ${a.header ? 'checked header' : 'payload'})` : ''}`, why };
+    return why === undefined ? undefined : { kind: 'tx', transfer: tx, what: `transmit descriptor ${tx.index}${a ? ` (${a.frame.session ? `session #${a.frame.session.id}'s` : 'the in-kernel stack\'s'} ${a.header ? 'checked header' : 'payload'})` : ''}`, why };
   }
 
   /** Fetching a descriptor or writing its status: the driver's ring page, pinned for the card to write. */
   private descriptorBeat(b: DmaBeat, frame: number): Bad | undefined {
-    const d = this.w.view.driver;
+    const d = this.w.view.driver ?? this.w.view.dma;
     const why = d && busMaster(d) ? this.pinned(d.ownPins.ring?.token, frame, 'from-device') : 'the driver programmed no descriptor ring';
     return why === undefined ? undefined : { kind: 'ring', transfer: b.bus - (b.bus % DESC_BYTES), what: 'a descriptor', why };
   }
@@ -120,7 +119,7 @@ export class TransferWatch {
 }
 
 /** The driver's bus-master backend (in classic mode there is none: no descriptor is ever armed). */
-function busMaster(d: Driver): BusMasterBackend | undefined {
+function busMaster(d: DmaRecords): BusMasterBackend | undefined {
   return d.backend instanceof BusMasterBackend ? d.backend : undefined;
 }
 
