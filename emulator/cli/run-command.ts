@@ -15,6 +15,7 @@ import { cycleOrNone, hostPort, integer, positiveNumber, rate, revocation, udpTa
 import { BOOT_DEFAULTS, BootOptionError, BootRun, LINK_SPEEDS, MAX_MILLIS, MODES, STRATEGIES, type BootOptions, type Revoke } from './scenario/boot.js';
 import { MAX_CLIENTS } from './scenario/net.js';
 import { formatBootReport } from './scenario/text.js';
+import { TOPOLOGIES, type Topology } from './scenario/stacks.js';
 
 /** Exit code of a run that found a problem. */
 export const EXIT_PROBLEM = 2;
@@ -25,6 +26,7 @@ interface RunOptions {
   strategy: BootOptions['strategy'];
   mode: BootOptions['mode'];
   clients: number;
+  topology: Topology;
   link: string;
   revoke?: (Revoke | 'none')[];
   revokeAt?: number | 'none';
@@ -56,6 +58,7 @@ export function runCommand(): Command {
     .addOption(new Option('--strategy <s>', 'receive strategy').choices(STRATEGIES).default(BOOT_DEFAULTS.strategy))
     .addOption(new Option('--mode <m>', 'card mode').choices(MODES).default(BOOT_DEFAULTS.mode))
     .option('--clients <n>', `clients (10.0.0.2, 10.0.0.3, ...), each with its own stack and session (1 to ${MAX_CLIENTS})`, integer(1, MAX_CLIENTS), BOOT_DEFAULTS.clients)
+    .addOption(new Option('--topology <t>', 'factored: a stack domain per client (the design); monolithic: one shared stack domain serving each client\'s application domain over IPC; inkernel: stacks and driver in one protection domain, no IPC').choices(TOPOLOGIES).default('factored'))
     .addOption(new Option('--link <mbit>', 'link speed in Mbit/s').choices(LINK_SPEEDS.map(String)).default('100'))
     .option('--revoke <K@CYCLE>', "client K (1 = 10.0.0.2) destroys its bank at that emulated cycle; repeatable; 'none' for no revocation (default: client 1 mid-run)", revocation)
     .option('--revoke-at <cycle>', "client 1's revocation alone: a cycle, or 'none'", cycleOrNone)
@@ -87,11 +90,11 @@ export function runCommand(): Command {
       const wire = o.wire;
       const bind = o.wireBind ?? (wire ? { host: wire.host, port: wire.port + 1 } : undefined);
       if (wire && bind && bind.port > 65535) throw new Error(`--wire-bind: the default port ${wire.port}+1 is past 65535; give one`);
-      log.info({ seed: o.seed, millis: o.millis, strategy: o.strategy, mode: o.mode, clients: o.clients, link: o.link, revokes: revokes ?? o.revokeAt ?? 'client 1 mid-run', faults, wire }, 'boot scenario starting');
+      log.info({ seed: o.seed, millis: o.millis, strategy: o.strategy, mode: o.mode, clients: o.clients, topology: o.topology, link: o.link, revokes: revokes ?? o.revokeAt ?? 'client 1 mid-run', faults, wire }, 'boot scenario starting');
       let run: BootRun;
       try {
         run = new BootRun({
-          seed: o.seed, millis: o.millis, strategy: o.strategy, mode: o.mode, clients: o.clients, link: Number(o.link), revokes, revokeAt: o.revokeAt, faults, noPeer: wire !== undefined,
+          seed: o.seed, millis: o.millis, strategy: o.strategy, mode: o.mode, clients: o.clients, topology: o.topology, link: Number(o.link), revokes, revokeAt: o.revokeAt, faults, noPeer: wire !== undefined,
           onWire: (w, machine) => {
             if (pcapFd !== undefined) pcap = PcapWriter.on(w, machine.config.cpuHz);
             if (wire && bind) bridge = new UdpBridge(w, { remoteAddress: wire.host, remotePort: wire.port, bindAddress: bind.host, bindPort: bind.port });

@@ -180,12 +180,36 @@ describe('reloaded run (the boot scenario)', () => {
       [['run', '--wire', 'udp:localhost:70000'], /UDP port must be 1–65535, got 70000/],
       [['run', '--wire-bind', '127.0.0.1:9000'], /^reloaded: --wire-bind: only with --wire$/m],
       [['run', '--log-level', 'loud'], /--log-level .* Allowed choices are fatal, error/],
+      [['run', '--topology', 'mesh'], /--topology .* Allowed choices are factored, monolithic, inkernel/],
+      [['run', '--millis', '1', '--topology', 'inkernel', '--revoke', '1@5'], /^reloaded: --revoke: the inkernel topology has no client banks to destroy .*use --revoke none$/m],
+      [['run', '--millis', '1', '--topology', 'inkernel', '--revoke-at', '5'], /^reloaded: --revoke: the inkernel topology has no client banks/m],
     ] as const) {
       const r = reloaded(...args);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(msg);
       expect(r.stdout).toBe('');
     }
+  });
+
+  it('--topology inkernel: every client served from the kernel\'s protection domain, no session and no revocation; the default stays factored', () => {
+    const r = runJson('--millis', '20', '--topology', 'inkernel');
+    expect(r.topology).toBe('inkernel');
+    expect(r.problems).toEqual([]);
+    expect(r.revocations).toEqual([]);
+    expect(r.driver.sessionsOpened).toBe(0);
+    for (const s of r.sessions) {
+      expect(s.status).toBe('open');
+      expect(s.delivered).toBe(0); // no session: the stack reads its frames out of the card's buffers
+      expect(s.peer.udpEchoed).toBeGreaterThan(0);
+      expect(s.tcp.bytesIn).toBeGreaterThan(0);
+    }
+    expect(r.cpu.stackCycles).toBe(0);
+    expect(r.invariants.violations).toBe(0);
+    expect(r.invariants.dmaBeatsChecked).toBeGreaterThan(0);
+    expect(runJson('--millis', '4').topology).toBe('factored');
+    const text = reloaded('run', '--millis', '4', '--topology', 'inkernel').stdout;
+    expect(text).toMatch(/inkernel: no sessions, no client banks/);
+    expect(text).not.toMatch(/^  session  address/m);
   });
 
   it('--revoke K@CYCLE revokes those clients at those cycles; --revoke none revokes nobody', () => {

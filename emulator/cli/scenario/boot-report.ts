@@ -13,7 +13,7 @@ import type { BootOptions } from './boot.js';
 import { ipOf } from './net.js';
 import { readPlain, type NumberRecord } from './plain.js';
 import { driverAlive as isDriverAlive } from './records.js';
-import type { StackNet } from './stacks.js';
+import type { StackNet, Topology } from './stacks.js';
 
 /** After a revocation, every other running client must get answers from the peer if at least this much of the run is left (DESIGN.md §6 item 8): 4 ms. */
 const LIVENESS_WINDOW_SECONDS = 0.004;
@@ -87,6 +87,7 @@ export interface BootReport {
   mode: CardMode;
   strategy: Strategy;
   clients: number;
+  topology: Topology;
   /** Link speed in Mbit/s, and the wire's fault rates. */
   link: number;
   faults: { loss: number; duplicate: number; reorder: number; corrupt: number };
@@ -201,7 +202,7 @@ export function report(o: BootOptions, w: StackNet, r: RunRecord): BootReport {
   if (!driverAlive) problems.push(`the driver is not serving (state ${net.driverDomain.state}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''})`);
 
   const revokedClients = new Set(r.revocations.map((rv) => rv.client));
-  const sessionReports = net.clients.map((_, i) => sessionReport(o, w, i, r, revokedClients.has(i + 1), problems));
+  const sessionReports = w.probes.map((_, i) => sessionReport(o, w, i, r, revokedClients.has(i + 1), problems));
   for (const s of sessionReports) {
     // A session still opening when the run ends is slow, not wrong (many clients, a short run).
     if (!revokedClients.has(s.client) && s.status !== 'open' && s.status !== 'opening') problems.push(`client ${s.client}: session ${s.status}`);
@@ -254,13 +255,14 @@ export function report(o: BootOptions, w: StackNet, r: RunRecord): BootReport {
   const idle = machine.cpu.idleCycles;
   const busy = machine.now - idle;
   const fromCard = net.card.totals.transmitted;
+  const throughCard = net.card.totals.received + fromCard;
   const fromPeer = w.peer?.port.framesSent ?? 0;
   const fc = net.wire.faults.counts;
   const rates = o.faults ?? {};
   return {
     scenario: 'boot', seed: o.seed, millis: o.millis, cycles: machine.now,
     stoppedAtMillis: r.end < r.plannedEnd ? Math.round((r.end / hz) * 1e6) / 1e3 : undefined,
-    mode: o.mode, strategy: o.strategy, clients: o.clients,
+    mode: o.mode, strategy: o.strategy, clients: o.clients, topology: o.topology ?? 'factored',
     link: o.link ?? 100, faults: { loss: rates.loss ?? 0, duplicate: rates.duplicate ?? 0, reorder: rates.reorder ?? 0, corrupt: rates.corrupt ?? 0 },
     sessions: sessionReports,
     driver: {
@@ -275,7 +277,7 @@ export function report(o: BootOptions, w: StackNet, r: RunRecord): BootReport {
     cpu: { busyCycles: busy, idleCycles: idle, driverCycles, stackCycles, utilization: machine.now > 0 ? Math.round((busy / machine.now) * 1000) / 1000 : 0 },
     cyclesPerDelivered: delivered > 0 ? Math.round(machine.now / delivered) : undefined,
     driverCyclesPerDelivered: delivered > 0 ? Math.round(driverCycles / delivered) : undefined,
-    busyCyclesPerPacket: delivered + transmitted > 0 ? Math.round(busy / (delivered + transmitted)) : undefined,
+    busyCyclesPerPacket: throughCard > 0 ? Math.round(busy / throughCard) : undefined,
     invariants: { checks: r.checks, dmaBeatsChecked: kernel.counters.dmaBeatsChecked, violations: seen.length, listed: seen.slice(0, VIOLATIONS_LISTED).map(([v, c]) => `cycle ${c}: ${v}`) },
     wire: { frames: fromCard + fromPeer, fromCard, fromPeer, peerDroppedBadFcs: w.peer?.badFcs ?? 0, lost: fc.lost, duplicated: fc.duplicated, reordered: fc.reordered, corrupted: fc.corrupted },
     peer: w.peer ? countersView(w.peer.stack.counters) : undefined,

@@ -17,7 +17,7 @@ import { violations } from './checks.js';
 import { IncrementalChecks } from './incremental.js';
 import { progressOf, report, type BootReport, type RevocationRecord } from './boot-report.js';
 import { MAX_CLIENTS } from './net.js';
-import { composeStackNet, type StackNet, type StackNetOptions } from './stacks.js';
+import { composeStackNet, TOPOLOGIES, type StackNet, type StackNetOptions, type Topology } from './stacks.js';
 
 export type { BootReport, RevocationReport, SessionReport } from './boot-report.js';
 
@@ -48,6 +48,8 @@ export interface BootOptions {
   mode: CardMode;
   /** Client stacks, 1..16. */
   clients: number;
+  /** How the network subsystem is laid out (stacks.ts; default factored). */
+  topology?: Topology;
   /** Who revokes when: a list, 'none', or undefined for revokeAt's rule. */
   revokes?: readonly Revoke[] | 'none';
   /** Client 1's revocation alone (used when revokes is undefined): a cycle, 'none', or undefined for the middle of the run. */
@@ -88,6 +90,7 @@ function checkOptions(o: BootOptions): void {
   if (!(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new BootOptionError(`seed: expected an integer ≥ 0, got ${o.seed}`);
   if (!(o.millis > 0 && o.millis <= MAX_MILLIS)) throw new BootOptionError(`millis: expected a number in (0, ${MAX_MILLIS}], got ${o.millis}`);
   if (!STRATEGIES.includes(o.strategy)) throw new BootOptionError(`strategy: expected one of ${STRATEGIES.join(', ')}, got ${o.strategy}`);
+  if (o.topology !== undefined && !TOPOLOGIES.includes(o.topology)) throw new BootOptionError(`topology: expected one of ${TOPOLOGIES.join(', ')}, got ${o.topology}`);
   if (!MODES.includes(o.mode)) throw new BootOptionError(`mode: expected one of ${MODES.join(', ')}, got ${o.mode}`);
   if (!(Number.isInteger(o.clients) && o.clients >= 1 && o.clients <= MAX_CLIENTS)) throw new BootOptionError(`clients: expected an integer from 1 to ${MAX_CLIENTS}, got ${o.clients}`);
   if (typeof o.revokeAt === 'number' && !(Number.isSafeInteger(o.revokeAt) && o.revokeAt >= 0)) throw new BootOptionError(`revoke-at: expected a cycle ≥ 0, got ${o.revokeAt}`);
@@ -109,6 +112,12 @@ function checkOptions(o: BootOptions): void {
 
 /** The revocations of a run ending at cycle `end`, in the order they happen. */
 function revocationsOf(o: BootOptions, end: number): Revoke[] {
+  if (o.topology === 'inkernel') {
+    // No client has a bank of its own there: the network's state is all in the one domain with the device privilege.
+    const asked = Array.isArray(o.revokes) ? o.revokes.length > 0 : o.revokes === undefined && typeof o.revokeAt === 'number';
+    if (asked) throw new BootOptionError('revoke: the inkernel topology has no client banks to destroy (every stack lives in the kernel\'s protection domain); use --revoke none');
+    return [];
+  }
   const list: Revoke[] = o.revokes === 'none' ? [] : o.revokes
     ? o.revokes.map((r) => ({ ...r }))
     : o.revokeAt === 'none' ? [] : [{ client: 1, cycle: o.revokeAt ?? Math.floor(end / 2) }];
@@ -137,7 +146,7 @@ function trafficFor(o: BootOptions): NonNullable<StackNetOptions['traffic']> {
 /** The scenario's composition (stacks.ts) for these options. */
 export function composeBoot(o: BootOptions): StackNet {
   return composeStackNet({
-    mode: o.mode, strategy: o.strategy, clients: o.clients, seed: o.seed, kernel: o.kernel, faults: o.faults,
+    mode: o.mode, strategy: o.strategy, clients: o.clients, topology: o.topology, seed: o.seed, kernel: o.kernel, faults: o.faults,
     bitRate: o.link === 10 ? MBIT_10 : MBIT_100, onWire: o.onWire, noPeer: o.noPeer, apps: o.apps,
     traffic: { ...trafficFor(o), ...o.traffic },
   });
@@ -226,7 +235,9 @@ export class BootRun {
   private observe(): void {
     const { net } = this.world;
     for (const s of net.view.driver?.sessions ?? []) this.sessions.set(s.badge, s);
-    if (!this.bankAtReady && net.view.driver?.ready) this.bankAtReady = { usage: net.driverBank.usage, pins: net.driverBank.pins };
+    // The shared driver says when it is ready; the in-kernel network is ready once its stacks are.
+    const ready = net.view.driver ? net.view.driver.ready : this.world.probes.every((p) => p.status !== undefined);
+    if (!this.bankAtReady && ready) this.bankAtReady = { usage: net.driverBank.usage, pins: net.driverBank.pins };
   }
 
   private revokeDue(): void {

@@ -35,8 +35,13 @@ export function formatBootReport(r: BootReport): string {
   const faults = Object.entries(r.faults).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`);
   const emulated = r.stoppedAtMillis === undefined ? `${r.millis} ms` : `stopped at ${r.stoppedAtMillis} ms of ${r.millis} ms`;
   out.push(`reloaded boot scenario: seed ${r.seed}, ${emulated} emulated (${n(r.cycles)} cycles)`);
-  out.push(`  card in ${r.mode} mode on a ${r.link} Mbit/s wire${faults.length ? ` (faults: ${faults.join(', ')})` : ''}, receive strategy ${r.strategy}, ` +
-    `${r.clients} client${r.clients === 1 ? '' : 's'} each running its own TCP/IP stack (echo, discard, HTTP), ${r.peer ? 'exercised by the peer host at 10.0.0.1' : 'no peer host: the wire goes outside (--wire)'}`);
+  const clients = `${r.clients} client${r.clients === 1 ? '' : 's'}`;
+  const layout = {
+    factored: `receive strategy ${r.strategy}, ${clients} each running its own TCP/IP stack (echo, discard, HTTP)`,
+    monolithic: `receive strategy ${r.strategy}, ${clients} each running its applications (echo, discard, HTTP) in its own domain over one shared TCP/IP stack domain (monolithic)`,
+    inkernel: `${clients} whose stacks and applications (echo, discard, HTTP) all run in the kernel's protection domain with the driver (inkernel: no sessions, no client banks)`,
+  }[r.topology];
+  out.push(`  card in ${r.mode} mode on a ${r.link} Mbit/s wire${faults.length ? ` (faults: ${faults.join(', ')})` : ''}, ${layout}, ${r.peer ? 'exercised by the peer host at 10.0.0.1' : 'no peer host: the wire goes outside (--wire)'}`);
   out.push('');
   const head = ['session', 'address', 'status', 'delivered', 'copied', 'flipped', 'exchanged', 'dropped', 'rejected', 'sent', 'pins'];
   if (r.revocation) head.push('answers after revocation');
@@ -45,23 +50,27 @@ export function formatBootReport(r: BootReport): string {
     if (r.revocation) row.push(n(s.progressAfterRevocation ?? 0));
     return row;
   });
-  out.push(...table([head, ...rows]));
-  out.push('  (the driver\'s counts for each session: frames delivered and how, dropped, rejected, sent; pins: most pages pinned at once)');
-  out.push('');
+  // In-kernel there are no sessions: the stacks take their frames straight from the card's buffers.
+  if (r.topology !== 'inkernel') {
+    out.push(...table([head, ...rows]));
+    out.push('  (the driver\'s counts for each session: frames delivered and how, dropped, rejected, sent; pins: most pages pinned at once)');
+    out.push('');
+  }
   for (const s of r.sessions) out.push(...clientLines(s));
   out.push('');
   const d = r.driver;
   const line = (k: string, v: string) => out.push(`  ${k.padEnd(16)} ${v}`);
-  line('driver', `${d.alive ? 'serving' : `NOT SERVING${d.error ? `: ${d.error}` : ''}`}; ${n(d.received)} frames received, ${n(d.delivered)} delivered, ${n(d.transmitted)} sent, ${n(d.dropped)} dropped, ${n(d.rejected)} rejected, ${n(d.missed)} missed; sessions opened ${d.sessionsOpened}, closed ${d.sessionsClosed}`);
+  if (r.topology === 'inkernel') line('driver', `${d.alive ? 'serving' : `NOT SERVING${d.error ? `: ${d.error}` : ''}`} (in-kernel: the driver and every stack in one domain, no sessions; the card sent ${n(r.wire.fromCard)} frames, the peer ${n(r.wire.fromPeer)})`);
+  else line('driver', `${d.alive ? 'serving' : `NOT SERVING${d.error ? `: ${d.error}` : ''}`}; ${n(d.received)} frames received, ${n(d.delivered)} delivered, ${n(d.transmitted)} sent, ${n(d.dropped)} dropped, ${n(d.rejected)} rejected, ${n(d.missed)} missed; sessions opened ${d.sessionsOpened}, closed ${d.sessionsClosed}`);
   const b = d.bank;
   line('driver bank', b.usageReady === b.usageEnd && b.pinsReady === b.pinsEnd
-    ? `${b.usageEnd} of ${b.limit} frames and ${b.pinsEnd} pins, the same when the driver became ready and at the end (clients pay for their sessions)`
+    ? `${b.usageEnd} of ${b.limit} frames and ${b.pinsEnd} pins, the same when the driver became ready and at the end (${r.topology === 'inkernel' ? 'all the network\'s state: no client pays for any' : 'clients pay for their sessions'})`
     : `${b.usageReady} frames / ${b.pinsReady} pins when ready, ${b.usageEnd} / ${b.pinsEnd} at the end (limit ${b.limit})`);
   if (r.revocations.length === 0) line('revocation', 'none');
   for (const rv of r.revocations) line('revocation', rv.summary);
   const c = r.cpu;
   line('cpu', `${(c.utilization * 100).toFixed(1)} % busy (${n(c.busyCycles)} cycles: driver ${n(c.driverCycles)}, stacks ${n(c.stackCycles)}, the rest kernel and interrupts), ${n(c.idleCycles)} idle`);
-  line('cost', r.busyCyclesPerPacket === undefined ? 'no frame through the card' : `${n(r.busyCyclesPerPacket)} busy cycles per frame through the card; ${n(r.driverCyclesPerDelivered ?? 0)} driver cycles per delivered frame`);
+  line('cost', r.busyCyclesPerPacket === undefined ? 'no frame through the card' : `${n(r.busyCyclesPerPacket)} busy cycles per frame through the card${r.driverCyclesPerDelivered === undefined ? '' : `; ${n(r.driverCyclesPerDelivered)} driver cycles per delivered frame`}`);
   const inv = r.invariants;
   line('invariants', `${n(inv.checks)} checks of the invariants (kernel, isolation, liveness), ${n(inv.dmaBeatsChecked)} DMA beats checked as they landed (each against its transfer), ${inv.violations === 0 ? 'no violation' : `${inv.violations} VIOLATIONS`}`);
   for (const v of inv.listed) out.push(`    ${v}`);
