@@ -348,7 +348,7 @@ export function newAppDomainProbe(): AppDomainProbe {
 }
 
 /** Allocate the notification and the shared pages from the client's bank and hand them to the server; returns the client's address or why not. */
-function* setup(ctx: DomainContext): GuestCode<number | string> {
+export function* setup(ctx: DomainContext): GuestCode<number | string> {
   const S = APP_SLOTS;
   let r = yield* ctx.invoke(S.bank, 'allocNotification', { dst: S.notify });
   if (!r.ok) return `allocNotification: ${r.error}`;
@@ -413,4 +413,4 @@ export function appDomain(apps: (sockets: Sockets) => App[], probe: AppDomainPro
 }
 
 // Shared by every domain that imports this module: frozen, so none can change it for the others.
-harden({ SocketProxy, MirrorSocket, MirrorListener, MirrorUdp, appDomain, exchange, newAppDomainProbe });
+harden({ SocketProxy, MirrorSocket, MirrorListener, MirrorUdp, appDomain, exchange, newAppDomainProbe, setup });

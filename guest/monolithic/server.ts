@@ -9,8 +9,8 @@
 // application domains' calls) bound to one notification of its own, and each session's
 // notification (the driver's, handed over in the OPEN reply, so it cannot be shared between
 // sessions) is relayed to that notification by a forwarder domain, as the driver relays its
-// IRQ: the forwarder waits on the session's notification and signals the server's with the
-// session's bit, so the server reads only the rings of the sessions that have news.
+// IRQ: the forwarder waits on the session's notification and signals the server's. The
+// signal only wakes the server; each turn it reads the rings of every session.
 //
 // Trust: every application domain is hostile. Every request is copied out of the shared pages
 // into the server's memory before a word of it is read, every record is checked (lengths
@@ -110,8 +110,6 @@ type Entry =
 class Client {
   pump: FramePump | undefined;
   alive = true;
-  /** Its session has news (the forwarder signalled): read its rings on the next turn. */
-  hot = true;
   /** Bits of its shared region set up, and whether its notification is. */
   pages = 0;
   notify = false;
@@ -163,10 +161,9 @@ export class StackServer {
         if (r.error === 'timeout') continue;
         return; // its endpoint or notification is gone: nothing is left to serve
       }
-      if (r.value.label === ctx.constants.notifyLabel && r.value.badge === 0) {
-        const bits = r.value.words[0] ?? 0;
-        for (const c of this.clients) if (bits & (1 << c.k)) c.hot = true;
-      } else yield* this.message(r.value);
+      // A forwarder's signal only wakes the server: every turn reads every session's rings (a few loads each), so a
+      // session whose forwarder has not run yet (it is below the server, and a busy server does not block) is not left behind.
+      if (r.value.label !== ctx.constants.notifyLabel || r.value.badge !== 0) yield* this.message(r.value);
       for (const s of SCRATCH) yield* ctx.invoke(s, 'drop', {}); // a client's capabilities are kept only where setup put them
     }
   }
@@ -196,10 +193,7 @@ export class StackServer {
     for (const c of this.clients) {
       if (!c.alive || !c.pump) continue;
       try {
-        if (c.hot) {
-          c.hot = false;
-          yield* c.pump.receive();
-        }
+        yield* c.pump.receive();
         c.pump.stack.tick(this.ctx.now());
         if (!(yield* c.pump.transmit())) yield* this.drop(c, 'session-gone');
       } catch (e) {

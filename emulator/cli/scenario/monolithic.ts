@@ -29,7 +29,7 @@ import type { DomainBody } from '../../../guest/kernel/api/context.js';
 /** The server's bank: its space and the page tables of its shared-page and region windows, its endpoint and notification. */
 export const SERVER_BANK_FRAMES = 24;
 export const SERVER_PRIORITY = STACK_PRIORITY;
-export const APP_PRIORITY = SERVER_PRIORITY - 2;
+export const APP_PRIORITY = SERVER_PRIORITY;
 /** Frames of a session sub-bank beyond the factored stack's: the forwarder's domain. */
 const FORWARDER_FRAMES = 2;
 
