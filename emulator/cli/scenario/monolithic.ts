@@ -12,12 +12,14 @@
 // send only, badged i + 1: the badge is its identity to the server as it is to the driver.
 //
 // Priorities: the driver (10) above the server (5), as the driver is above the stacks in
-// the factored composition (docs/netstack.md §6: a receive livelock is bounded by the
-// stack running below its source); the server's session forwarders one below it (4, the
-// kernel places a domain a server allocates below it); the application domains below those
-// (3), so no client's application, busy or hostile, delays the stack work of the others:
-// the server runs whenever it has work, and an application that does not keep up closes
-// its own TCP windows (its mirrors take no more than they are granted).
+// the factored composition, so both layouts share the driver's scheduling (and its receive
+// livelock under overload, docs/netstack.md §6); the server's session forwarders one below it (4: the kernel
+// places a domain a server allocates below it; they only wake an idle server, which reads
+// every session's rings each turn anyway). The application domains run at the server's
+// priority, not below: below it, a load the server cannot shed (connection attempts answered
+// by resets at the CPU's limit) kept it busy at every moment and starved every client's
+// applications, a livelock one level up; at the same priority the kernel's round robin gives
+// them the CPU between the server's quanta, and TCP's windows bound what waits for them.
 
 import type { Sockets } from '../../../guest/apps/app.js';
 import { appDomain, newAppDomainProbe, type AppDomainProbe } from '../../../guest/monolithic/proxy.js';
