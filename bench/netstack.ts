@@ -11,7 +11,7 @@ import { composeStackNet, type StackNet } from '../emulator/cli/scenario/stacks.
 import type { App, Sockets } from '../guest/apps/app.js';
 import { BulkReceiver, BulkSender } from '../guest/apps/bulk.js';
 import { EchoServer, ECHO_PORT } from '../guest/apps/echo-server.js';
-import type { UdpSocket } from '../guest/netstack/sockets.js';
+import type { DatagramSocket } from '../guest/netstack/sockets.js';
 import type { BenchResult } from './report.js';
 
 const PORT = 5001;
@@ -74,7 +74,7 @@ function bulkOut(): number {
 /** The peer's side of the latency figure: one small datagram to the client's echo server at a time, each round trip timed in cycles. */
 class UdpPinger implements App {
   readonly rtts: number[] = [];
-  private readonly sock: UdpSocket;
+  private readonly sock: DatagramSocket;
   private sentAt: number | undefined;
 
   constructor(private readonly stack: Sockets, private readonly target: number) {

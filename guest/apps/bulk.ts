@@ -4,7 +4,7 @@
 // transfer tests measure goodput with them: bytes delivered in order to the receiving
 // application, between its first and its last byte.
 
-import type { TcpSocket } from '../netstack/sockets.js';
+import type { StreamSocket } from '../netstack/sockets.js';
 import type { App, Sockets } from './app.js';
 import { patternBytes, patternMismatch } from './pattern.js';
 import { TcpServer } from './tcp-server.js';
@@ -23,7 +23,7 @@ export interface BulkSenderStats {
 
 export class BulkSender implements App {
   readonly stats: BulkSenderStats = { sent: 0, closed: false, ended: undefined, connectError: undefined };
-  private sock: TcpSocket | undefined;
+  private sock: StreamSocket | undefined;
 
   constructor(stack: Sockets, ip: number, port: number, readonly total: number) {
     const s = stack.connect(ip, port);
@@ -69,7 +69,7 @@ export class BulkReceiver implements App {
     this.tcp = new TcpServer<{ offset: number; bad: boolean; done: boolean }>(stack, port, () => ({ offset: 0, bad: false, done: false }), (s, st) => this.take(s, st));
   }
 
-  private take(s: TcpSocket, st: { offset: number; bad: boolean; done: boolean }): void {
+  private take(s: StreamSocket, st: { offset: number; bad: boolean; done: boolean }): void {
     if (st.offset === 0 && !st.done && !st.bad && s.readable === 0 && !s.eof) return;
     const d = s.recv();
     if (d.length > 0) {

@@ -2,7 +2,7 @@
 // its sender. Over TCP the server reads only as much as its send buffer takes, so a peer that
 // sends faster than it reads its echoes is slowed by TCP's own flow control, not by loss.
 
-import type { TcpSocket } from '../netstack/sockets.js';
+import type { StreamSocket } from '../netstack/sockets.js';
 import { must, type App, type Sockets } from './app.js';
 import { TcpServer } from './tcp-server.js';
 
@@ -24,7 +24,7 @@ export class EchoServer implements App {
     this.udp = must(stack.udpBind(port), `bind UDP port ${port}`);
   }
 
-  private echo(s: TcpSocket, st: { closing: boolean }): void {
+  private echo(s: StreamSocket, st: { closing: boolean }): void {
     const data = s.recv(s.sendRoom);
     if (data.length > 0) {
       s.send(data);

@@ -8,7 +8,7 @@
 // starts again once its connection is done, so the traffic lasts as long as the run. It is an
 // application like the others (it uses only the socket API), run by the peer host.
 
-import type { TcpSocket } from '../netstack/sockets.js';
+import type { StreamSocket } from '../netstack/sockets.js';
 import { must, type App, type Sockets } from './app.js';
 import { DISCARD_PORT } from './discard-server.js';
 import { ECHO_PORT } from './echo-server.js';
@@ -78,8 +78,8 @@ export class Exerciser implements App {
   /** Datagrams (by sequence number) and the ping awaiting an answer, with when they went. */
   private readonly udpWaiting = new Map<number, { data: Uint8Array; at: number }>();
   private pingWaiting: { seq: number; at: number } | undefined;
-  private echo: { sock: TcpSocket; sent: number; checked: number; closed: boolean } | undefined;
-  private discard: { sock: TcpSocket; sent: number; closed: boolean } | undefined;
+  private echo: { sock: StreamSocket; sent: number; checked: number; closed: boolean } | undefined;
+  private discard: { sock: StreamSocket; sent: number; closed: boolean } | undefined;
   private get: HttpGet | undefined;
   private stopped = false;
   private httpBytesDone = 0;
@@ -146,12 +146,12 @@ export class Exerciser implements App {
     else this.stats.udpMismatched++;
   }
 
-  private connect(port: number): TcpSocket | undefined {
+  private connect(port: number): StreamSocket | undefined {
     const s = this.stack.connect(this.c.target, port);
     return typeof s === 'string' ? undefined : s;
   }
 
-  private ended(s: TcpSocket): boolean {
+  private ended(s: StreamSocket): boolean {
     if (s.state !== 'CLOSED' && s.state !== 'TIME-WAIT') return false;
     if (s.aborted) this.stats.tcpAborted++;
     return true;

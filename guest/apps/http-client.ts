@@ -2,7 +2,7 @@
 // per connection (Connection: close), the status line and Content-Length parsed, the body
 // checked against the pattern as it arrives.
 
-import type { TcpSocket } from '../netstack/sockets.js';
+import type { StreamSocket } from '../netstack/sockets.js';
 import type { Sockets } from './app.js';
 import { ascii } from './ascii.js';
 import { patternMismatch } from './pattern.js';
@@ -16,7 +16,7 @@ export class HttpGet {
   status: number | undefined;
   contentLength: number | undefined;
   bodyBytes = 0;
-  private readonly sock: TcpSocket | undefined;
+  private readonly sock: StreamSocket | undefined;
   private head = '';
   private inBody = false;
   private sent = false;

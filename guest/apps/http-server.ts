@@ -6,7 +6,7 @@
 // (HTTP/1.1's default) unless the client sends "Connection: close" or speaks HTTP/1.0;
 // pipelined requests are answered in order. The body is produced as the send buffer drains.
 
-import type { TcpSocket } from '../netstack/sockets.js';
+import type { StreamSocket } from '../netstack/sockets.js';
 import type { App, Sockets } from './app.js';
 import { ascii, text } from './ascii.js';
 import { patternBytes } from './pattern.js';
@@ -104,7 +104,7 @@ export class HttpServer implements App {
     this.tcp.advance();
   }
 
-  private serve(s: TcpSocket, c: HttpConnection): void {
+  private serve(s: StreamSocket, c: HttpConnection): void {
     if (c.closed) return;
     for (;;) {
       if (!this.sendResponse(s, c)) return; // the send buffer is full: later
@@ -146,7 +146,7 @@ export class HttpServer implements App {
   }
 
   /** Send what fits of the current response; true when it is all sent. */
-  private sendResponse(s: TcpSocket, c: HttpConnection): boolean {
+  private sendResponse(s: StreamSocket, c: HttpConnection): boolean {
     if (c.head.length > 0) {
       const n = s.send(c.head);
       c.head = c.head.slice(n);

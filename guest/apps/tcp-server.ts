@@ -3,11 +3,11 @@
 // CLOSED (a handler that has closed its side still sees the peer's late data or RST), then
 // forget it.
 
-import type { TcpSocket } from '../netstack/sockets.js';
+import type { StreamSocket } from '../netstack/sockets.js';
 import { must, type Sockets } from './app.js';
 
 /** Per-connection work: called on every advance while the connection lives. */
-export type ConnectionHandler<S> = (sock: TcpSocket, state: S) => void;
+export type ConnectionHandler<S> = (sock: StreamSocket, state: S) => void;
 
 export interface ServerStats {
   accepted: number;
@@ -16,7 +16,7 @@ export interface ServerStats {
 }
 
 export class TcpServer<S> {
-  private readonly conns: { sock: TcpSocket; state: S }[] = [];
+  private readonly conns: { sock: StreamSocket; state: S }[] = [];
   readonly stats: ServerStats = { accepted: 0, aborted: 0 };
   private readonly listener;
 

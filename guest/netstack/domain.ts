@@ -8,17 +8,15 @@
 // only its context, the session library and the stack.
 
 import type { DomainContext, GuestCode } from '../kernel/api/context.js';
-import { openSession, type ClientSlots, type ClientSession } from '../session/client.js';
-import { INFO_MAC_HI, INFO_MAC_LO, PAGE_BYTES, type Geometry } from '../session/layout.js';
+import { openSession, type ClientSlots } from '../session/client.js';
+import type { Geometry } from '../session/layout.js';
 import { nextDue } from './due.js';
 import type { App } from './sockets.js';
 import type { StackCounters } from './counters.js';
-import { frameInputCost, frameOutputCost } from './costs.js';
-import { ETHERNET_MSS, NetStack, type StackConfig } from './stack.js';
-import { TCP_MAX_WINDOW } from './tcp/receive-queue.js';
+import { FramePump, readMac, sessionTcpOptions } from './pump.js';
+import { NetStack, type StackConfig } from './stack.js';
 
-/** Bytes of the transmit area each frame gets: a page holds two frames of up to 1514 bytes. */
-export const TX_SLOT_BYTES = 2048;
+export { TX_SLOT_BYTES } from './pump.js';
 
 export interface StackDomainOptions {
   readonly slots: ClientSlots;
@@ -44,12 +42,6 @@ export function newStackProbe(): StackProbe {
   return { status: undefined, counters: undefined };
 }
 
-function* readMac(ctx: DomainContext, s: ClientSession): GuestCode<Uint8Array> {
-  const lo = yield* ctx.load32(s.regionVa + INFO_MAC_LO);
-  const hi = yield* ctx.load32(s.regionVa + INFO_MAC_HI);
-  return Uint8Array.of(lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24, hi & 0xff, (hi >>> 8) & 0xff);
-}
-
 export function stackDomain(o: StackDomainOptions, probe: StackProbe): (ctx: DomainContext) => GuestCode {
   return function* (ctx) {
     const s = yield* openSession(ctx, o.slots, { geometry: o.geometry, regionVa: o.regionVa, frames: o.frames, pins: o.pins });
@@ -58,48 +50,16 @@ export function stackDomain(o: StackDomainOptions, probe: StackProbe): (ctx: Dom
       return;
     }
     probe.status = 'open';
-    // A window no larger than the receive buffers: a sender's whole window fits in them before the stack has run to repost any.
-    const tcp = { receiveBuffer: Math.min(TCP_MAX_WINDOW, o.geometry.rxBuffers * ETHERNET_MSS), ...o.tcp };
-    const stack = new NetStack({ mac: yield* readMac(ctx, s), ip: s.ip, cpuHz: o.cpuHz, secret: o.secret, tcp });
+    const stack = new NetStack({ mac: yield* readMac(ctx, s), ip: s.ip, cpuHz: o.cpuHz, secret: o.secret, tcp: sessionTcpOptions(o.geometry, o.tcp) });
     probe.counters = stack.counters;
     const apps = o.apps(stack);
-    const slots = (o.geometry.txPages * PAGE_BYTES) / TX_SLOT_BYTES;
-    const freeSlots = Array.from({ length: slots }, (_, k) => slots - 1 - k);
-    const slotOf = new Map<number, number>(); // cookie -> transmit slot, until its completion
-    let cookie = 0;
-    yield* s.post(Array.from({ length: o.geometry.rxBuffers }, (_, i) => i));
-    if (!(yield* s.kick())) return;
-    const back: number[] = []; // buffers to post again (kept until the fill ring takes them)
+    const pump = new FramePump(ctx, s, stack);
+    if (!(yield* pump.start())) return;
     for (;;) {
-      for (const [buffer, length] of yield* s.deliveries()) {
-        const frame = yield* ctx.read(s.rxVa(buffer), length);
-        back.push(buffer); // the bytes are the stack's own now: the buffer can go back at once
-        yield* ctx.compute(frameInputCost(frame));
-        stack.input(frame, ctx.now());
-      }
-      const posted = back.length > 0 ? yield* s.post(back) : 0;
-      back.splice(0, posted);
-      for (const [c] of yield* s.completions()) {
-        const slot = slotOf.get(c);
-        if (slot === undefined) continue;
-        slotOf.delete(c);
-        freeSlots.push(slot);
-      }
+      yield* pump.receive();
       stack.tick(ctx.now());
       for (const a of apps) a.advance();
-      let submitted = 0;
-      for (const f of stack.takeFrames(freeSlots.length)) {
-        const slot = freeSlots.pop()!;
-        cookie = (cookie + 1) >>> 0;
-        yield* ctx.compute(frameOutputCost(f));
-        if (!(yield* s.submit(f, slot * TX_SLOT_BYTES, cookie))) {
-          freeSlots.push(slot);
-          break; // cannot happen while slots and ring entries match; the frame is lost like a full queue's
-        }
-        slotOf.set(cookie, slot);
-        submitted++;
-      }
-      if ((posted > 0 || submitted > 0) && !(yield* s.kick())) break;
+      if (!(yield* pump.transmit())) break;
       const due = nextDue(stack, apps);
       const timeout = due === undefined ? ctx.constants.maxTimeout : Math.min(ctx.constants.maxTimeout, Math.max(1, due - ctx.now()));
       const r = yield* ctx.invoke(s.notification, 'wait', { timeout });

@@ -20,6 +20,36 @@ export interface App {
   deadline?(): number | undefined;
 }
 
+/**
+ * What applications hold: a TCP connection, a listener and a UDP socket, as interfaces, so
+ * that a stand-in can serve them (the monolithic topology's socket proxy, guest/monolithic/
+ * proxy.ts, mirrors a socket of a stack in another domain). The classes below implement them
+ * over the stack in the same domain.
+ */
+export interface StreamSocket {
+  readonly state: TcpState;
+  readonly aborted: TcpAbortReason | undefined;
+  readonly readable: number;
+  readonly eof: boolean;
+  readonly sendRoom: number;
+  readonly unacknowledged: number;
+  send(data: Uint8Array): number;
+  recv(max?: number): Uint8Array;
+  close(): void;
+  abort(): void;
+}
+
+export interface StreamListener {
+  accept(): StreamSocket | undefined;
+  close(): void;
+}
+
+export interface DatagramSocket {
+  sendto(ip: number, port: number, data: Uint8Array): boolean;
+  recvfrom(): Datagram | undefined;
+  close(): void;
+}
+
 /** What a TCP socket needs from its stack: the time, and to send what a call produced. */
 export interface TcpHost {
   now(): number;
@@ -29,7 +59,7 @@ export interface TcpHost {
   countBytes(out: number, inbound: number): void;
 }
 
-export class TcpSocket {
+export class TcpSocket implements StreamSocket {
   /** The connection reached ESTABLISHED at least once (counted as an open). */
   opened = false;
 
@@ -104,7 +134,7 @@ export interface ListenHost {
   unlisten(l: TcpListener): void;
 }
 
-export class TcpListener {
+export class TcpListener implements StreamListener {
   /** Connections established and not yet accepted, oldest first. */
   readonly ready: TcpSocket[] = [];
   /** Connections whose handshake is under way. */
@@ -145,7 +175,7 @@ export interface UdpHost {
   unbind(s: UdpSocket): void;
 }
 
-export class UdpSocket {
+export class UdpSocket implements DatagramSocket {
   /** Datagrams received and not yet taken, oldest first. */
   readonly queue: Datagram[] = [];
   closed = false;

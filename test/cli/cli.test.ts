@@ -212,6 +212,17 @@ describe('reloaded run (the boot scenario)', () => {
     expect(text).not.toMatch(/^  session  address/m);
   });
 
+  it('--topology monolithic: the applications in their own domains over one shared stack; client 1 revokes mid-run and client 2 is still served', () => {
+    const r = runJson('--millis', '20', '--topology', 'monolithic');
+    expect(r.topology).toBe('monolithic');
+    expect(r.problems).toEqual([]);
+    expect(r.revocation.client).toBe(1);
+    expect(r.sessions.map((s: { status: string }) => s.status)).toEqual(['revoked', 'open']);
+    expect(r.sessions[1].progressAfterRevocation).toBeGreaterThan(0);
+    expect(r.driver.sessionsOpened).toBe(2); // the server holds one driver session per client
+    expect(r.invariants.violations).toBe(0);
+  });
+
   it('--revoke K@CYCLE revokes those clients at those cycles; --revoke none revokes nobody', () => {
     const r = runJson('--millis', '20', '--clients', '3', '--revoke', '3@800000', '--revoke', '2@1600000');
     expect(r.revocations.map((v: { client: number; requestedCycle: number }) => [v.client, v.requestedCycle])).toEqual([[3, 800_000], [2, 1_600_000]]);

@@ -251,7 +251,8 @@ export function report(o: BootOptions, w: StackNet, r: RunRecord): BootReport {
   const delivered = g?.delivered ?? 0;
   const transmitted = g?.transmitted ?? 0;
   const driverCycles = net.driverDomain.thread?.cycles ?? 0;
-  const stackCycles = net.clients.reduce((a, c) => a + (c.domain.thread?.cycles ?? 0), 0);
+  // The stacks' domains (factored), or the shared stack server and the application domains (monolithic); in-kernel they are the driver's.
+  const stackCycles = net.clients.reduce((a, c) => a + (c.domain.thread?.cycles ?? 0), net.server?.domain.thread?.cycles ?? 0);
   const idle = machine.cpu.idleCycles;
   const busy = machine.now - idle;
   const fromCard = net.card.totals.transmitted;

@@ -61,8 +61,8 @@ const DRIVER_BANK_RIGHTS = 0;
 const STACK_ENDPOINT_RIGHTS = R_WRITE;
 
 /** Frames a composition reserves from the prime bank: each bank's limit plus the frame the bank itself takes. */
-export function framesReserved(stacks: number, clientFrames = CLIENT_BANK_FRAMES): number {
-  return DRIVER_BANK_FRAMES + 1 + stacks * (clientFrames + 1);
+export function framesReserved(stacks: number, clientFrames = CLIENT_BANK_FRAMES, serverFrames?: number): number {
+  return DRIVER_BANK_FRAMES + 1 + stacks * (clientFrames + 1) + (serverFrames === undefined ? 0 : serverFrames + 1);
 }
 
 /** A composition the machine cannot honour (its banks' limits exceed the free frames). */
@@ -132,6 +132,21 @@ export interface NetOptions {
   faults?: FaultRates;
   /** The wire's bit rate (default 100 Mbit/s). */
   bitRate?: number;
+  /**
+   * A shared server domain between the driver and the clients (the monolithic topology,
+   * monolithic.ts): it gets its own bank, space and endpoint, the driver's endpoint badged
+   * 1..N (one session per client address) and each client's bank for allocation only; each
+   * client gets the server's endpoint (send-only, badged i + 1) instead of the driver's.
+   */
+  server?: ServerSpec;
+}
+
+export interface ServerSpec {
+  /** Frame limit of the server's bank (reserved like every bank's). */
+  frames: number;
+  priority: number;
+  /** The server's body, made when it is spawned (after onWire). Its slots: guest/monolithic/server.ts SERVER_SLOTS, driverSlot, clientBankSlot. */
+  body: () => DomainBody;
 }
 
 export interface Client {
@@ -148,6 +163,8 @@ export interface Net {
   kernel: Kernel;
   driverBank: Bank;
   driverDomain: Domain;
+  /** The shared server domain and its bank, with NetOptions.server. */
+  server?: { bank: Bank; domain: Domain };
   /** What observers read of the driver: the shared driver (factored, monolithic), or the in-kernel network's DMA records. */
   view: { driver?: Driver; dma?: DmaRecords; onDeliver?: (e: DeliveryEvent) => void };
   clients: Client[];
@@ -159,7 +176,7 @@ export function composeNet(o: NetOptions): Net {
   const n = o.stacks ?? 2;
   const clientFrames = o.clientFrames ?? CLIENT_BANK_FRAMES;
   const unsafe = o.unsafe ?? {};
-  const reserved = framesReserved(n, clientFrames);
+  const reserved = framesReserved(n, clientFrames, o.server?.frames);
   const memoryBytes = o.memoryBytes ?? MEMORY_BYTES;
   const refuse = (free: string) => new CompositionError(
     `composition refused: the driver's bank (${DRIVER_BANK_FRAMES} frames) and ${n} client banks of ${clientFrames} frames, ` +
@@ -199,6 +216,9 @@ export function composeNet(o: NetOptions): Net {
   };
   const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: (o.driverBody ?? netDriver)(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank, DRIVER_BANK_RIGHTS), kernel.cap(space), kernel.cap(ep)] });
   const clients: Client[] = [];
+  // The server's endpoint: only the server receives on it; the clients call it, each through its own badge.
+  const serverBank = o.server && kernel.createBank(kernel.primeBank, o.server.frames);
+  const serverEp = serverBank && kernel.allocEndpoint(serverBank);
   for (let i = 0; i < n; i++) {
     const bank = kernel.createBank(kernel.primeBank, clientFrames);
     const cspace = kernel.allocSpace(bank);
@@ -207,11 +227,21 @@ export function composeNet(o: NetOptions): Net {
     const endpointRights = unsafe.stacksReceiveOnDriverEndpoint ? undefined : STACK_ENDPOINT_RIGHTS;
     const body = o.body?.(i, probe) ?? stackBody(probe, o.stack?.(i) ?? {});
     // The endpoint capability's badge (i + 1) is the client's identity to the driver.
-    const caps = [kernel.cap(bank, bankRights), kernel.cap(cspace), kernel.cap(ep, endpointRights, i + 1)];
+    const caps = [kernel.cap(bank, bankRights), kernel.cap(cspace), kernel.cap(serverEp ?? ep, endpointRights, i + 1)];
     const domain = kernel.spawn({ name: `stack${i}`, bank, space: cspace, priority: o.priority?.(i) ?? STACK_PRIORITY, body, caps });
     clients.push({ bank, space: cspace, domain, probe });
   }
-  const net = { machine, wire, card, kernel, driverBank, driverDomain, view, clients } as Net;
+  let server: Net['server'];
+  if (o.server && serverBank && serverEp) {
+    // The server's own bank is allocation-only; the clients' banks it holds are too: it may open a session from one, never destroy or inspect it.
+    const sspace = kernel.allocSpace(serverBank);
+    const caps = [
+      kernel.cap(serverBank, DRIVER_BANK_RIGHTS), kernel.cap(sspace), kernel.cap(serverEp),
+      ...clients.map((_, i) => kernel.cap(ep, STACK_ENDPOINT_RIGHTS, i + 1)), ...clients.map((c) => kernel.cap(c.bank, DRIVER_BANK_RIGHTS)),
+    ];
+    server = { bank: serverBank, domain: kernel.spawn({ name: 'stackserver', bank: serverBank, space: sspace, priority: o.server.priority, body: o.server.body(), caps }) };
+  }
+  const net = { machine, wire, card, kernel, driverBank, driverDomain, server, view, clients } as Net;
   net.watch = watch(net); // before the first cycle runs: the transfer watch sees every beat
   return net;
 }

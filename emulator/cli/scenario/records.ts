@@ -15,9 +15,16 @@ export function driverAlive(w: Net): boolean {
   return (d.state === 'ready' || d.state === 'waiting') && d.thread?.error === undefined;
 }
 
-/** The domains trusted to see every client: the driver and the domains in its space (its IRQ forwarder); no one else holds that space. */
+/**
+ * The domains trusted to see every client: the driver and the domains in its space (its IRQ
+ * forwarder); no one else holds that space. In the monolithic topology the shared stack
+ * server too (and its session forwarders, in its space): serving every client's sockets is
+ * its job, so it maps every client's shared pages (what the comparison measures is the
+ * price of that trust).
+ */
 export function trustedDomains(w: Net): Domain[] {
-  return w.kernel.state.domains.filter((d) => d.space === w.driverDomain.space);
+  const spaces = [w.driverDomain.space, w.server?.domain.space];
+  return w.kernel.state.domains.filter((d) => spaces.includes(d.space));
 }
 
 /** The frame behind the page in the driver's capability slot `slot`, or undefined when the capability is void or not a page. */

@@ -11,7 +11,7 @@ import { MBIT_100 } from '../../../devices/wire/wire.js';
 import type { FaultRates } from '../../../devices/wire/faults.js';
 import type { Wire } from '../../../devices/wire/wire.js';
 import type { Machine } from '../../machine/machine.js';
-import type { App } from '../../../guest/apps/app.js';
+import type { App, Sockets } from '../../../guest/apps/app.js';
 import { DiscardServer } from '../../../guest/apps/discard-server.js';
 import { EchoServer } from '../../../guest/apps/echo-server.js';
 import { Exerciser, type ExerciserConfig } from '../../../guest/apps/exerciser.js';
@@ -22,9 +22,9 @@ import type { CardMode, Strategy } from '../../../guest/netdriver/config.js';
 import { sessionBankFrames } from '../../../guest/netdriver/session.js';
 import { inKernelNet } from '../../../guest/inkernel/domain.js';
 import { newStackProbe, stackDomain, type StackProbe } from '../../../guest/netstack/domain.js';
-import type { NetStack } from '../../../guest/netstack/stack.js';
 import type { Geometry } from '../../../guest/session/layout.js';
-import { composeNet, ipOf, PEER_IP, PEER_MAC, type Net } from './net.js';
+import { composeMonolithic } from './monolithic.js';
+import { composeNet, ipOf, PEER_IP, PEER_MAC, type Net, type NetOptions } from './net.js';
 import { PeerHost } from './peer-host.js';
 
 /**
@@ -72,8 +72,13 @@ export interface StackNetOptions {
   kernel?: KernelConfig;
   /** Listeners on the wire (pcap), called before the kernel boots. */
   onWire?: (wire: Wire, machine: Machine) => void;
-  /** Which applications each client runs (default: echo, discard and HTTP). */
-  apps?: (i: number, stack: NetStack) => App[];
+  /**
+   * Which applications each client runs (default: echo, discard and HTTP). Factored, they get
+   * the client's NetStack; monolithic, its socket proxy (guest/monolithic/proxy.ts), so there
+   * they may use only Sockets. (A method, so a test's hostile applications written against
+   * NetStack still fit the factored topology.)
+   */
+  apps?(i: number, stack: Sockets): App[];
   /** No built-in peer (an external network is attached through onWire instead). */
   noPeer?: boolean;
   /** The peer runs no exercisers (a test or benchmark gives it its own applications with peer.run). */
@@ -103,10 +108,46 @@ export interface StackNet {
 /** The exerciser's UDP port for client i: one per client on the peer's stack. */
 const exerciserPort = (i: number) => 40_000 + i;
 
+/** What a topology is given to place the stacks and applications (the rest of the composition is shared). */
+export interface Placement {
+  readonly geometry: Geometry;
+  /** Frames and pins of a session sub-bank. */
+  readonly frames: number;
+  readonly pins: number;
+  readonly probes: StackProbe[];
+  /** Known once the machine exists (onWire): read them when a body is made or run, not before. */
+  cpuHz(): number;
+  secret(i: number): number;
+  /** Client i's applications over `sockets` (the default servers are recorded for the report). */
+  apps(i: number, sockets: Sockets): App[];
+}
+
+/** What a topology adds to composeNet's options. */
+export type Placed = Pick<NetOptions, 'body' | 'server' | 'priority' | 'stacks' | 'driverBody'>;
+
 export function composeStackNet(o: StackNetOptions): StackNet {
   const topology = o.topology ?? 'factored';
-  if (topology === 'monolithic') throw new Error(`topology ${topology}: not built yet`);
-  const inKernel = topology === 'inkernel';
+  if (topology === 'monolithic') return composeMonolithic(o);
+  if (topology === 'inkernel') {
+    // No client domains: the domain with the device privilege runs every client's stack and applications.
+    return composeStackNetWith(o, (p) => ({
+      stacks: 0,
+      driverBody: (config, view) => inKernelNet({
+        ioBase: config.ioBase, mac: config.mac, mode: o.mode, addresses: Array.from({ length: o.clients }, (_, i) => ipOf(i)),
+        secrets: Array.from({ length: o.clients }, (_, i) => p.secret(i)), cpuHz: p.cpuHz(), apps: p.apps,
+      }, p.probes, view),
+    })).world;
+  }
+  return composeStackNetWith(o, (p) => ({
+    body: (i) => stackDomain({
+      slots: STACK_SLOTS, geometry: p.geometry, regionVa: REGION_VA, frames: p.frames, pins: p.pins, cpuHz: p.cpuHz(), secret: p.secret(i),
+      apps: (stack) => p.apps(i, stack),
+    }, p.probes[i]!),
+  })).world;
+}
+
+/** The composition shared by the topologies: composeNet with `place`'s stacks, the peer host and its exercisers. */
+export function composeStackNetWith<T extends Placed>(o: StackNetOptions, place: (p: Placement) => T): { world: StackNet; placed: T } {
   const geometry = geometryFor(o.clients);
   const frames = sessionBankFrames(geometry, SESSION_PIN_LIMIT) + SUB_BANK_EXTRA_FRAMES;
   const probes = Array.from({ length: o.clients }, newStackProbe);
@@ -115,14 +156,17 @@ export function composeStackNet(o: StackNetOptions): StackNet {
   const traffic: Pick<ExerciserConfig, 'udpSizes' | 'httpBytes'>[] = [];
   let peer: PeerHost | undefined;
   let cpuHz = 0; // the machine's, known from onWire on (composeNet calls it before it spawns the stacks)
-  const defaultApps = (i: number, stack: NetStack): App[] => {
+  const defaultApps = (i: number, stack: Sockets): App[] => {
     const s = { echo: new EchoServer(stack), discard: new DiscardServer(stack), http: new HttpServer(stack) };
     servers[i] = s;
     return [s.echo, s.discard, s.http];
   };
-  const appsOf = (i: number, stack: NetStack) => (o.apps ?? defaultApps)(i, stack);
+  const placed = place({
+    geometry, frames, pins: SESSION_PIN_LIMIT + 8, probes, cpuHz: () => cpuHz, secret: (i) => secrets[i]!,
+    apps: (i, sockets) => (o.apps ? o.apps(i, sockets) : defaultApps(i, sockets)),
+  });
   const net = composeNet({
-    mode: o.mode, strategy: o.strategy, stacks: inKernel ? 0 : o.clients, seed: o.seed, kernel: o.kernel, faults: o.faults, bitRate: o.bitRate ?? MBIT_100,
+    mode: o.mode, strategy: o.strategy, stacks: o.clients, seed: o.seed, kernel: o.kernel, faults: o.faults, bitRate: o.bitRate ?? MBIT_100,
     pinLimit: SESSION_PIN_LIMIT, driverLimits: { maxTxPages: geometry.txPages, maxRxBuffers: geometry.rxBuffers },
     onWire: (wire, machine) => {
       cpuHz = machine.config.cpuHz;
@@ -136,18 +180,14 @@ export function composeStackNet(o: StackNetOptions): StackNet {
       if (!o.noPeer) peer = new PeerHost(machine, wire, { mac: PEER_MAC, ip: PEER_IP, secret: secrets[o.clients]! });
       o.onWire?.(wire, machine);
     },
-    body: (i) => stackDomain({ slots: STACK_SLOTS, geometry, regionVa: REGION_VA, frames, pins: SESSION_PIN_LIMIT + 8, cpuHz, secret: secrets[i]!, apps: (stack) => appsOf(i, stack) }, probes[i]!),
-    // In-kernel: no client domains; the domain with the device privilege runs every client's stack and applications.
-    driverBody: inKernel
-      ? (config, view) => inKernelNet({ ioBase: config.ioBase, mac: config.mac, mode: o.mode, addresses: Array.from({ length: o.clients }, (_, i) => ipOf(i)), secrets, cpuHz, apps: appsOf }, probes, view)
-      : undefined,
+    ...placed,
   });
   const exercisers: (Exerciser | undefined)[] = Array.from({ length: o.clients }, () => undefined);
   const world: StackNet = { net, peer, probes, servers, exercisers, trafficFrom: undefined };
   const source = net.machine.eventSource('traffic-start');
   const look = () => {
     // Waiting on a stack whose domain is gone (its bank destroyed before it opened) would be forever.
-    const undecided = (i: number) => probes[i]!.status === undefined && (net.clients[i]?.domain ?? net.driverDomain).state !== 'stopped';
+    const undecided = (i: number) => probes[i]!.status === undefined && (net.clients[i]?.domain ?? net.driverDomain).state !== 'stopped' && net.server?.domain.state !== 'stopped';
     if (probes.some((_, i) => undecided(i))) return void source.after(TRAFFIC_POLL, look);
     (world as { trafficFrom: number | undefined }).trafficFrom = net.machine.clock.now;
     peer!.run((stack) => probes.flatMap((p, i) => {
@@ -158,5 +198,5 @@ export function composeStackNet(o: StackNetOptions): StackNet {
     }));
   };
   if (peer && !o.noExercisers) source.after(TRAFFIC_POLL, look);
-  return world;
+  return { world, placed };
 }

@@ -49,7 +49,7 @@ describe("a client filling the peer's reassembly memory", () => {
   it("evicts only its own debris: the neighbour's fragmented answers come back whole", () => {
     const baseline = runBootScenario({ ...BOOT_DEFAULTS, millis: 40, revokes: 'none' }).sessions[1]!.peer!;
     const sent = { fragments: 0 };
-    const r = new BootRun({ ...BOOT_DEFAULTS, millis: 40, revokes: 'none', apps: (i, stack) => (i === 0 ? [debris(stack, sent)] : servers(stack)) });
+    const r = new BootRun({ ...BOOT_DEFAULTS, millis: 40, revokes: 'none', apps: (i: number, stack: NetStack) => (i === 0 ? [debris(stack, sent)] : servers(stack)) });
     // The test's own look at the (trusted) peer: whose reassemblies its reassembler gives up, and why.
     const ra = (r.world.peer!.stack as unknown as { reassembler: Record<string, unknown> }).reassembler;
     const forget = (ra.forget as (key: string, x: unknown, why: string) => void).bind(ra);

@@ -153,7 +153,7 @@ describe('a transmit descriptor torn between the driver and the card', () => {
     let answeredAt220 = 0;
     const r = new BootRun({
       ...BOOT_DEFAULTS, clients: 3, millis: 260, revokes: 'none', onWire: uncheckedFrames(unchecked),
-      apps: (i, stack) => (i < NEIGHBOUR ? [carriers(stack, 101 + i)] : [new EchoServer(stack), new DiscardServer(stack), new HttpServer(stack)]),
+      apps: (i: number, stack: NetStack) => (i < NEIGHBOUR ? [carriers(stack, 101 + i)] : [new EchoServer(stack), new DiscardServer(stack), new HttpServer(stack)]),
     });
     while (!r.done) {
       r.machine.runUntil(r.target());
