@@ -139,14 +139,15 @@ export function checkAccounting(k: KernelState, bad: string[]): Space[] {
       if (!o.live) bad.push(`6 accounting: dead object ${o.kind}#${o.id} still in bank #${bank.id}`);
       if (o.bank !== bank) bad.push(`6 accounting: ${o.kind}#${o.id} listed in bank #${bank.id} but allocated by another`);
       if (o.kind === 'space') spaces.push(o);
-      for (const f of framesOf(o)) {
+      const frames = framesOf(o);
+      for (const f of frames) {
         const prev = held.get(f);
         if (prev) bad.push(`6 accounting: frame ${f} held by ${prev.kind}#${prev.id} and ${o.kind}#${o.id}`);
         held.set(f, o);
         const want = o.kind === 'page' ? 'allocated' : 'kernel';
         if (k.frames.state[f] !== want) bad.push(`6 accounting: frame ${f} of ${o.kind}#${o.id} is ${k.frames.state[f]}`);
       }
-      usage += framesOf(o).length;
+      usage += frames.length;
       if (o.kind === 'bank') usage += visit(o);
     }
     if (usage !== bank.usage) bad.push(`6 accounting: bank #${bank.id} usage ${bank.usage}, allocated ${usage}`);
