@@ -225,10 +225,13 @@ export class IncrementalChecks {
     if (written === undefined) for (let f = 0; f < fr.state.length; f++) look(f);
     else for (const f of written) look(f);
     if (entered) {
-      for (let f = 0; f < fr.state.length; f++) {
-        if (fr.state[f] === this.stateSeen[f] && fr.dirty[f] === this.dirtySeen[f]) continue;
-        this.stateSeen[f] = fr.state[f]!;
-        this.dirtySeen[f] = fr.dirty[f]!;
+      // The arrays in locals: this loop visits every frame after every kernel entry.
+      const { state, dirty } = fr;
+      const { stateSeen, dirtySeen } = this;
+      for (let f = 0; f < state.length; f++) {
+        if (state[f] === stateSeen[f] && dirty[f] === dirtySeen[f]) continue;
+        stateSeen[f] = state[f]!;
+        dirtySeen[f] = dirty[f]!;
         look(f);
       }
     }
