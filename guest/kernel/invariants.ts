@@ -110,8 +110,12 @@ function framesOf(o: KObject): number[] {
   switch (o.kind) {
     case 'page':
       return [o.frame];
-    case 'space':
-      return [o.pd, ...[...o.tables.values()].filter((t) => !t.region).map((t) => t.frame)];
+    case 'space': {
+      // A loop rather than spread, filter and map: this runs for every space at every check.
+      const frames = [o.pd];
+      for (const t of o.tables.values()) if (!t.region) frames.push(t.frame);
+      return frames;
+    }
     case 'region':
       return [o.table.frame];
     case 'domain':

@@ -205,8 +205,10 @@ export class IncrementalChecks {
 
   /** After a kernel entry: drop what is kept for spaces that are gone (a new walk is made if one is walked again). */
   private forgetDeadSpaces(): void {
-    for (const s of [...this.walks.keys()]) if (!s.live) this.forget(s);
-    for (const s of [...this.spaceBad.keys()]) if (!s.live) this.spaceBad.delete(s);
+    // No copy of the keys: deleting the entry a Map iteration is at is defined (the iteration
+    // goes on with the next one), and this runs after every kernel entry.
+    for (const s of this.walks.keys()) if (!s.live) this.forget(s);
+    for (const s of this.spaceBad.keys()) if (!s.live) this.spaceBad.delete(s);
   }
 
   /**
