@@ -81,6 +81,72 @@ function earlier(a: ScheduledEvent, b: ScheduledEvent): boolean {
   return a.at < b.at || (a.at === b.at && (a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq)));
 }
 
+/**
+ * A binary min-heap of events in the documented order (`earlier`). The order is total (no two
+ * events share cycle, rank and sequence number), so any correct heap pops the same sequence.
+ */
+class EventHeap {
+  private readonly items: ScheduledEvent[] = [];
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** The earliest event, if any. */
+  get top(): ScheduledEvent | undefined {
+    return this.items[0];
+  }
+
+  push(ev: ScheduledEvent): void {
+    const heap = this.items;
+    let i = heap.length;
+    heap.push(ev);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent]!;
+      if (earlier(p, ev)) break;
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = ev;
+  }
+
+  /** Remove and return the earliest event (the heap must not be empty). */
+  pop(): ScheduledEvent {
+    const heap = this.items;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    const n = heap.length;
+    if (n === 0) return top;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      let ce = heap[c]!;
+      if (c + 1 < n) {
+        const r = heap[c + 1]!;
+        if (earlier(r, ce)) {
+          c++;
+          ce = r;
+        }
+      }
+      if (earlier(last, ce)) break;
+      heap[i] = ce;
+      i = c;
+    }
+    heap[i] = last;
+    return top;
+  }
+}
+
+/**
+ * Events scheduled at least this many cycles ahead (about 8 ms at 133 MHz) wait in a heap of
+ * their own. Most of them are long timeouts that are cancelled long before they are due and stay
+ * queued until then (a cancelled event is dropped only when it comes up): in one heap they made
+ * every push and pop of the busy near events (DMA beats, wire bytes) walk a deep tree.
+ */
+const FAR_AHEAD = 2 ** 20;
+
 export class Clock {
   /** The current cycle: the time of the event being fired, or the CPU's time between events. */
   now = 0;
@@ -93,7 +159,12 @@ export class Clock {
    * It must not change the machine's state; it costs nothing when unset.
    */
   afterEvent: ((cycle: number) => void) | undefined;
-  private readonly heap: ScheduledEvent[] = [];
+  /**
+   * The pending events (cancelled ones included), split by how far ahead they were scheduled
+   * (FAR_AHEAD). The next event is the earlier of the two tops, so the order is the one heap's.
+   */
+  private readonly near = new EventHeap();
+  private readonly far = new EventHeap();
   /** Recycled records of fired pooled events. */
   readonly pool: ScheduledEvent[] = [];
   private readonly sources = new Map<string, EventSource>();
@@ -111,25 +182,25 @@ export class Clock {
   }
 
   get pending(): number {
-    return this.heap.length;
+    return this.near.length + this.far.length;
   }
 
   /** Fire every event due at or before `cycle`, in order, then set the clock to `cycle` (if finite). */
   runUntil(cycle: number): void {
-    while (this.nextAt <= cycle && this.heap.length > 0) this.fireNext();
+    while (this.nextAt <= cycle && this.pending > 0) this.fireNext();
     if (cycle > this.now && cycle !== Infinity) this.now = cycle;
   }
 
   /** Fire the single earliest event. Returns false when the queue is empty. */
   step(): boolean {
-    if (this.heap.length === 0) return false;
+    if (this.pending === 0) return false;
     this.fireNext();
     return true;
   }
 
   /** Fire events until none is left or `limit` cycles is reached. Returns the final cycle. */
   runUntilIdle(limit = Infinity): number {
-    while (this.nextAt <= limit && this.heap.length > 0) this.fireNext();
+    while (this.nextAt <= limit && this.pending > 0) this.fireNext();
     return this.now;
   }
 
@@ -144,47 +215,18 @@ export class Clock {
     this.afterEvent?.(ev.at);
   }
 
-  /** Insert into the binary heap (used by EventSource). */
+  /** Queue an event (used by EventSource). */
   push(ev: ScheduledEvent): void {
-    const heap = this.heap;
-    let i = heap.length;
-    heap.push(ev);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent]!;
-      if (earlier(p, ev)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = ev;
-    this.nextAt = heap[0]!.at;
+    (ev.at - this.now >= FAR_AHEAD ? this.far : this.near).push(ev);
+    if (ev.at < this.nextAt) this.nextAt = ev.at;
   }
 
+  /** Take the earliest pending event (there must be one). */
   private pop(): ScheduledEvent {
-    const heap = this.heap;
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    const n = heap.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        let c = 2 * i + 1;
-        if (c >= n) break;
-        let ce = heap[c]!;
-        if (c + 1 < n) {
-          const r = heap[c + 1]!;
-          if (earlier(r, ce)) {
-            c++;
-            ce = r;
-          }
-        }
-        if (earlier(last, ce)) break;
-        heap[i] = ce;
-        i = c;
-      }
-      heap[i] = last;
-      this.nextAt = heap[0]!.at;
-    } else this.nextAt = Infinity;
-    return top;
+    const near = this.near.top;
+    const far = this.far.top;
+    const ev = far === undefined || (near !== undefined && earlier(near, far)) ? this.near.pop() : this.far.pop();
+    this.nextAt = Math.min(this.near.top?.at ?? Infinity, this.far.top?.at ?? Infinity);
+    return ev;
   }
 }

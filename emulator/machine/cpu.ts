@@ -490,12 +490,14 @@ export class Cpu {
     }
     const bytes = mem.bytes;
     if (writes) mem.noteWrite(dpa, n);
+    // Reads and writes move at most a line (32 bytes) in a loop: a subarray for a typed-array
+    // copy would make a new view object per line, which costs more than the loop.
     switch (kind) {
       case 'read':
-        buf!.set(bytes.subarray(dpa, dpa + n), bufOff);
+        for (let i = 0; i < n; i++) buf![bufOff + i] = bytes[dpa + i]!;
         break;
       case 'write':
-        bytes.set(buf!.subarray(bufOff, bufOff + n), dpa);
+        for (let i = 0; i < n; i++) bytes[dpa + i] = buf![bufOff + i]!;
         break;
       case 'copy':
         bytes.copyWithin(dpa, spa, spa + n);

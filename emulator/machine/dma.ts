@@ -192,13 +192,13 @@ export class DmaEngine {
     else if (!this.memory.contains(phys, length)) error = 'master-abort';
     const cycle = this.clock.now;
     if (error === undefined) {
-      // Byte by byte through the memory's DataView, or one typed-array copy: an indexed store
-      // into a typed array is slow in V8 once the realm's typed-array prototypes are frozen (realm.ts).
+      // Byte by byte (a beat is at most 4 bytes): a subarray for a typed-array copy would be
+      // a new view object per beat, which costs ten times the loop.
       const mem = this.memory;
       const data = t.data;
       const off = t.offset;
       if (t.write) for (let i = 0; i < length; i++) mem.write8(phys + i, data[off + i]!);
-      else data.set(mem.bytes.subarray(phys, phys + length), off);
+      else for (let i = 0; i < length; i++) data[off + i] = mem.read8(phys + i);
       t.offset += length;
       this.beats++;
       this.bytes += length;

@@ -73,14 +73,18 @@ export function checkPins(k: KernelState, bad: string[]): void {
       if (fr.state[t.frame] === 'allocated' && now !== t.page) bad.push(`2 pin: token ${t.id} frame ${t.frame} pinned for page #${t.page.id} now backs ${now ? `${now.kind} #${now.id}` : 'nothing'}`);
     }
   }
-  for (let f = 0; f < fr.state.length; f++) {
-    const pins = fr.pins[f]!;
+  // The frame table's arrays in locals: this loop visits every frame at every check.
+  const { state: states, pins: pinCounts } = fr;
+  const { writablePins, reserveBank } = k;
+  for (let f = 0; f < states.length; f++) {
+    const pins = pinCounts[f]!;
+    const state = states[f];
     if (pins !== count[f]) bad.push(`2 pin: frame ${f} count ${pins}, tokens ${count[f]}`);
-    if (k.writablePins[f] !== writable[f]) bad.push(`2 pin: frame ${f} writable count ${k.writablePins[f]}`);
-    if (pins > 0 && fr.state[f] !== 'allocated' && fr.state[f] !== 'quarantined') bad.push(`2 pin: pinned frame ${f} is ${fr.state[f]}`);
-    if (fr.state[f] === 'quarantined' && pins === 0) bad.push(`2 pin: quarantined frame ${f} has no pin`);
-    if ((pins > 0) !== (k.reserveBank[f] !== undefined)) bad.push(`2 pin: frame ${f} with ${pins} pins has ${k.reserveBank[f] ? 'a' : 'no'} reserve charge`);
-    if (pins > 0 && fr.state[f] === 'allocated') promised++;
+    if (writablePins[f] !== writable[f]) bad.push(`2 pin: frame ${f} writable count ${writablePins[f]}`);
+    if (pins > 0 && state !== 'allocated' && state !== 'quarantined') bad.push(`2 pin: pinned frame ${f} is ${state}`);
+    if (state === 'quarantined' && pins === 0) bad.push(`2 pin: quarantined frame ${f} has no pin`);
+    if ((pins > 0) !== (reserveBank[f] !== undefined)) bad.push(`2 pin: frame ${f} with ${pins} pins has ${reserveBank[f] ? 'a' : 'no'} reserve charge`);
+    if (pins > 0 && state === 'allocated') promised++;
   }
   // Every pinned frame still in use has a free frame promised for its quarantine (pin.ts).
   if (fr.pinReserve !== promised) bad.push(`2 pin: ${fr.pinReserve} frames promised for ${promised} pinned frames`);
@@ -106,8 +110,12 @@ function framesOf(o: KObject): number[] {
   switch (o.kind) {
     case 'page':
       return [o.frame];
-    case 'space':
-      return [o.pd, ...[...o.tables.values()].filter((t) => !t.region).map((t) => t.frame)];
+    case 'space': {
+      // A loop rather than spread, filter and map: this runs for every space at every check.
+      const frames = [o.pd];
+      for (const t of o.tables.values()) if (!t.region) frames.push(t.frame);
+      return frames;
+    }
     case 'region':
       return [o.table.frame];
     case 'domain':
@@ -139,14 +147,15 @@ export function checkAccounting(k: KernelState, bad: string[]): Space[] {
       if (!o.live) bad.push(`6 accounting: dead object ${o.kind}#${o.id} still in bank #${bank.id}`);
       if (o.bank !== bank) bad.push(`6 accounting: ${o.kind}#${o.id} listed in bank #${bank.id} but allocated by another`);
       if (o.kind === 'space') spaces.push(o);
-      for (const f of framesOf(o)) {
+      const frames = framesOf(o);
+      for (const f of frames) {
         const prev = held.get(f);
         if (prev) bad.push(`6 accounting: frame ${f} held by ${prev.kind}#${prev.id} and ${o.kind}#${o.id}`);
         held.set(f, o);
         const want = o.kind === 'page' ? 'allocated' : 'kernel';
         if (k.frames.state[f] !== want) bad.push(`6 accounting: frame ${f} of ${o.kind}#${o.id} is ${k.frames.state[f]}`);
       }
-      usage += framesOf(o).length;
+      usage += frames.length;
       if (o.kind === 'bank') usage += visit(o);
     }
     if (usage !== bank.usage) bad.push(`6 accounting: bank #${bank.id} usage ${bank.usage}, allocated ${usage}`);
@@ -158,7 +167,8 @@ export function checkAccounting(k: KernelState, bad: string[]): Space[] {
   };
   visit(k.primeBank);
   let inUse = 0;
-  for (let f = 0; f < k.frames.state.length; f++) if (k.frames.state[f] === 'allocated' || (k.frames.state[f] === 'kernel' && k.frames.owner[f])) inUse++;
+  const { state, owner } = k.frames;
+  for (let f = 0; f < state.length; f++) if (state[f] === 'allocated' || (state[f] === 'kernel' && owner[f])) inUse++;
   if (inUse !== held.size) bad.push(`6 accounting: ${inUse} frames in use, ${held.size} held by live objects`);
   return spaces;
 }
@@ -198,8 +208,9 @@ export function checkSpace(k: KernelState, s: Space, bad: string[], walk: Walk =
 
 /** Item 3 in the reverse map: no frame is still reverse-mapped into a dead space. */
 export function checkReverseMap(k: KernelState, bad: string[]): void {
-  for (let f = 0; f < k.frames.rmap.length; f++) {
-    const rmap = k.frames.rmap[f]!;
+  const rmaps = k.frames.rmap;
+  for (let f = 0; f < rmaps.length; f++) {
+    const rmap = rmaps[f]!;
     if (rmap.size === 0) continue; // most frames: no iterator made for them
     for (const m of rmap) if (!m.table.space.live) bad.push(`3 revocation: frame ${f} reverse-mapped in dead space #${m.table.space.id}`);
   }

@@ -60,6 +60,9 @@ const TARGET: Record<Op | 'reply', string> = {
   in: 'devpriv', out: 'devpriv', bindIrq: 'devpriv', ackIrq: 'devpriv', pin: 'devpriv', unpin: 'devpriv',
 };
 
+/** TARGET's kinds as lists, split once: the check runs at every system call. */
+const TARGET_KINDS: ReadonlyMap<string, readonly string[]> = new Map(Object.entries(TARGET).map(([op, kinds]) => [op, kinds.split('|')]));
+
 /**
  * Operations that change no frame, bank, object, mapping, pin or IOMMU entry: capabilities in
  * slots, IPC, notifications, queries, ports and interrupt routing. Whatever their arguments or
@@ -88,7 +91,7 @@ export function syscall(k: KernelState, d: Domain, slot: unknown, op: unknown, r
     return ok();
   }
   const target = TARGET[op as Op];
-  if (!isValid(cap) || (target !== 'any' && !target.split('|').includes(cap.obj.kind))) return err('invalid-cap');
+  if (!isValid(cap) || (target !== 'any' && !TARGET_KINDS.get(op)!.includes(cap.obj.kind))) return err('invalid-cap');
   switch (cap.obj.kind) {
     case 'bank':
       if (target === 'bank') return bankOp(k, d, cap, cap.obj, op as Op, a);

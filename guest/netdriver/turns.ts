@@ -26,18 +26,28 @@ export class Turns {
    * meanwhile waits for the next pass.
    */
   *serve(sessions: readonly Session[], more: () => boolean, take: (s: Session) => GuestCode<boolean>): GuestCode {
-    const next = sessions.findIndex((s) => s.id > this.last);
-    const order = next <= 0 ? [...sessions] : [...sessions.slice(next), ...sessions.slice(0, next)];
+    // The copy is built and shrunk by plain loops: in the hardened realm spread, slice and
+    // splice take V8's slow generic paths (realm.ts), and this runs at every pass.
+    const n = sessions.length;
+    const start = Math.max(0, sessions.findIndex((s) => s.id > this.last));
+    const order: Session[] = [];
+    for (let i = 0; i < n; i++) order.push(sessions[(start + i) % n]!);
     while (order.length > 0 && more()) {
       for (let k = 0; k < order.length && more(); ) {
         const s = order[k]!;
         if (yield* take(s)) {
           this.last = s.id;
           k++;
-        } else order.splice(k, 1);
+        } else removeAt(order, k);
       }
     }
   }
+}
+
+/** Remove `list[k]`, moving the later elements down one place. */
+function removeAt<T>(list: T[], k: number): void {
+  for (let i = k + 1; i < list.length; i++) list[i - 1] = list[i]!;
+  list.pop();
 }
 
 // Shared by every domain that imports this module: frozen, so none can change it for the others.

@@ -115,13 +115,21 @@ describe('capabilities', () => {
       const list = [1];
       Object.defineProperty(list, 0, { get: () => (ran++, 1), enumerable: true });
       got.push(errorOf(yield* ctx.invoke(0, 'copy', { dst: 6, rights: list } as never)));
+      // A getter that is not enumerable is read as an argument too (and refused); one under a
+      // symbol key is not an argument of any operation (ignored, never run).
+      const hidden = Object.defineProperty({ dst: 8 }, 'extra', { get: () => (ran++, 5), enumerable: false });
+      got.push(errorOf(yield* ctx.invoke(0, 'allocPage', hidden as never)));
+      const tagged = Object.defineProperty({ dst: 7 }, Symbol('dst'), { get: () => (ran++, 5), enumerable: true });
+      got.push(errorOf(yield* ctx.invoke(0, 'allocPage', tagged as never)));
       got.push(errorOf(yield* ctx.invoke(0, 'allocPage', { dst: 5 })));
     });
-    expect(got).toEqual(['bad-arg', 'bad-arg', 'bad-arg', 'bad-arg', 'bad-arg', 'ok']);
+    expect(got).toEqual(['bad-arg', 'bad-arg', 'bad-arg', 'bad-arg', 'bad-arg', 'bad-arg', 'ok', 'ok']);
     expect(ran).toBe(0);
     expect(d.slots.length).toBe(SLOT_COUNT);
     expect(d.slots[5]?.obj.kind).toBe('page');
+    expect(d.slots[7]?.obj.kind).toBe('page');
     expect(d.slots[6]).toBeNull();
+    expect(d.slots[8]).toBeNull();
     kernel.assertInvariants();
   });
 });

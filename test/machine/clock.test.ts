@@ -139,4 +139,29 @@ describe('Clock pooled events', () => {
     expect(clock.now).toBe(7);
     expect(clock.runUntilIdle()).toBe(7);
   });
+  it('events scheduled far ahead and near ones fire in one order: cycle, rank, then scheduling order', () => {
+    // Events scheduled 2^20 cycles or more ahead wait in a heap of their own (clock.ts FAR_AHEAD):
+    // here the far ones are scheduled first, the near ones once the clock has come close, and
+    // ties at the same cycle cross the two heaps.
+    const clock = new Clock();
+    const a = clock.source('a');
+    const b = clock.source('b');
+    const order: string[] = [];
+    const far = 2 ** 21;
+    b.at(far, () => order.push('b-far'));
+    a.at(far + 5, () => order.push('a-far+5'));
+    const dropped = a.at(far - 1, () => order.push('never'));
+    a.at(far, () => order.push('a-far'));
+    clock.cancel(dropped);
+    expect(clock.nextAt).toBe(far - 1); // a cancelled event still counts as pending until it comes up
+    clock.runUntil(far - 10);
+    a.after(10, () => order.push('a-near'));
+    b.after(5, () => order.push('b-near+5'));
+    b.after(10, () => order.push('b-near'));
+    expect(clock.pending).toBe(7);
+    clock.runUntilIdle();
+    expect(order).toEqual(['b-near+5', 'a-far', 'a-near', 'b-far', 'b-near', 'a-far+5']);
+    expect(clock.fired).toBe(6);
+    expect(clock.nextAt).toBe(Infinity);
+  });
 });

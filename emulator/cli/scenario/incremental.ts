@@ -205,8 +205,10 @@ export class IncrementalChecks {
 
   /** After a kernel entry: drop what is kept for spaces that are gone (a new walk is made if one is walked again). */
   private forgetDeadSpaces(): void {
-    for (const s of [...this.walks.keys()]) if (!s.live) this.forget(s);
-    for (const s of [...this.spaceBad.keys()]) if (!s.live) this.spaceBad.delete(s);
+    // No copy of the keys: deleting the entry a Map iteration is at is defined (the iteration
+    // goes on with the next one), and this runs after every kernel entry.
+    for (const s of this.walks.keys()) if (!s.live) this.forget(s);
+    for (const s of this.spaceBad.keys()) if (!s.live) this.spaceBad.delete(s);
   }
 
   /**
@@ -225,10 +227,13 @@ export class IncrementalChecks {
     if (written === undefined) for (let f = 0; f < fr.state.length; f++) look(f);
     else for (const f of written) look(f);
     if (entered) {
-      for (let f = 0; f < fr.state.length; f++) {
-        if (fr.state[f] === this.stateSeen[f] && fr.dirty[f] === this.dirtySeen[f]) continue;
-        this.stateSeen[f] = fr.state[f]!;
-        this.dirtySeen[f] = fr.dirty[f]!;
+      // The arrays in locals: this loop visits every frame after every kernel entry.
+      const { state, dirty } = fr;
+      const { stateSeen, dirtySeen } = this;
+      for (let f = 0; f < state.length; f++) {
+        if (state[f] === stateSeen[f] && dirty[f] === dirtySeen[f]) continue;
+        stateSeen[f] = state[f]!;
+        dirtySeen[f] = dirty[f]!;
         look(f);
       }
     }

@@ -49,6 +49,13 @@ export class TransferWatch {
   /** Per kind of transfer, the one whose violation was recorded last: its later beats are not recorded again. */
   private readonly reported = new Map<Kind, unknown>();
 
+  /**
+   * The driver last looked at and its backend: a driver's backend is made with it and never
+   * replaced (Driver.backend is readonly), and the instanceof test at every beat was a tenth
+   * of the watch's time.
+   */
+  private backend: DriverBackend | undefined;
+
   /** The kernel's live pins of the card's device privilege, by token (found once the kernel made it). */
   private pins: ReadonlyMap<number, PinToken> | undefined;
 
@@ -82,7 +89,7 @@ export class TransferWatch {
   private receiveBeat(rx: RxFetched, frame: number): Bad | undefined {
     const d = this.w.view.driver ?? this.w.view.dma;
     const i = (rx.desc - this.w.card.bm.regs.rdba) / DESC_BYTES;
-    const t = d && busMaster(d)?.armedRx(i);
+    const t = d && this.busMaster(d)?.armedRx(i);
     const why = !t ? 'the driver armed no buffer in it'
       : t.bus !== rx.buf ? `the card fetched buffer 0x${rx.buf.toString(16)} from it, the driver armed 0x${t.bus.toString(16)}`
       : this.pinned(t.session ? t.token : d!.ownPins.pool[t.index]?.token, frame, 'from-device');
@@ -92,7 +99,7 @@ export class TransferWatch {
   /** A transmit data beat: the fragment the driver put in the descriptor (its checked header, or the stack's payload), pinned to-device. */
   private transmitBeat(tx: TxFragment, frame: number): Bad | undefined {
     const d = this.w.view.driver ?? this.w.view.dma;
-    const a = d && busMaster(d)?.armedTx(tx.index);
+    const a = d && this.busMaster(d)?.armedTx(tx.index);
     const why = !a ? 'no frame of the driver is in it'
       : a.bus !== tx.addr || a.length !== tx.length ? `the card fetched fragment 0x${tx.addr.toString(16)}+${tx.length} from it, the driver put 0x${a.bus.toString(16)}+${a.length}`
       : this.pinned(a.header ? d!.ownPins.header?.token : a.frame.token, frame, 'to-device');
@@ -102,8 +109,14 @@ export class TransferWatch {
   /** Fetching a descriptor or writing its status: the driver's ring page, pinned for the card to write. */
   private descriptorBeat(b: DmaBeat, frame: number): Bad | undefined {
     const d = this.w.view.driver ?? this.w.view.dma;
-    const why = d && busMaster(d) ? this.pinned(d.ownPins.ring?.token, frame, 'from-device') : 'the driver programmed no descriptor ring';
+    const why = d && this.busMaster(d) ? this.pinned(d.ownPins.ring?.token, frame, 'from-device') : 'the driver programmed no descriptor ring';
     return why === undefined ? undefined : { kind: 'ring', transfer: b.bus - (b.bus % DESC_BYTES), what: 'a descriptor', why };
+  }
+
+  /** The bus-master backend of driver `d` (the shared driver, or the in-kernel network's records). */
+  private busMaster(d: DmaRecords): BusMasterBackend | undefined {
+    if (this.backend?.driver !== d) this.backend = { driver: d, bm: busMaster(d) };
+    return this.backend.bm;
   }
 
   /** Why the pin `token` does not cover a beat into `frame` in direction `dir`, or undefined when it does. */
@@ -121,6 +134,12 @@ export class TransferWatch {
 /** The driver's bus-master backend (in classic mode there is none: no descriptor is ever armed). */
 function busMaster(d: DmaRecords): BusMasterBackend | undefined {
   return d.backend instanceof BusMasterBackend ? d.backend : undefined;
+}
+
+/** A driver and its bus-master backend, found once. */
+interface DriverBackend {
+  readonly driver: DmaRecords;
+  readonly bm: BusMasterBackend | undefined;
 }
 
 function whose(t: RxTarget): string {
