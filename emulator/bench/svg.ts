@@ -130,7 +130,7 @@ export function lineChartSvg(c: LineChart): string {
     const color = PALETTE[i % PALETTE.length];
     const d = s.points.map((p, k) => `${k === 0 ? 'M' : 'L'}${num(x(p[0]))},${num(y(p[1]))}`).join(' ');
     out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
-    for (const p of s.points) out.push(`<circle cx="${num(x(p[0]))}" cy="${num(y(p[1]))}" r="3" fill="${color}"><title>${escapeXml(`${s.name}, ${tickText(p[0])}: ${tickText(p[1])}`)}</title></circle>`);
+    for (const p of s.points) out.push(`<circle cx="${num(x(p[0]))}" cy="${num(y(p[1]))}" r="3" fill="${color}"><title>${escapeXml(`${s.name}, ${num(p[0])}: ${tickText(p[1])}`)}</title></circle>`);
   });
   if (c.markX) {
     const mx = x(c.markX.x);
