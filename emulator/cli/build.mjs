@@ -1,5 +1,6 @@
-// Bundles the CLI entry and the benchmark into dist/ with esbuild, so `npm start`,
-// the `reloaded` bin and `npm run bench` run plain JavaScript under node.
+// Bundles the CLI entry (with the benchmark, `reloaded bench`) into dist/ with esbuild, so
+// `npm start`, the `reloaded` bin and `npm run bench` run plain JavaScript under node. The
+// realm benchmark's child process is a bundle of its own: it hardens a fresh realm or not.
 import { copyFile, readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -25,8 +26,7 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
 });
 await build({ ...common, entryPoints: ['emulator/cli/explore/worker.ts'], outfile: 'dist/explore-worker.mjs' });
-await build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.mjs' });
-await build({ ...common, entryPoints: ['bench/realm-child.ts'], outfile: 'dist/bench-realm-child.mjs' });
+await build({ ...common, entryPoints: ['emulator/bench/realm-child.ts'], outfile: 'dist/bench-realm-child.mjs' });
 
 // The page: a browser bundle of the same code, and its HTML beside it.
 await build({

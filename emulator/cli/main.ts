@@ -1,10 +1,11 @@
 // The `reloaded` command: the composition root that assembles machine, devices, kernel and
 // domains for a run. `reloaded run` is the default scenario (what `npm start` runs);
-// `reloaded machine` runs the machine alone.
+// `reloaded machine` runs the machine alone; `reloaded bench` measures (what `npm run bench` runs).
 
 import '../machine/realm-hardened.js';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { benchCommand } from './bench-command.js';
 import { EXIT_USAGE, exploreCommand } from './explore/command.js';
 import { machineCommand } from './machine-command.js';
 import { integer } from './options.js';
@@ -34,6 +35,7 @@ program
 program.addCommand(x86Command());
 // Bad arguments to explore exit 2 (1 means the exploration found a violation).
 program.addCommand(withExitCode(exploreCommand(), EXIT_USAGE));
+program.addCommand(withExitCode(benchCommand(), EXIT_USAGE));
 
 /** A command whose (and whose subcommands') argument errors exit with `code`. */
 function withExitCode(cmd: Command, code: number): Command {

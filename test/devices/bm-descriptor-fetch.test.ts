@@ -13,7 +13,7 @@ import { attachCard, createWire } from '../../devices/attach.js';
 import * as R from '../../devices/ne2k/registers.js';
 import { FrameSource } from '../../devices/peers/source.js';
 import { MBIT_100 } from '../../devices/wire/wire.js';
-import { startBusMaster, writeReg } from '../support/bm-driver.js';
+import { startBusMaster, writeReg } from '../../emulator/cli/scenario/bm-driver.js';
 import { CARD_MAC, PEER_MAC, testFrame } from './rig.js';
 
 const RX_RING = 0x8000;

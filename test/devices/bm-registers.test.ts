@@ -9,7 +9,7 @@ import { attachCard, createWire } from '../../devices/attach.js';
 import * as R from '../../devices/ne2k/registers.js';
 import { FrameSource } from '../../devices/peers/source.js';
 import { PREAMBLE_BYTES } from '../../devices/wire/timing.js';
-import { readReg, startBusMaster, writeReg, writeReg32 } from '../support/bm-driver.js';
+import { readReg, startBusMaster, writeReg, writeReg32 } from '../../emulator/cli/scenario/bm-driver.js';
 import { CARD_MAC, PEER_MAC, testFrame } from './rig.js';
 
 const RX_RING = 0x8000;

@@ -13,7 +13,7 @@ import * as R from '../../devices/ne2k/registers.js';
 import { FrameSource } from '../../devices/peers/source.js';
 import { PREAMBLE_BYTES } from '../../devices/wire/timing.js';
 import { MBIT_100 } from '../../devices/wire/wire.js';
-import { readReg, startBusMaster, writeReg } from '../support/bm-driver.js';
+import { readReg, startBusMaster, writeReg } from '../../emulator/cli/scenario/bm-driver.js';
 import { CARD_MAC, PEER_MAC, testFrame } from './rig.js';
 
 const TX_RING = 0x30000;

@@ -11,7 +11,7 @@ import * as R from '../../devices/ne2k/registers.js';
 import { FrameSource } from '../../devices/peers/source.js';
 import { WireTiming, PREAMBLE_BYTES } from '../../devices/wire/timing.js';
 import { MBIT_10, MBIT_100 } from '../../devices/wire/wire.js';
-import { busMasterRig, readReg, startBusMaster, writeReg } from '../support/bm-driver.js';
+import { busMasterRig, readReg, startBusMaster, writeReg } from '../../emulator/cli/scenario/bm-driver.js';
 import { CARD_MAC, PEER_MAC, rig, testFrame } from './rig.js';
 
 const RING = 0x10000;

@@ -9,7 +9,7 @@ import { attachCard, createWire } from '../../devices/attach.js';
 import { FrameSource } from '../../devices/peers/source.js';
 import { PREAMBLE_BYTES } from '../../devices/wire/timing.js';
 import * as R from '../../devices/ne2k/registers.js';
-import { startBusMaster } from '../support/bm-driver.js';
+import { startBusMaster } from '../../emulator/cli/scenario/bm-driver.js';
 import { CARD_MAC, testFrame } from './rig.js';
 
 function build() {

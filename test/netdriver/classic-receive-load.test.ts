@@ -15,7 +15,7 @@ import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/
 import { SERVICE_LATENCY_CYCLES, transmitBound } from '../../emulator/cli/scenario/progress.js';
 import { flood } from '../security/senders.js';
 import { runWatched } from '../security/watched.js';
-import { sendSpaced, world, type World } from './world.js';
+import { sendSpaced, world, type World } from '../../emulator/cli/scenario/frame-world.js';
 
 /** A frame of `bytes` from the peer to an address no session has: copied out of the card, then dropped by the demultiplexer. */
 const stranger = (k: number, bytes: number) => ipv4Frame({ dstMac: CARD_MAC, srcMac: PEER_MAC, src: PEER_IP, dst: ipOf(50), payload: new Uint8Array(bytes - ETH_HEADER - IPV4_MIN_HEADER).fill(k & 0xff) });

@@ -22,7 +22,7 @@ import { ENTRY_BYTES, RX_DELIVER, RX_FILL, TX_DONE, TX_SUBMIT, type RingLayout }
 import { runChecked } from '../../emulator/cli/scenario/checks.js';
 import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
 import { REGION_VA } from '../../guest/apps/raw-stack.js';
-import { world } from './world.js';
+import { world } from '../../emulator/cli/scenario/frame-world.js';
 
 type Op =
   | { k: 'poke'; off: number; v: number }

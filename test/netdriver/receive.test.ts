@@ -10,7 +10,7 @@ import type { CardMode, Strategy } from '../../guest/netdriver/config.js';
 import { DELIVER_COPIED, DELIVER_EXCHANGED, DELIVER_FLIPPED } from '../../guest/session/layout.js';
 import { runChecked } from '../../emulator/cli/scenario/checks.js';
 import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
-import { sendSpaced, world } from './world.js';
+import { sendSpaced, world } from '../../emulator/cli/scenario/frame-world.js';
 
 const STACKS = 3;
 

@@ -14,7 +14,7 @@ import type { Strategy } from '../../guest/netdriver/config.js';
 import { runChecked, runCheckedEveryEvent, withEveryEventChecked } from '../../emulator/cli/scenario/checks.js';
 import { CARD_MAC, ipOf, PEER_IP, PEER_MAC } from '../../emulator/cli/scenario/net.js';
 import type { StackOptions } from '../../guest/apps/raw-stack.js';
-import { world, type World } from './world.js';
+import { world, type World } from '../../emulator/cli/scenario/frame-world.js';
 
 const TRAFFIC_AT = 4_000_000; // sessions are open well before (checked in the observing run)
 const SURVIVOR_AT = 7_000_000;

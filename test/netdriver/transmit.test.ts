@@ -10,7 +10,7 @@ import { TX_SENT } from '../../guest/session/layout.js';
 import { reasonOfTxStatus } from '../../guest/session/reasons.js';
 import { runChecked } from '../../emulator/cli/scenario/checks.js';
 import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
-import { world } from './world.js';
+import { world } from '../../emulator/cli/scenario/frame-world.js';
 
 const frameFrom = (i: number, size: number, src = ipOf(i), srcMac = CARD_MAC) =>
   ipv4Frame({ dstMac: PEER_MAC, srcMac, src, dst: PEER_IP, payload: new Uint8Array(size).map((_, b) => (b * 5 + i) & 0xff) });

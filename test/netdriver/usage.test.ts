@@ -7,7 +7,7 @@ import { ipv4Frame } from '../../guest/net/build.js';
 import type { CardMode, Strategy } from '../../guest/netdriver/config.js';
 import { runChecked } from '../../emulator/cli/scenario/checks.js';
 import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
-import { sendSpaced, world } from './world.js';
+import { sendSpaced, world } from '../../emulator/cli/scenario/frame-world.js';
 
 function measure(mode: CardMode, strategy: Strategy, stacks: number) {
   const w = world({

@@ -17,7 +17,7 @@ import type { Session } from '../../guest/netdriver/session.js';
 import { cardPrivilege } from '../../emulator/cli/scenario/records.js';
 import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
 import { runCheckedEveryEvent } from '../../emulator/cli/scenario/checks.js';
-import { sendSpaced, world, type World } from '../netdriver/world.js';
+import { sendSpaced, world, type World } from '../../emulator/cli/scenario/frame-world.js';
 import { runWatched } from './watched.js';
 
 const toSession = (s: Session, size: number) => ipv4Frame({ dstMac: CARD_MAC, srcMac: PEER_MAC, src: PEER_IP, dst: s.ip, payload: new Uint8Array(size).fill(0x77) });

@@ -14,7 +14,7 @@ import { REGION_VA } from '../../guest/apps/raw-stack.js';
 import { PAGE_BYTES, txPage } from '../../guest/session/layout.js';
 import type { Session } from '../../guest/netdriver/session.js';
 import { runUntilOpen } from '../../emulator/cli/scenario/net.js';
-import { world, type World } from '../netdriver/world.js';
+import { world, type World } from '../../emulator/cli/scenario/frame-world.js';
 import { runWatched } from './watched.js';
 
 /** A free 4 MiB slot of every stack's space, away from its session region. */

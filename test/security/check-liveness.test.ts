@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { runUntilOpen } from '../../emulator/cli/scenario/net.js';
 import { transmitBound } from '../../emulator/cli/scenario/progress.js';
-import { world, type World, type WorldOptions } from '../netdriver/world.js';
+import { world, type World, type WorldOptions } from '../../emulator/cli/scenario/frame-world.js';
 import { flood, paced } from './senders.js';
 import { runWatched } from './watched.js';
 

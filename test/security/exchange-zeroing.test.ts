@@ -19,7 +19,7 @@ import { PAGE_BYTES } from '../../guest/session/layout.js';
 import { REGION_VA } from '../../guest/apps/raw-stack.js';
 import { runChecked } from '../../emulator/cli/scenario/checks.js';
 import { CARD_MAC, ipOf, PEER_IP, PEER_MAC, runUntilOpen } from '../../emulator/cli/scenario/net.js';
-import { sendSpaced, world } from '../netdriver/world.js';
+import { sendSpaced, world } from '../../emulator/cli/scenario/frame-world.js';
 import { HOSTILE, NEIGHBOUR } from './red-team.js';
 
 /** Frames for the neighbour: payload bytes all equal to FIRST_MARK + its number (never 0, fewer than 200). */

@@ -30,7 +30,7 @@ import { DEFAULTS, MIRROR_BASE } from '../../guest/netdriver/config.js';
 import { PTE_A, PTE_D, PTE_FRAME_MASK } from '../../emulator/machine/paging.js';
 import { runChecked, violations } from '../../emulator/cli/scenario/checks.js';
 import { runUntilOpen, type UnsafeOptions } from '../../emulator/cli/scenario/net.js';
-import { sendSpaced, world, type World } from '../netdriver/world.js';
+import { sendSpaced, world, type World } from '../../emulator/cli/scenario/frame-world.js';
 import { framesTo, HOSTILE, nap, NEIGHBOUR } from './red-team.js';
 
 const S = STACK_SLOTS;

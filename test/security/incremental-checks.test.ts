@@ -23,7 +23,7 @@ import { TLB_USER, TLB_WRITABLE } from '../../emulator/machine/tlb.js';
 import type { Page } from '../../guest/kernel/pages.js';
 import { pteAddress } from '../../guest/kernel/spaces.js';
 import { ipv4Frame } from '../../guest/net/build.js';
-import { world, type World } from '../netdriver/world.js';
+import { world, type World } from '../../emulator/cli/scenario/frame-world.js';
 
 type Action =
   | { kind: 'traffic'; to: number; size: number }

@@ -22,7 +22,7 @@ import { PAGE_BYTES, rxPage } from '../../guest/session/layout.js';
 import { LABEL_OPEN, OPEN_STATUS } from '../../guest/session/protocol.js';
 import { runChecked } from '../../emulator/cli/scenario/checks.js';
 import { runUntilOpen, type UnsafeOptions } from '../../emulator/cli/scenario/net.js';
-import { sendSpaced, world } from '../netdriver/world.js';
+import { sendSpaced, world } from '../../emulator/cli/scenario/frame-world.js';
 import { framesTo, HOSTILE, NEIGHBOUR, outcome } from './red-team.js';
 
 const S = STACK_SLOTS;

@@ -21,7 +21,7 @@ import type { CardMode } from '../../guest/netdriver/config.js';
 import { LABEL_KICK, LABEL_OPEN } from '../../guest/session/protocol.js';
 import { runChecked } from '../../emulator/cli/scenario/checks.js';
 import { runUntilOpen, type UnsafeOptions } from '../../emulator/cli/scenario/net.js';
-import { sendSpaced, world } from '../netdriver/world.js';
+import { sendSpaced, world } from '../../emulator/cli/scenario/frame-world.js';
 import { framesTo, HOSTILE, kindsIn, nap, NEIGHBOUR, outcome } from './red-team.js';
 
 const S = STACK_SLOTS;

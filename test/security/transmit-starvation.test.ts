@@ -25,7 +25,7 @@ import { stackBody, type Probe } from '../../guest/apps/raw-stack.js';
 import type { CardMode } from '../../guest/netdriver/config.js';
 import type { Session } from '../../guest/netdriver/session.js';
 import { runUntilOpen } from '../../emulator/cli/scenario/net.js';
-import { world, type World, type WorldOptions } from '../netdriver/world.js';
+import { world, type World, type WorldOptions } from '../../emulator/cli/scenario/frame-world.js';
 import { nap } from './red-team.js';
 import { flood } from './senders.js';
 import { runWatched } from './watched.js';

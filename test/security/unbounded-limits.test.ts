@@ -23,7 +23,7 @@ import { Machine } from '../../emulator/machine/machine.js';
 import {
   CARD_MAC, CLIENT_BANK_FRAMES, CompositionError, DRIVER_BANK_FRAMES, framesReserved, ipOf, MEMORY_BYTES, PEER_IP, PEER_MAC, runUntilOpen, type UnsafeOptions,
 } from '../../emulator/cli/scenario/net.js';
-import { world } from '../netdriver/world.js';
+import { world } from '../../emulator/cli/scenario/frame-world.js';
 import { HOSTILE, outcome } from './red-team.js';
 
 const S = STACK_SLOTS;

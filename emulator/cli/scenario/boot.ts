@@ -66,6 +66,12 @@ export interface BootOptions {
   traffic?: StackNetOptions['traffic'];
   /** Cycles between invariant checks (default CHECK_EVERY). */
   checkEvery?: number;
+  /**
+   * Benchmarks only (the CLI never sets it): false skips the invariant checks after each
+   * stride, so `reloaded bench` can measure what they cost. The checks at a revocation and
+   * the last, full check at the end still run.
+   */
+  strideChecks?: boolean;
   /** The kernel's boot configuration (benchmarks and tests only: the CLI never sets it). */
   kernel?: KernelConfig;
   /** Test-only: defences switched off, so a red-team test can show it sees what they stop. */
@@ -206,7 +212,7 @@ export class BootRun {
   afterStride(): void {
     this.observe();
     this.revokeDue();
-    this.check();
+    if (this.o.strideChecks !== false) this.check();
     const closed = this.world.net.view.driver?.counters.sessionsClosed ?? 0;
     for (const rv of this.revocations) if (rv.sessionClosedBy === undefined && closed > rv.closedBefore) rv.sessionClosedBy = this.machine.now;
   }

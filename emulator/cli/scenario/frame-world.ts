@@ -1,11 +1,11 @@
-// The driver tests' world: the product's composition (emulator/cli/scenario/net.ts: machine,
-// wire, card, kernel, driver domain, N session stacks) plus a frame source on the wire from
-// which tests drive frames in and read the wire back.
+// The composition of net.ts (machine, wire, card, kernel, driver domain, N session stacks)
+// with a frame source on the wire, from which the driver tests and the receive-strategy
+// benchmark (emulator/bench/netdriver.ts) drive frames in and read the wire back.
 
-import { FrameSource } from '../../devices/peers/source.js';
-import type { EventSource } from '../../emulator/machine/clock.js';
-import type { Machine } from '../../emulator/machine/machine.js';
-import { composeNet, type Net, type NetOptions } from '../../emulator/cli/scenario/net.js';
+import { FrameSource } from '../../../devices/peers/source.js';
+import type { EventSource } from '../../machine/clock.js';
+import type { Machine } from '../../machine/machine.js';
+import { composeNet, type Net, type NetOptions } from './net.js';
 
 export type WorldOptions = Omit<NetOptions, 'onWire'>;
 

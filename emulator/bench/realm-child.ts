@@ -4,7 +4,7 @@
 // trace hash as one line of JSON. A hardened realm cannot be undone, hence a process per run.
 
 import { UNHARDENED } from './realm-mode.js';
-import { BOOT_DEFAULTS, runBootScenario } from '../emulator/cli/scenario/boot.js';
+import { BOOT_DEFAULTS, runBootScenario } from '../cli/scenario/boot.js';
 import { REALM_MILLIS } from './realm.js';
 
 const kernel = UNHARDENED ? { unsafe: { unhardenedRealm: true } } : undefined;

@@ -11,10 +11,12 @@
 // and the median are reported. This section takes about five minutes.
 
 import { availableParallelism } from 'node:os';
-import { explore, type ExploreOptions } from '../emulator/cli/explore/explore.js';
-import { scenarioNamed } from '../emulator/cli/explore/scenarios/index.js';
-import { probe } from '../emulator/cli/explore/sweep.js';
-import type { BenchResult } from './report.js';
+import { explore, type ExploreOptions } from '../cli/explore/explore.js';
+import { scenarioNamed } from '../cli/explore/scenarios/index.js';
+import { probe } from '../cli/explore/sweep.js';
+import { below, host, type Figure } from './figures.js';
+import type { Section } from './section.js';
+import { median, samplesOf } from './stats.js';
 
 const STRETCH = 1200;
 const REPEATS = 3;
@@ -27,7 +29,7 @@ interface Measure {
   readonly options: (w: { from: number; to: number }) => ExploreOptions;
 }
 
-export async function benchExplore(): Promise<BenchResult[]> {
+async function benchExplore(): Promise<Figure[]> {
   const cores = Math.max(1, availableParallelism());
   const windows = new Map(SCENARIOS.map((n) => [n, probe(scenarioNamed(n)!, { seed: 1 }).window]));
   const middle = (w: { from: number; to: number }) => ({ from: Math.floor((w.from + w.to - STRETCH) / 2), to: Math.floor((w.from + w.to - STRETCH) / 2) + STRETCH - 1 });
@@ -48,23 +50,29 @@ export async function benchExplore(): Promise<BenchResult[]> {
       offsets.set(m, report.offsets);
     }
   }
-  const out: BenchResult[] = [];
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const out: Figure[] = [];
   for (const m of measures) {
     const xs = seconds.get(m)!;
     const n = offsets.get(m)!;
     const what = `${m.name}, ${n.toLocaleString('en-US')} offsets at step 1, ${m.label.endsWith('×1') ? '1 worker' : `${cores} workers`}, probe included`;
     const short = `${m.name.replace('revoke-during-', '').replace('-rx', ' rx')}, ${m.label}`;
-    if (m.label.startsWith('whole')) {
-      out.push({ name: `sweep ${short}, slowest`, value: Math.max(...xs), unit: `host s (${what}; goal: under ${GOAL_SECONDS} s)` });
-      out.push({ name: `sweep ${short}, median`, value: median(xs), unit: `host s (${what}; goal: under ${GOAL_SECONDS} s)` });
-    }
-    out.push({ name: `sweep ${short}, slowest`, value: n / Math.max(...xs), unit: `offsets/host s (${what})` });
-    out.push({ name: `sweep ${short}, median`, value: n / median(xs), unit: `offsets/host s (${what})` });
+    if (m.label.startsWith('whole')) out.push(host(`sweep ${short}`, samplesOf(xs), 'host s', what, below(median(xs), GOAL_SECONDS)));
+    // A rate's min is the slowest run's.
+    out.push(host(`sweep ${short}, rate`, samplesOf(xs.map((x) => n / x)), 'offsets/host s', what));
   }
   for (const name of SCENARIOS) {
-    const rate = (label: string) => offsets.get(measures.find((m) => m.name === name && m.label === label)!)! / median(seconds.get(measures.find((m) => m.name === name && m.label === label)!)!);
-    if (cores > 1) out.push({ name: `sweep ${name.replace('revoke-during-', '').replace('-rx', ' rx')}, middle ${STRETCH}, ${cores} workers / 1`, value: rate(`middle ${STRETCH} ×${cores}`) / rate(`middle ${STRETCH} ×1`), unit: 'ratio of median rates' });
+    const of = (label: string) => measures.find((m) => m.name === name && m.label === label)!;
+    const one = seconds.get(of(`middle ${STRETCH} ×1`))!;
+    const many = seconds.get(of(`middle ${STRETCH} ×${cores}`))!;
+    // Per round: the two ran back to back.
+    if (cores > 1) out.push(host(`sweep ${name.replace('revoke-during-', '').replace('-rx', ' rx')}, middle ${STRETCH}, ${cores} workers / 1`, samplesOf(one.map((t, i) => t / many[i]!)), 'speed-up (× per interleaved pair)', `${STRETCH} offsets at step 1, ${cores} workers against 1`));
   }
   return out;
 }
+
+export const exploreSection: Section = {
+  name: 'explore',
+  title: 'explore: cycle-sweep speed (host; the explorer, every event checked)',
+  long: true,
+  run: async () => ({ figures: await benchExplore() }),
+};

@@ -1,18 +1,18 @@
 // A bus-master "driver" that needs no CPU, shared by the device tests and the devices
-// benchmark: descriptor rings laid out in physical memory, the page-3 registers programmed
+// benchmark (emulator/bench/devices.ts): descriptor rings laid out in physical memory, the page-3 registers programmed
 // through the port bus, and an interrupt handler run as its own event at the cycle the card
 // raises its line (through attachCard's `wrapIrq` hook), which counts completed receive
 // descriptors, hands them straight back to the card (OWN) and empties the tally counters.
 
-import type { IrqLine } from '../../emulator/machine/irq.js';
-import { Machine } from '../../emulator/machine/machine.js';
-import type { MachineOptions } from '../../emulator/machine/config.js';
-import { attachCard, createWire } from '../../devices/attach.js';
-import { parseMac } from '../../devices/frame.js';
-import { DEFAULT_IO_BASE, DEFAULT_MAC, type Ne2kCard } from '../../devices/ne2k/card.js';
-import * as R from '../../devices/ne2k/registers.js';
-import { FrameSource } from '../../devices/peers/source.js';
-import type { Wire } from '../../devices/wire/wire.js';
+import type { IrqLine } from '../../machine/irq.js';
+import { Machine } from '../../machine/machine.js';
+import type { MachineOptions } from '../../machine/config.js';
+import { attachCard, createWire } from '../../../devices/attach.js';
+import { parseMac } from '../../../devices/frame.js';
+import { DEFAULT_IO_BASE, DEFAULT_MAC, type Ne2kCard } from '../../../devices/ne2k/card.js';
+import * as R from '../../../devices/ne2k/registers.js';
+import { FrameSource } from '../../../devices/peers/source.js';
+import type { Wire } from '../../../devices/wire/wire.js';
 
 const IO = DEFAULT_IO_BASE;
 /** CR: no remote DMA, started (written with the page bits to select a page). */
