@@ -110,7 +110,7 @@ export class TcpSocket implements StreamSocket {
 
   /** Up to `max` bytes that have arrived in order (empty when none have). */
   recv(max = Infinity): Uint8Array {
-    const d = this.connection.read(max);
+    const d = this.connection.read(max, this.host.now());
     this.host.countBytes(0, d.length);
     this.host.flush(this); // reading may open the window: a window update
     return d;

@@ -112,8 +112,12 @@ export class Connection {
     return n;
   }
 
-  /** Up to `max` bytes of the data delivered in order and not yet read; reading frees their receive buffer. */
-  read(max = Infinity): Uint8Array {
+  /**
+   * Up to `max` bytes of the data delivered in order and not yet read; reading frees their
+   * receive buffer. A window that opens is announced at once (`now`): a sender facing a shut
+   * window would otherwise wait for its persist timer, since nothing else may come from it.
+   */
+  read(max: number, now: number): Uint8Array {
     const t = this.t;
     const total = Math.min(t.deliveredBytes, Math.max(0, Math.floor(max)));
     const out = new Uint8Array(total);
@@ -131,7 +135,10 @@ export class Connection {
       const before = t.rq.window;
       t.rq.consume(total);
       // A window update when the window opens (by the silly-window rule of receive-queue.ts).
-      if (t.rq.advertise() > before && receiving(t)) t.ackNow = true;
+      if (t.rq.advertise() > before && receiving(t)) {
+        t.ackNow = true;
+        pump(t, now);
+      }
     }
     return out;
   }

@@ -106,7 +106,7 @@ function transfer(w: Wire, data: Uint8Array, limit = 200_000): Uint8Array {
     limit,
     () => {
       if (offered < data.length) offered += w.a.send(data.subarray(offered), w.now);
-      const chunk = w.b.read();
+      const chunk = w.b.read(Infinity, w.now);
       got.push(chunk);
       received += chunk.length;
     },
@@ -127,8 +127,8 @@ describe('three-way handshake', () => {
     expect(w.b.send(new Uint8Array(5000), w.now)).toBe(5000);
     expect(w.a.send(new Uint8Array(5000), w.now)).toBe(5000);
     w.run(() => w.a.unacknowledged === 0 && w.b.unacknowledged === 0, 1000, () => {
-      w.a.read();
-      w.b.read();
+      w.a.read(Infinity, w.now);
+      w.b.read(Infinity, w.now);
     });
     expect(Math.max(...dataSegments(w, 'a').map((s) => s.seg.payload.length))).toBe(1200);
     expect(Math.max(...dataSegments(w, 'b').map((s) => s.seg.payload.length))).toBe(1200);
@@ -233,7 +233,7 @@ describe('data transfer', () => {
     w.run(established(w), 100);
     expect(w.a.send(new Uint8Array(100 * 1024), w.now)).toBe(64 * 1024);
     expect(w.a.send(new Uint8Array(10), w.now)).toBe(0);
-    w.run(() => w.a.unacknowledged < 64 * 1024, 100, () => w.b.read());
+    w.run(() => w.a.unacknowledged < 64 * 1024, 100, () => w.b.read(Infinity, w.now));
     const free = 64 * 1024 - w.a.unacknowledged;
     expect(w.a.send(new Uint8Array(100 * 1024), w.now)).toBe(free);
     expect(w.a.unacknowledged).toBe(64 * 1024);
@@ -254,7 +254,7 @@ describe('orderly close', () => {
     expect(w.a.send(new Uint8Array(1), w.now)).toBe(0);
     expect(w.b.send(Uint8Array.of(1, 2, 3), w.now)).toBe(3); // the other direction stays open
     w.run(() => w.b.unacknowledged === 0, 100);
-    expect(Array.from(w.a.read())).toEqual([1, 2, 3]);
+    expect(Array.from(w.a.read(Infinity, w.now))).toEqual([1, 2, 3]);
     w.b.close(w.now);
     expect(w.b.state).toBe('LAST-ACK');
     w.run(() => w.b.state === 'CLOSED', 100);
@@ -408,11 +408,23 @@ describe('zero-window probing (RFC 9293 §3.8.6.1)', () => {
     const got: Uint8Array[] = [];
     let n = 0;
     w.run(() => n === data.length, 200_000, () => {
-      const d = w.b.read();
+      const d = w.b.read(Infinity, w.now);
       got.push(d);
       n += d.length;
     });
     expect(joined(got)).toEqual(data);
+  });
+
+  it('the reader announces a window that opens at once, without waiting for a timer or a segment', () => {
+    const w = pair({ b: { receiveBuffer: 4096 } });
+    w.run(established(w), 100);
+    w.a.send(pattern(10_000, 5), w.now);
+    for (let i = 0; i < 100; i++) w.step(); // b does not read: its window shuts
+    expect(w.b.takeSegments()).toEqual([]);
+    expect(w.b.read(Infinity, w.now).length).toBe(4096);
+    const update = w.b.takeSegments(); // no step in between: the update is out with the read
+    expect(update).toHaveLength(1);
+    expect(update[0]!.fields.window).toBe(4096);
   });
 
   it('probing goes on past the retransmission give-up count: a shut window is not a dead peer', () => {
