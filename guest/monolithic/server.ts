@@ -62,6 +62,15 @@ const sharedVa = (k: number) => SHARED_BASE + k * SHARED_PAGES * PAGE_BYTES;
 const RW = Object.freeze(['read', 'write'] as const);
 /** Largest listen backlog a client may ask for (the stack's default is 16). */
 const MAX_BACKLOG = 128;
+/**
+ * Longest the server sleeps without looking at the sessions' rings (0.5 ms). The forwarders
+ * sit below the application domains (the kernel places a domain the server allocates below
+ * it; the applications run at the server's priority), so one application that computes
+ * without pause keeps every forwarder from running: without this bound the server heard of
+ * received frames only at its stacks' timers, and every other client's traffic stopped. Woken
+ * by its own timeout, the server is at the applications' priority and gets its round-robin turn.
+ */
+const POLL_SECONDS = 0.0005;
 /** Every page of the shared region set up. */
 const ALL_PAGES = (1 << SHARED_PAGES) - 1;
 
@@ -71,6 +80,8 @@ export interface ServerUnsafe {
   trustClientPages?: boolean;
   /** A socket whose EV_CLOSED waits to be reported no longer counts against the client's table and its id is free at once: failed creates grow the events kept for the client without bound. */
   unboundedPending?: boolean;
+  /** The server sleeps until a deadline or a forwarder's signal only, never polling: an application domain that computes without pause (at the server's priority, above the forwarders) starves every client. */
+  forwardersOnly?: boolean;
 }
 
 export interface ServerOptions {
@@ -159,7 +170,8 @@ export class StackServer {
     for (;;) {
       yield* this.turn();
       const due = earliest(this.clients.map((c) => (c.alive ? c.pump?.stack.nextDeadline() : undefined)));
-      const timeout = due === undefined ? ctx.constants.maxTimeout : Math.min(ctx.constants.maxTimeout, Math.max(1, due - ctx.now()));
+      let timeout = due === undefined ? ctx.constants.maxTimeout : Math.min(ctx.constants.maxTimeout, Math.max(1, due - ctx.now()));
+      if (this.o.unsafe?.forwardersOnly !== true) timeout = Math.min(timeout, Math.max(1, Math.round(this.o.cpuHz * POLL_SECONDS)));
       const r = yield* ctx.invoke(SERVER_SLOTS.endpoint, 'recv', { notification: SLOT_NOTIFY, timeout, capSlots: SCRATCH });
       if (!r.ok) {
         if (r.error === 'timeout') continue;
