@@ -217,6 +217,9 @@ describe('monolithic red team: the server holds', () => {
       while (w.net.clients[1]!.domain.wait?.kind !== 'reply') m.runUntil(m.now + 50);
       m.runUntil(m.now + j * 4_000);
       const before = structuredClone(w.exercisers[0]!.stats);
+      const server = w.net.server!;
+      const held = () => server.domain.slots.filter((c) => c !== null).length;
+      const [usage, slots] = [server.bank.usage, held()];
       w.net.kernel.destroy(w.net.clients[1]!.bank);
       const bad: string[] = [];
       for (let k = 0; k < 10; k++) {
@@ -227,6 +230,10 @@ describe('monolithic red team: the server holds', () => {
       expect(['ready', 'waiting', 'running']).toContain(w.net.server!.domain.state);
       expect(w.server.dropped[0]).toBeUndefined();
       expect(w.exercisers[0]!.stats.udpEchoed).toBeGreaterThan(before.udpEchoed);
+      // Nothing of the dropped client stays with the server: its own bank as it was, the client's slot block emptied.
+      expect(server.bank.usage).toBe(usage);
+      expect(held()).toBeLessThan(slots);
+      expect(server.domain.slots.slice(48 + 6, 48 + 12)).toEqual(Array(6).fill(null)); // server.ts CLIENT_BLOCK, CLIENT_BLOCK_SLOTS
       outcomes.push(w.server.dropped[1]);
     }
     expect(outcomes.every((o) => o === 'page-fault' || o === 'session-fault')).toBe(true);
