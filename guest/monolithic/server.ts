@@ -62,6 +62,15 @@ const sharedVa = (k: number) => SHARED_BASE + k * SHARED_PAGES * PAGE_BYTES;
 const RW = Object.freeze(['read', 'write'] as const);
 /** Largest listen backlog a client may ask for (the stack's default is 16). */
 const MAX_BACKLOG = 128;
+/**
+ * Longest the server sleeps without looking at the sessions' rings (0.5 ms). The forwarders
+ * sit below the application domains (the kernel places a domain the server allocates below
+ * it; the applications run at the server's priority), so one application that computes
+ * without pause keeps every forwarder from running: without this bound the server heard of
+ * received frames only at its stacks' timers, and every other client's traffic stopped. Woken
+ * by its own timeout, the server is at the applications' priority and gets its round-robin turn.
+ */
+const POLL_SECONDS = 0.0005;
 /** Every page of the shared region set up. */
 const ALL_PAGES = (1 << SHARED_PAGES) - 1;
 
@@ -69,6 +78,10 @@ const ALL_PAGES = (1 << SHARED_PAGES) - 1;
 export interface ServerUnsafe {
   /** A fault on a client's shared page is not caught: it escapes and ends the server. */
   trustClientPages?: boolean;
+  /** A socket whose EV_CLOSED waits to be reported no longer counts against the client's table and its id is free at once: failed creates grow the events kept for the client without bound. */
+  unboundedPending?: boolean;
+  /** The server sleeps until a deadline or a forwarder's signal only, never polling: an application domain that computes without pause (at the server's priority, above the forwarders) starves every client. */
+  forwardersOnly?: boolean;
 }
 
 export interface ServerOptions {
@@ -118,6 +131,8 @@ class Client {
   readonly sockets = new Map<number, Entry>();
   /** Events made by operations (a failed connect, a closed listener) waiting for the next response. */
   readonly pending: number[][] = [];
+  /** Ids whose EV_CLOSED is in `pending`: they count against the table (and cannot be reused) until reported, so `pending` stays bounded by the table. */
+  readonly closing = new Set<number>();
   nextAccepted = FIRST_ACCEPTED_ID;
   constructor(readonly k: number) {}
 }
@@ -155,7 +170,8 @@ export class StackServer {
     for (;;) {
       yield* this.turn();
       const due = earliest(this.clients.map((c) => (c.alive ? c.pump?.stack.nextDeadline() : undefined)));
-      const timeout = due === undefined ? ctx.constants.maxTimeout : Math.min(ctx.constants.maxTimeout, Math.max(1, due - ctx.now()));
+      let timeout = due === undefined ? ctx.constants.maxTimeout : Math.min(ctx.constants.maxTimeout, Math.max(1, due - ctx.now()));
+      if (this.o.unsafe?.forwardersOnly !== true) timeout = Math.min(timeout, Math.max(1, Math.round(this.o.cpuHz * POLL_SECONDS)));
       const r = yield* ctx.invoke(SERVER_SLOTS.endpoint, 'recv', { notification: SLOT_NOTIFY, timeout, capSlots: SCRATCH });
       if (!r.ok) {
         if (r.error === 'timeout') continue;
@@ -280,7 +296,14 @@ export class StackServer {
 
   /** Whether `id` may name a new socket of c. */
   private fresh(c: Client, id: number): boolean {
-    return id >= 1 && id < FIRST_ACCEPTED_ID && !c.sockets.has(id) && c.sockets.size < MAX_SOCKETS_PER_CLIENT;
+    const closing = this.o.unsafe?.unboundedPending === true ? 0 : c.closing.size;
+    return id >= 1 && id < FIRST_ACCEPTED_ID && !c.sockets.has(id) && !c.closing.has(id) && c.sockets.size + closing < MAX_SOCKETS_PER_CLIENT;
+  }
+
+  /** Queue `events` for c, the last of them the EV_CLOSED of `id`, which counts against c's table until it is reported. */
+  private closing(c: Client, id: number, ...events: number[][]): void {
+    c.pending.push(...events);
+    if (this.o.unsafe?.unboundedPending !== true) c.closing.add(id);
   }
 
   private *apply(c: Client, request: Uint8Array): GuestCode {
@@ -294,7 +317,7 @@ export class StackServer {
       const op = head & 0xffff;
       const port = head >>> 16;
       const e = c.sockets.get(id);
-      const closedNow = () => c.pending.push([EV_TCP, id, TCP_STATES.indexOf('CLOSED') | (ABORT_REASONS.indexOf('reset') << 8) | (1 << 10), 0, 0, 0], [EV_CLOSED, id, 0, 0, 0, 0]);
+      const closedNow = () => this.closing(c, id, [EV_TCP, id, TCP_STATES.indexOf('CLOSED') | (ABORT_REASONS.indexOf('reset') << 8) | (1 << 10), 0, 0, 0], [EV_CLOSED, id, 0, 0, 0, 0]);
       switch (op) {
         case OP_LISTEN: {
           if (!this.fresh(c, id)) { this.reject(c); break; }
@@ -336,7 +359,7 @@ export class StackServer {
             if (e.kind === 'listener') e.listener.close();
             else e.udp.close();
             c.sockets.delete(id);
-            c.pending.push([EV_CLOSED, id, 0, 0, 0, 0]);
+            this.closing(c, id, [EV_CLOSED, id, 0, 0, 0, 0]);
           } else this.reject(c);
           break;
         case OP_ABORT:
@@ -364,8 +387,10 @@ export class StackServer {
   private *collect(c: Client, out: RecordWriter): GuestCode<boolean> {
     const header = EVENT_WORDS * 4;
     while (c.pending.length > 0) {
-      if (!out.add(c.pending[0]!)) return true;
+      const ev = c.pending[0]!;
+      if (!out.add(ev)) return true;
       c.pending.shift();
+      if (ev[0] === EV_CLOSED) c.closing.delete(ev[1]!);
     }
     yield* this.ctx.compute(SCAN_UNITS * c.sockets.size);
     // Accepted connections join the map while it is walked; a Map's walk visits them in order.
@@ -414,6 +439,7 @@ export class StackServer {
     for (let n = 0; n < CLIENT_BLOCK_SLOTS; n++) yield* ctx.invoke(clientSlot(c.k, n), 'drop', {});
     c.sockets.clear();
     c.pending.length = 0;
+    c.closing.clear();
     c.pump = undefined;
   }
 }
