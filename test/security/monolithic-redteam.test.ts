@@ -199,7 +199,7 @@ describe('monolithic red team: the server holds', () => {
     const { w, bad, stats } = neighbour(multiFlood(16, calls), 0.3 * CPU_HZ, 'discard');
     expect(bad).toEqual([]);
     expect(calls[1]).toBe(16);
-    expect(calls[0]).toBeGreaterThan(1000);
+    expect(calls[0]).toBeGreaterThan(200); // the flood happened: hundreds of full requests of refused records in the window
     expect(w.server.rejected[1]).toBeGreaterThanOrEqual(calls[0]! * RECORDS);
     expect(['ready', 'waiting', 'running']).toContain(w.net.server!.domain.state);
     // Alone (an idle client 1) the discard stream moves ~3.3 MB in this window; under the flood ~0.35 MB (see the report of this round): slowed, not stopped.

@@ -114,8 +114,9 @@ export class Connection {
 
   /**
    * Up to `max` bytes of the data delivered in order and not yet read; reading frees their
-   * receive buffer. A window that opens is announced at once (`now`): a sender facing a shut
-   * window would otherwise wait for its persist timer, since nothing else may come from it.
+   * receive buffer. A window that opens from less than a segment is announced at once (`now`):
+   * the sender is stalled on it and would otherwise wait for its persist timer, since nothing
+   * else may come from it. A wider window's update rides on the next ACK, as before.
    */
   read(max: number, now: number): Uint8Array {
     const t = this.t;
@@ -137,7 +138,7 @@ export class Connection {
       // A window update when the window opens (by the silly-window rule of receive-queue.ts).
       if (t.rq.advertise() > before && receiving(t)) {
         t.ackNow = true;
-        pump(t, now);
+        if (before < t.rq.mss) pump(t, now);
       }
     }
     return out;

@@ -30,7 +30,7 @@ export class ReceiveQueue {
    * sends segments of at most `mss` bytes (Eff.snd.MSS, for silly window avoidance), and a
    * window field of at most `maxWindow`.
    */
-  constructor(rcvNxt: number, private readonly capacity: number, private readonly mss: number, private readonly maxWindow = TCP_MAX_WINDOW) {
+  constructor(rcvNxt: number, private readonly capacity: number, readonly mss: number, private readonly maxWindow = TCP_MAX_WINDOW) {
     this.next = rcvNxt >>> 0;
     this.rightEdge = seqAdd(this.next, Math.min(capacity, maxWindow));
   }
