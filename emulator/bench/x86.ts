@@ -37,9 +37,9 @@ function framesOf(serial: string): number {
 
 async function ourCard(image: Uint8Array): Promise<{ framesPerSecond: number; realTime: number }> {
   const session = await assembleX86({ image, echo: true, maxCycles: MAX_CYCLES, jit: true });
-  const start = performance.now();
+  const start = performance.now(); // wall-clock ok
   const run = await session.run();
-  const ms = performance.now() - start;
+  const ms = performance.now() - start; // wall-clock ok
   if (run.result.kind !== 'exit' || run.result.code !== 0) throw new Error(`benchmark guest on our card: ${JSON.stringify(run.result)} ${run.serial}`);
   const frames = framesOf(run.serial);
   const emulatedMs = (run.result.cycles * 1000) / session.platform.cpuHz;
@@ -54,9 +54,9 @@ async function v86Card(image: Uint8Array): Promise<number> {
   // from it ('net0-receive'): echo there, addresses swapped.
   const bus = (platform.v86.emulator as unknown as { bus: { send(name: string, data: Uint8Array): void } }).bus;
   platform.v86.emulator.add_listener('net0-send', (data: Uint8Array) => bus.send('net0-receive', swapAddresses(data)));
-  const start = performance.now();
+  const start = performance.now(); // wall-clock ok
   const result = await platform.run({ maxCycles: MAX_CYCLES });
-  const ms = performance.now() - start;
+  const ms = performance.now() - start; // wall-clock ok
   await platform.destroy();
   if (result.kind !== 'exit' || result.code !== 0) throw new Error(`benchmark guest on v86's NE2000: ${JSON.stringify(result)} ${serial}`);
   return (framesOf(serial) * 1000) / ms;
