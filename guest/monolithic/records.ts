@@ -65,7 +65,9 @@ export class RecordReader {
   }
 
   data(n: number): Uint8Array | undefined {
-    if (!Number.isSafeInteger(n) || n < 0 || this.offset + padded(n) > this.bytes.length) return undefined;
+    // n is bounded by what is left before it is padded: padded() works in 32-bit arithmetic, and a length of 2^31 or
+    // more (a hostile record's) pads to a negative number, which would pass the check and move the offset backwards.
+    if (!Number.isSafeInteger(n) || n < 0 || n > this.bytes.length - this.offset || this.offset + padded(n) > this.bytes.length) return undefined;
     const out = this.bytes.slice(this.offset, this.offset + n);
     this.offset += padded(n);
     return out;
