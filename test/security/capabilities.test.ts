@@ -78,6 +78,17 @@ function held(d: Domain): Held[] {
 const fits = (h: Held, a: Allowed) =>
   h.kind === a.kind && h.rights.join() === a.rights.join() && h.badge === (a.badge ?? 0) && (a.topBank === undefined || a.topBank === h.topBank);
 
+/** One test per role: it holds nothing beyond its list, and every entry of the list is in use. */
+function holdsOnlyItsList(roles: readonly [string, Domain, Allowed[]][]): void {
+  for (const [name, d, list] of roles) {
+    it(`${name} holds nothing beyond its list, and every entry of the list is in use`, () => {
+      const caps = held(d);
+      expect(caps.filter((h) => !list.some((a) => fits(h, a)))).toEqual([]);
+      expect(list.filter((a) => !caps.some((h) => fits(h, a))).map((a) => a.why)).toEqual([]);
+    });
+  }
+}
+
 describe('capability discipline of the default scenario', () => {
   const { net, probes } = composeBoot({ ...BOOT_DEFAULTS });
   runUntilOpen(net);
@@ -93,13 +104,7 @@ describe('capability discipline of the default scenario', () => {
     expect([...byName.keys()].sort()).toEqual(roles.map(([name]) => name).sort());
   });
 
-  for (const [name, d, list] of roles) {
-    it(`${name} holds nothing beyond its list, and every entry of the list is in use`, () => {
-      const caps = held(d);
-      expect(caps.filter((h) => !list.some((a) => fits(h, a)))).toEqual([]);
-      expect(list.filter((a) => !caps.some((h) => fits(h, a))).map((a) => a.why)).toEqual([]);
-    });
-  }
+  holdsOnlyItsList(roles);
 
   it('each stack holds exactly its bank, space, send-only badged endpoint, session sub-bank and wait-only notification', () => {
     for (const [i, c] of net.clients.entries()) {
@@ -181,13 +186,7 @@ describe('capability discipline of the monolithic topology', () => {
     expect([...byName.keys()].sort()).toEqual(roles.map(([name]) => name).sort());
   });
 
-  for (const [name, d, list] of roles) {
-    it(`${name} holds nothing beyond its list, and every entry of the list is in use`, () => {
-      const caps = held(d);
-      expect(caps.filter((h) => !list.some((a) => fits(h, a)))).toEqual([]);
-      expect(list.filter((a) => !caps.some((h) => fits(h, a))).map((a) => a.why)).toEqual([]);
-    });
-  }
+  holdsOnlyItsList(roles);
 
   it("only the driver and the server receive on their endpoints; no client holds another's bank, and nobody a top bank's destroy but its owner", () => {
     const all = roles.flatMap(([name, d]) => held(d).map((h) => ({ name, h, cap: d.slots[h.slot]! })));
