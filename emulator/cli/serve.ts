@@ -8,7 +8,10 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.map': 'application/json',
-  '.css': 'text/css',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.wasm': 'application/wasm',
 };
 
 /** Serve `root` on 127.0.0.1:`port` (0 picks a free port). Resolves once listening. */
