@@ -6,7 +6,7 @@
 import { TOPOLOGIES } from '../cli/scenario/stacks.js';
 import type { BenchDocument, SectionRecord } from './document.js';
 import type { StrategyData } from './netdriver.js';
-import { barChartSvg, lineChartSvg } from './svg.js';
+import { barChartSvg, lineChartSvg } from '../charts/svg.js';
 import { CLIENT_COUNTS, type TopologyData } from './topologies.js';
 
 export interface Chart {

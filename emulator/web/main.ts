@@ -1,67 +1,210 @@
-// The page entry: runs the boot scenario (the same one `reloaded run` runs) in the browser
-// tab from the URL's parameters (seed, millis, strategy, mode, clients) and shows its report.
-// The report object is also left on `window.reloadedReport` so a headless browser test can
-// compare it, and its trace hash, with node's.
+// The page's tab side: the controls and the views. The machine runs in the worker (worker.ts)
+// with the same code as node; this bundle holds none of it, only what it takes to ask the
+// worker for things and draw what it says. The URL's parameters (seed, millis, strategy, mode,
+// clients, link, revoke, paused) set the first run, so a link reproduces a run. What the page
+// last drew is also left on `window.reloaded` for the headless browser test.
 
-import '../machine/realm-hardened.js';
-import { BOOT_DEFAULTS, MAX_MILLIS, MODES, runBootScenario, STRATEGIES, type BootReport } from '../cli/scenario/boot.js';
-import { MAX_CLIENTS } from '../cli/scenario/net.js';
+import { BOOT_DEFAULTS, LINK_SPEEDS, MAX_CLIENTS, MAX_MILLIS, MODES, STRATEGIES } from '../cli/scenario/defaults.js';
 import { formatBootReport } from '../cli/scenario/text.js';
+import type { BootReport } from '../cli/scenario/boot-report.js';
+import type { Command, RunConfig, Snapshot, Update } from './protocol.js';
+import { CardPanel } from './view/card.js';
+import { ChartsView } from './view/charts.js';
+import { el, n, Tooltip } from './view/dom.js';
+import { DomainsView } from './view/domains.js';
+import { FrameMapView } from './view/frame-map.js';
+import { PacketsView } from './view/packets.js';
+import { TimelineView } from './view/timeline.js';
+
+/** What the page shows, for a test to read. */
+export interface PageState {
+  snapshot: Snapshot | undefined;
+  report: BootReport | undefined;
+  errors: string[];
+  /** Host milliseconds from the page's start to the first snapshot with a frame delivered to a client. */
+  firstDeliveryMs: number | undefined;
+  packetsShown: number;
+  /** The colour a frame's cell is drawn with now. */
+  colourOf(frame: number): string | undefined;
+  send(c: Command): void;
+}
 
 declare global {
   interface Window {
+    reloaded: PageState;
     reloadedReport?: BootReport | { error: string };
   }
 }
+
+/** Speeds offered: emulated cycles per update. */
+const SPEEDS: readonly [string, number][] = [['1 µs', 133], ['10 µs', 1_330], ['100 µs', 13_300], ['1 ms', 133_000], ['10 ms', 1_330_000]];
+const DEFAULT_SPEED = 13_300;
+
+class UrlError extends Error {}
 
 const params = new URLSearchParams(location.search);
 
 function integerParam(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = params.get(name);
   if (raw === null) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new Error(`URL parameter ${name}=${raw}: expected an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}`);
+  const v = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw new UrlError(`URL parameter ${name}=${raw}: expected an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}`);
   }
-  return n;
+  return v;
 }
 
 function millisParam(): number {
   const raw = params.get('millis');
   if (raw === null) return BOOT_DEFAULTS.millis;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_MILLIS) throw new Error(`URL parameter millis=${raw}: expected a number of milliseconds in (0, ${MAX_MILLIS}]`);
-  return n;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v <= 0 || v > MAX_MILLIS) throw new UrlError(`URL parameter millis=${raw}: expected a number of milliseconds in (0, ${MAX_MILLIS}]`);
+  return v;
 }
 
-function choiceParam<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+function choiceParam<T extends string | number>(name: string, choices: readonly T[], fallback: T): T {
   const raw = params.get(name);
   if (raw === null) return fallback;
-  if (!(choices as readonly string[]).includes(raw)) throw new Error(`URL parameter ${name}=${raw}: expected one of ${choices.join(', ')}`);
-  return raw as T;
+  const found = choices.find((c) => String(c) === raw);
+  if (found === undefined) throw new UrlError(`URL parameter ${name}=${raw}: expected one of ${choices.join(', ')}`);
+  return found;
 }
 
-function setField(name: string, value: string | number): void {
-  const form = document.getElementById('controls') as HTMLFormElement;
-  (form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value = String(value);
+/** revoke=none, or revoke=K@CYCLE,K@CYCLE (as `reloaded run --revoke`). */
+function revokeParam(): RunConfig['revokes'] {
+  const raw = params.get('revoke');
+  if (raw === null) return undefined;
+  if (raw === 'none') return [];
+  return raw.split(',').map((part) => {
+    const m = /^(\d+)@(\d+)$/.exec(part);
+    if (!m) throw new UrlError(`URL parameter revoke=${raw}: expected 'none' or CLIENT@CYCLE[,CLIENT@CYCLE...]`);
+    return { client: Number(m[1]), cycle: Number(m[2]) };
+  });
+}
+
+function configFromUrl(): RunConfig {
+  return {
+    seed: integerParam('seed', BOOT_DEFAULTS.seed, 0),
+    millis: millisParam(),
+    strategy: choiceParam('strategy', STRATEGIES, BOOT_DEFAULTS.strategy),
+    mode: choiceParam('mode', MODES, BOOT_DEFAULTS.mode),
+    clients: integerParam('clients', BOOT_DEFAULTS.clients, 1, MAX_CLIENTS),
+    link: choiceParam('link', LINK_SPEEDS, 100),
+    revokes: revokeParam(),
+  };
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const field = (name: string) => ($<HTMLFormElement>('config').elements.namedItem(name) as HTMLInputElement | HTMLSelectElement);
+
+function options(select: HTMLSelectElement, values: readonly (string | number)[], chosen: string | number): void {
+  select.replaceChildren(...values.map((v) => el('option', { value: String(v) }, String(v))));
+  select.value = String(chosen);
 }
 
 function main(): void {
-  const status = document.getElementById('status')!;
+  const started = performance.now();
+  const tooltip = new Tooltip();
+  const worker = new Worker('./worker.js', { type: 'module' });
+  const send = (c: Command) => worker.postMessage(c);
+  const status = $('status');
+  const frameMap = new FrameMapView($('view-frames'), (frame) => send({ kind: 'inspect', frame }), tooltip);
+  const timeline = new TimelineView($('view-timeline'), tooltip);
+  const domains = new DomainsView($('view-domains'));
+  const card = new CardPanel($('view-card'));
+  const packets = new PacketsView($('view-packets'));
+  const charts = new ChartsView($('view-charts'));
+  timeline.onHoverFrame = (f) => {
+    frameMap.highlighted = new Set([f]);
+  };
+
+  const state: PageState = {
+    snapshot: undefined, report: undefined, errors: [], firstDeliveryMs: undefined, packetsShown: 0,
+    colourOf: (f) => frameMap.colourOf(f),
+    send,
+  };
+  window.reloaded = state;
+
+  const start = (c: RunConfig, run: boolean) => {
+    state.snapshot = undefined;
+    state.report = undefined;
+    state.firstDeliveryMs = undefined;
+    window.reloadedReport = undefined;
+    timeline.clear();
+    packets.clear();
+    charts.clear();
+    $('report').textContent = '';
+    for (const [k, v] of Object.entries(c)) if (k !== 'revokes') field(k).value = String(v);
+    send({ kind: 'start', config: c });
+    if (run) send({ kind: 'run' });
+  };
+
+  worker.onmessage = (e: MessageEvent<Update>) => {
+    const u = e.data;
+    if (u.kind === 'error') {
+      state.errors.push(u.message);
+      status.textContent = `error: ${u.message}`;
+      if (!state.snapshot) window.reloadedReport = { error: u.message };
+      return;
+    }
+    if (u.kind === 'frame') return frameMap.showDetail(u.detail, frameMap.pointer.x, frameMap.pointer.y);
+    state.snapshot = u;
+    const r = u.run;
+    if (state.firstDeliveryMs === undefined && r.delivered > 0) state.firstDeliveryMs = performance.now() - started;
+    frameMap.update(u);
+    timeline.add(u.spans, r.cycle);
+    domains.update(u.domains, u.sessions);
+    card.update(u.card);
+    packets.add(u.packets);
+    state.packetsShown = packets.count;
+    charts.add(u.points, r.cpuHz, u.sessions.length);
+    $('cycle').textContent = `cycle ${n(r.cycle)} of ${n(r.end)} (${((r.cycle * 1000) / r.cpuHz).toFixed(3)} of ${((r.end * 1000) / r.cpuHz).toFixed(1)} emulated ms)`;
+    $('hash').textContent = r.hash;
+    $('command').textContent = r.command;
+    $('violations').textContent = r.violations.length === 0 ? 'none' : r.violations.join('\n');
+    const clients = $<HTMLSelectElement>('revoke-client');
+    if (clients.options.length !== u.sessions.length) options(clients, u.sessions.map((s) => s.client), clients.value || 1);
+    if (u.report) {
+      state.report = u.report;
+      window.reloadedReport = u.report;
+      $('report').textContent = formatBootReport(u.report);
+      status.textContent = u.report.problems.length === 0 ? 'done' : `done: ${u.report.problems.length} problem(s), see the report`;
+    } else {
+      status.textContent = r.running ? 'running' : 'paused';
+    }
+  };
+  worker.onerror = (e) => {
+    state.errors.push(`worker: ${e.message}`);
+    status.textContent = `error: the worker failed: ${e.message}`;
+  };
+
+  options(field('strategy') as HTMLSelectElement, STRATEGIES, BOOT_DEFAULTS.strategy);
+  options(field('mode') as HTMLSelectElement, MODES, BOOT_DEFAULTS.mode);
+  options(field('link') as HTMLSelectElement, LINK_SPEEDS, 100);
+  options($<HTMLSelectElement>('speed'), SPEEDS.map(([label]) => label), '100 µs');
+  const readConfig = (): RunConfig => ({
+    seed: Number(field('seed').value), millis: Number(field('millis').value), strategy: field('strategy').value as RunConfig['strategy'],
+    mode: field('mode').value as RunConfig['mode'], clients: Number(field('clients').value), link: Number(field('link').value), revokes: undefined,
+  });
+  $<HTMLFormElement>('config').addEventListener('submit', (e) => {
+    e.preventDefault();
+    start(readConfig(), true);
+  });
+  $('add-client').addEventListener('click', () => {
+    const c = readConfig();
+    start({ ...c, clients: Math.min(MAX_CLIENTS, c.clients + 1) }, true);
+  });
+  $('run').addEventListener('click', () => send({ kind: 'run' }));
+  $('pause').addEventListener('click', () => send({ kind: 'pause' }));
+  $('step').addEventListener('click', () => send({ kind: 'step', cycles: Number($<HTMLInputElement>('step-cycles').value) }));
+  $('speed').addEventListener('change', () => send({ kind: 'speed', cyclesPerUpdate: SPEEDS.find(([label]) => label === $<HTMLSelectElement>('speed').value)![1] }));
+  $('revoke-now').addEventListener('click', () => send({ kind: 'revoke', client: Number($<HTMLSelectElement>('revoke-client').value) }));
+  $('revoke-at').addEventListener('click', () => send({ kind: 'revoke', client: Number($<HTMLSelectElement>('revoke-client').value), cycle: Number($<HTMLInputElement>('revoke-cycle').value) }));
+
   try {
-    const options = {
-      seed: integerParam('seed', BOOT_DEFAULTS.seed, 0),
-      millis: millisParam(),
-      strategy: choiceParam('strategy', STRATEGIES, BOOT_DEFAULTS.strategy),
-      mode: choiceParam('mode', MODES, BOOT_DEFAULTS.mode),
-      clients: integerParam('clients', BOOT_DEFAULTS.clients, 1, MAX_CLIENTS),
-    };
-    for (const [k, v] of Object.entries(options)) setField(k, v);
-    const report = runBootScenario(options);
-    document.getElementById('report')!.textContent = formatBootReport(report);
-    document.getElementById('hash')!.textContent = report.trace.hash;
-    window.reloadedReport = report;
-    status.textContent = report.problems.length === 0 ? 'done' : `done: ${report.problems.length} problem(s), see the report`;
+    const c = configFromUrl();
+    send({ kind: 'speed', cyclesPerUpdate: DEFAULT_SPEED });
+    start(c, params.get('paused') !== '1');
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     window.reloadedReport = { error };

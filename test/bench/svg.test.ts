@@ -2,7 +2,7 @@
 // title, axes with labels, and one mark per data point carrying that point's value.
 
 import { describe, expect, it } from 'vitest';
-import { barChartSvg, escapeXml, lineChartSvg, niceScale } from '../../emulator/bench/svg.js';
+import { barChartSvg, escapeXml, lineChartSvg, niceScale } from '../../emulator/charts/svg.js';
 
 /** Whether `xml` is well-formed enough for an SVG viewer: one root, every tag closed in order, attributes quoted, no bare & or <. */
 function wellFormed(xml: string): string | undefined {

@@ -20,7 +20,7 @@ import { mappingVa, type Space } from '../../../guest/kernel/spaces.js';
 import { BusMasterBackend } from '../../../guest/netdriver/busmaster.js';
 import { SLOT_POOL } from '../../../guest/netdriver/config.js';
 import { cardPrivilege, driverSlotFrame } from '../scenario/records.js';
-import type { ExploreWorld } from './scenario.js';
+import type { Net } from '../scenario/net.js';
 
 export const hex = (n: number) => `0x${n.toString(16)}`;
 
@@ -33,7 +33,7 @@ export class WorldNames {
   /** Each space's name while a domain ran in it: a space outlives its domains' names in a run's events. */
   private readonly spaceNames = new Map<Space, string>();
 
-  constructor(private readonly w: ExploreWorld) {}
+  constructor(private readonly w: Net) {}
 
   /** A thread by its domain's name (the thread's own name once the domain is gone). */
   thread(t: Thread | undefined): string {

@@ -16,21 +16,13 @@ import type { Session } from '../../../guest/netdriver/session.js';
 import { violations } from './checks.js';
 import { IncrementalChecks } from './incremental.js';
 import { progressOf, report, type BootReport, type RevocationRecord } from './boot-report.js';
-import { MAX_CLIENTS } from './net.js';
 import { composeStackNet, TOPOLOGIES, type StackNet, type StackNetOptions, type Topology } from './stacks.js';
+import { LINK_SPEEDS, MAX_CLIENTS, MAX_MILLIS, MODES, STRATEGIES } from './defaults.js';
 
 export type { BootReport, RevocationReport, SessionReport } from './boot-report.js';
-
-export const STRATEGIES: readonly Strategy[] = ['copy', 'flip', 'hybrid'];
-export const MODES: readonly CardMode[] = ['busmaster', 'classic'];
-/** Link speeds the wire offers, in Mbit/s. */
-export const LINK_SPEEDS: readonly number[] = [10, 100];
+export { BOOT_DEFAULTS, LINK_SPEEDS, MAX_MILLIS, MODES, STRATEGIES } from './defaults.js';
 export const FAULT_NAMES = ['loss', 'duplicate', 'reorder', 'corrupt'] as const;
 
-/** Defaults of `reloaded run` and the page. */
-export const BOOT_DEFAULTS = { seed: 1, millis: 50, strategy: 'flip' as Strategy, mode: 'busmaster' as CardMode, clients: 2 };
-/** Most emulated milliseconds one run may take. */
-export const MAX_MILLIS = 60_000;
 /** Cycles between two invariant checks. */
 export const CHECK_EVERY = 20_000;
 
@@ -215,6 +207,54 @@ export class BootRun {
     if (this.o.strideChecks !== false) this.check();
     const closed = this.world.net.view.driver?.counters.sessionsClosed ?? 0;
     for (const rv of this.revocations) if (rv.sessionClosedBy === undefined && closed > rv.closedBefore) rv.sessionClosedBy = this.machine.now;
+  }
+
+  /**
+   * Client `r.client` destroys its bank at `r.cycle` (now or later), as if the run had been
+   * given that revocation from the start: the page's "revoke now" and "revoke at". A
+   * revocation of that client still pending is replaced. A stride ends at every revocation's
+   * cycle and the machine stops at the same places whichever way it is stepped, so the run is
+   * the one `reloaded run --revoke K@CYCLE` makes.
+   */
+  schedule(r: Revoke): void {
+    if (this.o.topology === 'inkernel') throw new BootOptionError('revoke: the inkernel topology has no client banks to destroy');
+    if (!(Number.isInteger(r.client) && r.client >= 1 && r.client <= this.o.clients)) throw new BootOptionError(`revoke: client ${r.client} does not exist (clients are 1 to ${this.o.clients})`);
+    if (this.revocations.some((rv) => rv.client === r.client)) throw new BootOptionError(`revoke: client ${r.client} has already destroyed its bank`);
+    if (!(Number.isSafeInteger(r.cycle) && r.cycle >= this.machine.now)) throw new BootOptionError(`revoke: cycle ${r.cycle} has passed (the run is at cycle ${this.machine.now})`);
+    if (r.cycle > this.end) throw new BootOptionError(`revoke: cycle ${r.cycle} is after the end of the run (${this.end})`);
+    const rest = this.pending.filter((p) => p.client !== r.client);
+    rest.push({ client: r.client, cycle: r.cycle });
+    this.pending.splice(0, this.pending.length, ...rest.sort((a, b) => a.cycle - b.cycle || a.client - b.client));
+  }
+
+  /**
+   * Perform the revocations due now, at a cycle whose stride has already been checked
+   * (afterStride ran here): what afterStride would have done first, had the revocation been
+   * known then, without checking the same stride twice.
+   */
+  revokeDueNow(): void {
+    this.observe();
+    this.revokeDue();
+  }
+
+  /** The revocations still to come, in order. */
+  get pendingRevocations(): readonly Revoke[] {
+    return this.pending.map((r) => ({ ...r }));
+  }
+
+  /** The clients that have destroyed their banks so far. */
+  get revokedClients(): ReadonlySet<number> {
+    return new Set(this.revocations.map((r) => r.client));
+  }
+
+  /** Every session the driver has opened so far, by badge (kept after the driver drops it). */
+  get sessionsSeen(): ReadonlyMap<number, Session> {
+    return this.sessions;
+  }
+
+  /** Invariant violations seen so far, each with the first cycle it was seen at. */
+  get violationsSeen(): ReadonlyMap<string, number> {
+    return this.seen;
   }
 
   /** End the run at the current cycle (what has not happened yet does not). */

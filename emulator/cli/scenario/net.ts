@@ -51,8 +51,7 @@ export const STACK_PRIORITY = 5;
 /** The card's I/O range and IRQ line as the driver's device privilege grants them. */
 const CARD_PORTS = 0x20;
 const CARD_IRQ = 9;
-/** Most sessions the driver serves (DriverConfig.maxSessions default). */
-export const MAX_CLIENTS = 16;
+export { MAX_CLIENTS } from './defaults.js';
 /** A client's rights on its bank: allocate (needs no right), destroy (to revoke), free, query; never change limits. */
 const CLIENT_BANK_RIGHTS = R_DESTROY | R_FREE | R_QUERY;
 /** The driver's rights on its own bank: allocation only. */

@@ -1,0 +1,127 @@
+// A boot run the page watches: the run `reloaded run` makes (scenario/boot.ts BootRun, the
+// same code), stepped a few thousand cycles at a time with the recorder and the packet log
+// listening, and the page's revocations scheduled into it as they come. Each revocation is
+// kept in the run's config, so `command` is always the `reloaded run` line that makes this
+// very run in node, trace hash and all.
+
+import { BootRun, type BootOptions, type BootReport } from '../../cli/scenario/boot.js';
+import { WorldNames } from '../../cli/explore/names.js';
+import type { Command, RunConfig, Snapshot } from '../protocol.js';
+import { PacketLog, POINT_SECONDS } from './packets.js';
+import { Recorder } from './recorder.js';
+import { cardView, domainViews, frameDetail, frameMap, ownerNames, sessionViews } from './snapshot.js';
+import { total } from '../../../guest/netdriver/counters.js';
+
+/** The `reloaded run` line for a config. */
+export function commandLine(c: RunConfig): string {
+  const revokes = c.revokes === undefined ? [] : c.revokes.length === 0 ? ['--revoke none'] : c.revokes.map((r) => `--revoke ${r.client}@${r.cycle}`);
+  return ['npx reloaded run', `--seed ${c.seed}`, `--millis ${c.millis}`, `--strategy ${c.strategy}`, `--mode ${c.mode}`, `--clients ${c.clients}`, `--link ${c.link}`, ...revokes].join(' ');
+}
+
+export function bootOptions(c: RunConfig): BootOptions {
+  const revokes = c.revokes === undefined ? undefined : c.revokes.length === 0 ? 'none' : c.revokes;
+  return { seed: c.seed, millis: c.millis, strategy: c.strategy, mode: c.mode, clients: c.clients, link: c.link, revokes };
+}
+
+export class LiveRun {
+  readonly run: BootRun;
+  private readonly recorder: Recorder;
+  private packets!: PacketLog;
+  private readonly names: WorldNames;
+  private report: BootReport | undefined;
+  /** The cycle of the last afterStride: a revocation due there must not check that stride again. */
+  private strideAt = -1;
+  /**
+   * Where the current stride ends, fixed when it begins as runBootScenario fixes it (target()
+   * measures from the cycle the machine is at, which a partial advance has moved on).
+   */
+  private strideEnd: number | undefined;
+  /** The run's config with its revocations spelled out (the default one resolved to its cycle). */
+  readonly config: RunConfig & { revokes: { client: number; cycle: number }[] };
+
+  constructor(config: RunConfig) {
+    const o = bootOptions(config);
+    this.run = new BootRun({
+      ...o,
+      onWire: (wire, machine) => {
+        const drops = () => this.run.world.net.clients.map((_, k) => {
+          const c = this.run.sessionsSeen.get(k + 1)?.counters;
+          return c ? total(c.dropped) + total(c.rejected) : 0;
+        });
+        this.packets = new PacketLog(wire, config.clients, Math.round(POINT_SECONDS * machine.config.cpuHz), drops);
+      },
+    });
+    // The default (client 1 mid-run) is still to come at cycle 0: spelled out from the run's own list.
+    this.config = { ...config, revokes: config.revokes ? config.revokes.map((r) => ({ ...r })) : [...this.run.pendingRevocations] };
+    this.recorder = new Recorder(this.run.world.net);
+    this.names = new WorldNames(this.run.world.net);
+  }
+
+  get now(): number {
+    return this.run.machine.now;
+  }
+
+  get done(): boolean {
+    return this.report !== undefined;
+  }
+
+  /** Run `cycles` more cycles (or to the end), stride by stride as runBootScenario does; the report once the end is reached. */
+  advance(cycles: number): void {
+    if (this.report) return;
+    const goal = Math.min(this.run.end, this.now + cycles);
+    while (this.now < goal) {
+      const target = (this.strideEnd ??= this.run.target());
+      this.run.machine.runUntil(Math.min(target, goal));
+      if (this.now >= target) this.strideDone();
+      this.packets.tick(this.now);
+    }
+    if (this.run.done) this.report = this.run.finish();
+  }
+
+  /** Client `client` destroys its bank now or at `cycle`: into the run and into its config. */
+  revoke(client: number, cycle = this.now): void {
+    this.run.schedule({ client, cycle });
+    this.config.revokes = [...this.config.revokes.filter((r) => r.client !== client), { client, cycle }].sort((a, b) => a.cycle - b.cycle || a.client - b.client);
+    if (this.strideEnd !== undefined) this.strideEnd = Math.min(this.strideEnd, cycle);
+    if (cycle !== this.now) return;
+    // Due now: revoke before anything else runs, as the run would have at a stride ending here.
+    if (this.strideAt === this.now) this.run.revokeDueNow();
+    else this.strideDone();
+  }
+
+  private strideDone(): void {
+    this.run.afterStride();
+    this.strideAt = this.now;
+    this.strideEnd = undefined;
+  }
+
+  inspect(frame: number) {
+    return frameDetail(this.run.world.net, this.names, frame);
+  }
+
+  snapshot(running: boolean): Snapshot {
+    const { world, machine } = this.run;
+    const net = world.net;
+    const { packets, points } = this.packets.take();
+    return {
+      kind: 'snapshot',
+      run: {
+        cycle: machine.now, end: this.run.end, cpuHz: machine.config.cpuHz, running, done: this.done,
+        hash: machine.trace.hash(), records: machine.trace.count, command: commandLine(this.config),
+        violations: [...this.run.violationsSeen].map(([v, c]) => `cycle ${c}: ${v}`),
+        delivered: net.view.driver?.counters.delivered ?? 0,
+      },
+      frames: frameMap(net),
+      owners: ownerNames(net),
+      domains: domainViews(world, this.names),
+      sessions: sessionViews(world, this.run.sessionsSeen, this.run.revokedClients),
+      card: cardView(net, this.config.mode),
+      spans: this.recorder.take(),
+      packets,
+      points,
+      report: this.report,
+    };
+  }
+}
+
+export type { Command };

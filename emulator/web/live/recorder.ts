@@ -1,0 +1,93 @@
+// The timeline's recorder: read-only observers on the card's DMA beats, the CPU's accesses and
+// the machine's trace (kernel operations, interrupts, switches), turned into spans on lanes.
+// A lane's accesses that follow one another closely coalesce into one span (a burst's beats,
+// a copy's loads and stores), so a millisecond of a busy machine is a few thousand spans, not
+// hundreds of thousands of events; spans split wherever a gap of more than MERGE_GAP cycles
+// falls, so zooming to single cycles shows where each burst started and stopped. Observers
+// charge no cycle and change nothing, so the run recorded is the run unrecorded (same hash).
+
+import type { CpuAccess } from '../../machine/cpu.js';
+import type { DmaBeat } from '../../machine/dma.js';
+import { FRAME_SIZE } from '../../machine/memory.js';
+import type { TraceEntry } from '../../machine/trace.js';
+import type { Net } from '../../cli/scenario/net.js';
+import type { Span } from '../protocol.js';
+
+/** Accesses of one lane (and, for DMA, one frame and direction) closer than this join one span. */
+export const MERGE_GAP = 16;
+/** Spans kept for the next snapshot; past this the oldest are dropped (the page says so). */
+export const PENDING_SPANS = 20_000;
+
+export const LANE_DMA = 'card DMA';
+export const LANE_KERNEL = 'kernel (CPU)';
+export const LANE_KERNEL_OPS = 'kernel operations';
+export const LANE_INTERRUPTS = 'interrupts';
+
+/** Trace kinds left off the timeline: the beats come from the DMA observer, the rest is the PIC's and timer's bookkeeping. */
+const UNSHOWN = new Set(['dma.beat', 'irq.ack', 'irq.eoi', 'pit.load', 'ne2k.irq']);
+const INTERRUPT_KINDS = new Set(['irq.raise', 'cpu.interrupt']);
+
+export class Recorder {
+  private pending: Span[] = [];
+  /** The open span of each lane key: the last one, which the next access may extend. */
+  private readonly open = new Map<string, Span>();
+  dropped = 0;
+
+  constructor(private readonly net: Net) {
+    const m = net.machine;
+    m.dma.observers.add((b) => this.beat(b));
+    m.cpu.observers.add((a) => this.access(a));
+    m.trace.observers.add((e) => this.traced(e));
+  }
+
+  /** The spans since the last call; the growing ones end here (a burst across two snapshots is two adjacent spans). */
+  take(): Span[] {
+    for (const s of this.open.values()) this.push(s);
+    this.open.clear();
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  private beat(b: DmaBeat): void {
+    const frame = b.phys < 0 ? -1 : Math.floor(b.phys / FRAME_SIZE);
+    const what = b.phys < 0 ? `failed (${b.error ?? 'no memory'}) at bus 0x${b.bus.toString(16)}` : `frame ${frame}`;
+    this.extend(`dma|${frame}|${b.write}`, LANE_DMA, b.cycle, b.length, frame, b.write, () => `card ${b.write ? 'writes' : 'reads'} ${what}`);
+  }
+
+  private access(a: CpuAccess): void {
+    const d = a.thread ? this.net.kernel.state.byThread.get(a.thread) : undefined;
+    const lane = a.mode === 'user' && d ? d.name : LANE_KERNEL;
+    const frame = Math.floor(a.phys / FRAME_SIZE);
+    const who = a.mode === 'user' ? lane : d ? `kernel, in a system call of ${d.name}` : 'kernel';
+    this.extend(`cpu|${lane}`, lane, a.cycle, a.length, frame, a.write, () => `${who}: accesses from frame ${frame}`);
+  }
+
+  private traced(e: TraceEntry): void {
+    if (UNSHOWN.has(e.kind)) return;
+    const lane = INTERRUPT_KINDS.has(e.kind) ? LANE_INTERRUPTS : e.kind.startsWith('kernel.') || e.kind.startsWith('cpu.') ? LANE_KERNEL_OPS : undefined;
+    if (!lane) return;
+    this.push({ from: e.cycle, to: e.cycle, lane, text: `${e.kind} ${e.args.join(' ')}`, frame: -1, write: false, count: 1, bytes: 0 });
+  }
+
+  private extend(key: string, lane: string, cycle: number, length: number, frame: number, write: boolean, text: () => string): void {
+    const s = this.open.get(key);
+    if (s && cycle - s.to <= MERGE_GAP) {
+      s.to = Math.max(s.to, cycle);
+      s.count++;
+      s.bytes += length;
+      if (write) s.write = true;
+      return;
+    }
+    if (s) this.push(s);
+    this.open.set(key, { from: cycle, to: cycle, lane, text: text(), frame, write, count: 1, bytes: length });
+  }
+
+  private push(s: Span): void {
+    this.pending.push(s);
+    if (this.pending.length >= 2 * PENDING_SPANS) {
+      this.pending.splice(0, PENDING_SPANS);
+      this.dropped += PENDING_SPANS;
+    }
+  }
+}
