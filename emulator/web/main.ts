@@ -152,6 +152,7 @@ function main(): void {
     const r = u.run;
     if (state.firstDeliveryMs === undefined && r.delivered > 0) state.firstDeliveryMs = performance.now() - started;
     frameMap.update(u);
+    timeline.cpuHz = r.cpuHz;
     timeline.add(u.spans, r.cycle);
     domains.update(u.domains, u.sessions);
     card.update(u.card);

@@ -14,6 +14,8 @@ const CLIENT_COLOURS = ['#e08a1e', '#2e9e58', '#8a4fc0', '#c0397a', '#1ea3a8', '
 export function ownerColour(owner: number): string {
   if (owner === OWNER_KERNEL) return KERNEL_COLOUR;
   if (owner === OWNER_DRIVER) return DRIVER_COLOUR;
-  if (owner >= OWNER_FIRST_CLIENT) return CLIENT_COLOURS[(owner - OWNER_FIRST_CLIENT) % CLIENT_COLOURS.length]!;
+  const k = owner - OWNER_FIRST_CLIENT;
+  // Past the named colours (clients 9 to 16), hues spread around the wheel, none near the reds of quarantine.
+  if (k >= 0) return CLIENT_COLOURS[k] ?? `hsl(${(40 + k * 67) % 300 + 30}, 55%, 42%)`;
   return '#999999';
 }

@@ -34,6 +34,8 @@ export class TimelineView {
   mark: number | undefined;
   markedFrames = new Set<number>();
   onHoverFrame: (frame: number) => void = () => {};
+  /** The machine's clock rate, for the window's width in µs. */
+  cpuHz = 133_000_000;
 
   constructor(root: HTMLElement, private readonly tooltip: Tooltip) {
     const button = (text: string, title: string, act: () => void) => {
@@ -192,6 +194,7 @@ export class TimelineView {
     g.fillText(`cycle ${n(Math.max(0, Math.round(left)))}`, LABEL_WIDTH + 2, 11);
     const end = `cycle ${n(Math.round(right))}`;
     g.fillText(end, WIDTH - g.measureText(end).width - 2, 11);
-    this.label.textContent = ` window ${n(this.width)} cycles (${(this.width / 133).toFixed(this.width < 1330 ? 2 : 0)} µs at 133 MHz)${this.pinnedTo === undefined ? ', following' : ''}`;
+    const micros = (this.width * 1e6) / this.cpuHz;
+    this.label.textContent = ` window ${n(this.width)} cycles (${micros.toFixed(micros < 10 ? 2 : 0)} µs at ${this.cpuHz / 1e6} MHz)${this.pinnedTo === undefined ? ', following' : ''}`;
   }
 }
