@@ -12,6 +12,8 @@ import type { RunResult, V86PlatformCore } from '../platforms/v86/platform-core.
 
 /** The seed of a run when the caller gives none (the CLI's --seed default). */
 export const DEFAULT_X86_SEED = 1;
+/** How much host time a run gets when the caller does not say (the CLI's --timeout-ms default). */
+export const DEFAULT_X86_TIMEOUT_MS = 60_000;
 
 export interface X86WireOptions {
   /** Attach the built-in echo peer. */

@@ -12,7 +12,7 @@ import { MBIT_10, MBIT_100 } from '../../devices/wire/wire.js';
 import { MultibootError } from '../platforms/v86/multiboot.js';
 import { V86Platform } from '../platforms/v86/platform.js';
 import { integer, udpTarget, type UdpTarget } from './options.js';
-import { assembleX86On, DEFAULT_X86_SEED, type X86RunResult, type X86Session, type X86WireOptions } from './x86-session.js';
+import { assembleX86On, DEFAULT_X86_SEED, DEFAULT_X86_TIMEOUT_MS, type X86RunResult, type X86Session, type X86WireOptions } from './x86-session.js';
 
 export type { X86RunResult, X86Session } from './x86-session.js';
 
@@ -45,7 +45,7 @@ export function x86Command(): Command {
     .option('--wire <spec>', 'bridge the wire to an external UDP frame socket: udp:HOST:PORT', udpTarget)
     .option('--pcap <file>', 'write every frame on the wire to a pcap file')
     .addOption(new Option('--mbit <n>', 'wire speed in Mbit/s').choices(['10', '100']).default('100'))
-    .option('--timeout-ms <n>', 'give up after this much wall-clock time', integer(1), 60_000)
+    .option('--timeout-ms <n>', 'give up after this much wall-clock time', integer(1), DEFAULT_X86_TIMEOUT_MS)
     .option('--seed <n>', 'run seed (v86 entropy and wire fault streams)', integer(0), DEFAULT_X86_SEED)
     .option('--jit', "let v86 compile hot code (faster; the run is then not reproducible cycle for cycle)", false)
     .action(async (o: { image: string; peer?: 'echo'; wire?: UdpTarget; pcap?: string; mbit: string; timeoutMs: number; seed: number; jit: boolean }) => {

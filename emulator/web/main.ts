@@ -7,6 +7,7 @@ import '../machine/realm-hardened.js';
 import { BOOT_DEFAULTS, MAX_MILLIS, MODES, runBootScenario, STRATEGIES, type BootReport } from '../cli/scenario/boot.js';
 import { MAX_CLIENTS } from '../cli/scenario/net.js';
 import { formatBootReport } from '../cli/scenario/text.js';
+import { mountX86Panel } from './x86/panel.js';
 
 declare global {
   interface Window {
@@ -70,3 +71,4 @@ function main(): void {
 }
 
 main();
+mountX86Panel(document.getElementById('x86-panel')!);
