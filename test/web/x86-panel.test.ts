@@ -74,6 +74,14 @@ describe.skipIf(!haveChromium('the x86 panel test runs headless Chromium'))('the
     await page.close();
   });
 
+  it('a worker bundle that cannot be loaded ends in a clear error in the panel', async () => {
+    const page = await opened!.browser.newPage();
+    await page.route('**/x86-worker.js', (route) => route.fulfill({ status: 404, body: 'not found' }));
+    await page.goto(opened!.url);
+    expect(await openPanel(page)).toBe('error: the x86 worker failed: could not load x86-worker.js');
+    await page.close();
+  });
+
   it('main.js carries no v86 and stays within the 500 KB budget', () => {
     const main = readFileSync(join(WEB_ROOT, 'main.js'), 'utf8');
     expect(statSync(join(WEB_ROOT, 'main.js')).size).toBeLessThanOrEqual(MAIN_BUNDLE_BUDGET);
