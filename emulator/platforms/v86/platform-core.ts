@@ -7,7 +7,7 @@
 // - IRQ n: v86's 8259 pair (`device_raise_irq` / `device_lower_irq`);
 // - DMA: our DmaEngine over v86's RAM, wrapped in PhysicalMemory without copying (and
 //   re-wrapped when v86 grows its wasm memory); written pages are marked dirty for v86's JIT;
-// - time: our Clock counts v86's retired instructions as cycles (start.ts), caught up before
+// - time: our Clock counts v86's retired instructions as cycles (start-core.ts), caught up before
 //   every port access and after every slice v86 runs, and jumped forward over HLT.
 //
 // It also runs a multiboot image: COM1 output goes to a callback, a write to port 0xF4 (an
@@ -43,7 +43,7 @@ export interface V86PlatformOptions {
   traceKeep?: number;
   /** Keep v86's own NE2000 at 0x300 instead of leaving the slot to ours (for comparisons). */
   builtinNe2k?: boolean;
-  /** Let v86's JIT compile hot code: faster, but not reproducible cycle for cycle (start.ts). */
+  /** Let v86's JIT compile hot code: faster, but not reproducible cycle for cycle (start-core.ts). */
   jit?: boolean;
   /** The host's clock in milliseconds, for --timeout-ms and pacing (tests inject a fake one). */
   wallClock?: () => number;
