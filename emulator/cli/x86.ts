@@ -1,89 +1,35 @@
 // `reloaded x86`: boot a multiboot image on v86 (a real x86 CPU) with our NE2000 card on its
 // buses, the card on our wire, and peers on the wire: the built-in echo peer, a bridge to an
 // external UDP frame socket, a pcap writer. COM1 goes to stdout; the exit code is what the
-// guest wrote to port 0xF4. This file is the composition root for that run: the platform
-// (emulator/platforms/v86) knows no device, the devices know no platform, and they meet here.
+// guest wrote to port 0xF4. This file is the composition root for that run in node: the
+// platform (emulator/platforms/v86) knows no device, the devices know no platform, and they
+// meet here and in x86-session.ts, the part the page's x86 worker shares.
 
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { DEFAULT_IO_BASE, DEFAULT_IRQ, Ne2kCard } from '../../devices/ne2k/card.js';
-import { PcapWriter } from '../../devices/pcap/writer.js';
-import { EchoPeer } from '../../devices/peers/echo.js';
 import { UdpBridge } from '../../devices/peers/udp-bridge.js';
-import { MBIT_10, MBIT_100, Wire } from '../../devices/wire/wire.js';
+import { MBIT_10, MBIT_100 } from '../../devices/wire/wire.js';
 import { MultibootError } from '../platforms/v86/multiboot.js';
-import { V86Platform, type RunResult } from '../platforms/v86/platform.js';
+import { V86Platform } from '../platforms/v86/platform.js';
 import { integer, udpTarget, type UdpTarget } from './options.js';
+import { assembleX86On, DEFAULT_X86_SEED, DEFAULT_X86_TIMEOUT_MS, type X86RunResult, type X86Session, type X86WireOptions } from './x86-session.js';
 
+export type { X86RunResult, X86Session } from './x86-session.js';
 
-export interface X86RunOptions {
+export interface X86RunOptions extends X86WireOptions {
   image: Uint8Array;
-  /** Attach the built-in echo peer. */
-  echo?: boolean;
   /** Bridge the wire to this UDP frame socket (the clock then follows the wall clock). */
   udp?: UdpTarget;
-  /** Capture every frame on the wire. */
-  pcap?: boolean;
-  /** Wire speed in bits per second (default 100 Mbit/s). */
-  bitRate?: number;
-  timeoutMs?: number;
-  maxCycles?: number;
   seed?: number;
   /** Let v86's JIT compile hot code: faster, but the run is then not reproducible cycle for cycle. */
   jit?: boolean;
-  /** COM1 output, byte by byte. */
-  onSerial?: (byte: number) => void;
-  /** Attach more endpoints (a test's TypeScript peer) to the wire before the guest starts. */
-  attach?: (wire: Wire) => void;
 }
 
-export interface X86RunResult {
-  readonly result: RunResult;
-  readonly serial: string;
-  readonly pcap: Uint8Array | undefined;
-  readonly card: Ne2kCard['totals'];
-  readonly echoed: number;
-  readonly traceHash: string;
-}
-
-export interface X86Session {
-  readonly platform: V86Platform;
-  readonly wire: Wire;
-  readonly card: Ne2kCard;
-  /** Run the guest to its exit (or a limit), then release v86 and the bridge's socket. */
-  run(): Promise<X86RunResult>;
-}
-
-/** Assemble platform, card, wire and peers, ready to run. */
-export async function assembleX86(opts: X86RunOptions): Promise<X86Session> {
-  const platform = await V86Platform.boot(opts.image, { seed: opts.seed ?? 1, jit: opts.jit ?? false });
-  let serial = '';
-  platform.onSerial = (b) => {
-    serial += String.fromCharCode(b);
-    opts.onSerial?.(b);
-  };
-  const cpuHz = platform.cpuHz;
-  const wire = new Wire({ cpuHz, bitRate: opts.bitRate ?? MBIT_100, events: platform.eventSource('wire'), random: platform.random });
-  const card = new Ne2kCard(
-    { ports: platform.ports, events: platform.eventSource('ne2k'), irq: platform.irq(DEFAULT_IRQ), dma: platform.dma, trace: platform.trace },
-    { ioBase: DEFAULT_IO_BASE, cpuHz },
-  );
-  card.connect(wire);
-  const echo = opts.echo ? new EchoPeer(wire) : undefined;
-  const pcap = opts.pcap ? PcapWriter.on(wire, cpuHz) : undefined;
-  opts.attach?.(wire);
-  const bridge = opts.udp ? new UdpBridge(wire, { remoteAddress: opts.udp.host, remotePort: opts.udp.port }) : undefined;
-  const run = async (): Promise<X86RunResult> => {
-    try {
-      if (bridge) await bridge.open();
-      const result = await platform.run({ timeoutMs: opts.timeoutMs, maxCycles: opts.maxCycles, paceToWallClock: bridge !== undefined });
-      return { result, serial, pcap: pcap?.bytes(), card: { ...card.totals }, echoed: echo?.echoed ?? 0, traceHash: platform.trace.hash() };
-    } finally {
-      await bridge?.close();
-      await platform.destroy();
-    }
-  };
-  return { platform, wire, card, run };
+/** Boot the image on v86 in node, then assemble card, wire and peers (x86-session.ts). */
+export async function assembleX86(opts: X86RunOptions): Promise<X86Session<V86Platform>> {
+  const platform = await V86Platform.boot(opts.image, { seed: opts.seed ?? DEFAULT_X86_SEED, jit: opts.jit ?? false });
+  const udp = opts.udp;
+  return assembleX86On(platform, opts, udp ? (wire) => new UdpBridge(wire, { remoteAddress: udp.host, remotePort: udp.port }) : undefined);
 }
 
 /** Assemble and run. */
@@ -99,8 +45,8 @@ export function x86Command(): Command {
     .option('--wire <spec>', 'bridge the wire to an external UDP frame socket: udp:HOST:PORT', udpTarget)
     .option('--pcap <file>', 'write every frame on the wire to a pcap file')
     .addOption(new Option('--mbit <n>', 'wire speed in Mbit/s').choices(['10', '100']).default('100'))
-    .option('--timeout-ms <n>', 'give up after this much wall-clock time', integer(1), 60_000)
-    .option('--seed <n>', 'run seed (v86 entropy and wire fault streams)', integer(0), 1)
+    .option('--timeout-ms <n>', 'give up after this much wall-clock time', integer(1), DEFAULT_X86_TIMEOUT_MS)
+    .option('--seed <n>', 'run seed (v86 entropy and wire fault streams)', integer(0), DEFAULT_X86_SEED)
     .option('--jit', "let v86 compile hot code (faster; the run is then not reproducible cycle for cycle)", false)
     .action(async (o: { image: string; peer?: 'echo'; wire?: UdpTarget; pcap?: string; mbit: string; timeoutMs: number; seed: number; jit: boolean }) => {
       let image: Uint8Array;

@@ -15,6 +15,7 @@ import { DomainsView } from './view/domains.js';
 import { FrameMapView } from './view/frame-map.js';
 import { PacketsView } from './view/packets.js';
 import { TimelineView } from './view/timeline.js';
+import { mountX86Panel } from './x86/panel.js';
 
 /** What the page shows, for a test to read. */
 export interface PageState {
@@ -114,6 +115,7 @@ function main(): void {
   const card = new CardPanel($('view-card'));
   const packets = new PacketsView($('view-packets'));
   const charts = new ChartsView($('view-charts'));
+  mountX86Panel($('x86-panel'));
   timeline.onHoverFrame = (f) => {
     frameMap.highlighted = new Set([f]);
   };

@@ -38,6 +38,26 @@ export function importsOf(file: string, text: string): Import[] {
   return out;
 }
 
+/**
+ * Every non-type import reachable from `entry` (a repo-relative .ts path) through relative
+ * imports: what a bundle of that entry would contain (type-only imports are erased).
+ */
+export function reachable(entry: string): Set<Import> {
+  const seen = new Set<string>();
+  const out = new Set<Import>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const imp of importsOf(file, readFileSync(join(ROOT, file), 'utf8'))) {
+      if (imp.typeOnly) continue;
+      out.add(imp);
+      if (!imp.target.startsWith('pkg:')) visit(imp.target.replace(/\.js$/, '.ts'));
+    }
+  };
+  visit(entry);
+  return out;
+}
+
 const under = (path: string, dir: string) => path === dir || path.startsWith(dir + '/');
 
 /** Returns why `imp` breaks a rule, or undefined. */
@@ -93,6 +113,22 @@ describe('import rules (DESIGN.md §2)', () => {
       .filter(([, why]) => why)
       .map(([f, why]) => `${f} uses ${why}`);
     expect(bad).toEqual([]);
+  });
+
+  // The page's bundles (emulator/cli/build.mjs) run in a browser: what they reach must not
+  // need node, and the tab's own bundle must not carry v86 (the x86 panel's worker fetches it).
+  const BROWSER_ENTRIES = ['emulator/web/main.ts', 'emulator/web/worker.ts', 'emulator/web/x86/worker.ts'];
+
+  it('the browser bundles reach no node module', () => {
+    const bad = BROWSER_ENTRIES.flatMap((entry) =>
+      [...reachable(entry)].filter((t) => t.target.startsWith('pkg:node:')).map((t) => `${entry} reaches ${t.target} through ${t.file}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it("the tab's bundle reaches no v86: the x86 panel loads it in its worker", () => {
+    expect([...reachable('emulator/web/main.ts')].filter((t) => t.target === 'pkg:v86').map((t) => t.file)).toEqual([]);
+    expect([...reachable('emulator/web/x86/worker.ts')].some((t) => t.target === 'pkg:v86')).toBe(true);
   });
 
   it('the checker catches each kind of breach', () => {

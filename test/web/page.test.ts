@@ -2,35 +2,23 @@
 // runs) in the tab and must produce the same report, trace hash included, as node for the
 // same options. Needs Debian's chromium (CI installs it).
 
-import { execFileSync } from 'node:child_process';
-import type { Server } from 'node:http';
-import { resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOT_DEFAULTS, runBootScenario } from '../../emulator/cli/scenario/boot.js';
-import { servePage } from '../../emulator/cli/serve.js';
-import { has } from '../support/tools.js';
+import { haveChromium, openBrowser, type OpenBrowser } from './browser.js';
 
-const ROOT = resolve(__dirname, '../..');
-const haveChromium = has('chromium', 'the page test runs headless Chromium');
-
-describe.skipIf(!haveChromium)('the page in headless Chromium', () => {
-  let server: Server;
+describe.skipIf(!haveChromium('the page test runs headless Chromium'))('the page in headless Chromium', () => {
+  let opened: OpenBrowser | undefined;
   let url: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    execFileSync('node', ['emulator/cli/build.mjs'], { cwd: ROOT });
-    ({ server, url } = await servePage(resolve(ROOT, 'dist/web'), 0));
-    browser = await chromium.launch({
-      executablePath: execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim(),
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    opened = await openBrowser();
+    ({ url, browser } = opened);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    server?.close();
+    await opened?.close();
   });
 
   async function pageReport(query: string) {
