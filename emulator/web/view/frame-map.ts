@@ -10,9 +10,9 @@ import * as P from '../protocol.js';
 import { el, n, Tooltip } from './dom.js';
 import { DIRTY_COLOUR, FREE_COLOUR, HIGHLIGHT_COLOUR, ownerColour, QUARANTINE_COLOUR } from './palette.js';
 
-/** Cell size in CSS pixels and cells per row. */
-const CELL = 7;
-const COLUMNS = 128;
+/** Cell size in CSS pixels (a cell is drawn one pixel smaller: the gap) and cells per row. */
+export const CELL = 7;
+export const COLUMNS = 128;
 
 export function cellColour(state: number, owner: number): string {
   switch (state & P.FRAME_STATE_MASK) {
