@@ -23,8 +23,8 @@ import { CONTROL_PAGE, PAGE_BYTES, txPage } from '../../../guest/session/layout.
 import type { FaultRates } from '../../../devices/wire/faults.js';
 import { Prng } from '../../machine/prng.js';
 import type { BugName } from './bugs.js';
-import { untilOpen } from '../scenario/net.js';
-import { driverVerdict, untilQuiet } from './scenarios/common.js';
+import { OPEN_POLL, untilOpen } from '../scenario/net.js';
+import { driverVerdict, QUIET_POLL, untilQuiet } from './scenarios/common.js';
 import { ScenarioError, type ExploreWorld } from './scenario.js';
 import { runToEnd, type Run, type RunSteps } from './steps.js';
 import { EventChecks, type RunWatcher, type Violation } from './sweep.js';
@@ -105,17 +105,23 @@ export function fuzzRun(seed: number, bug: BugName | undefined, watcher?: RunWat
     stack: (i) => ({ send: s.sends[i]!.map((length, k) => frameFrom(i, length, 0x40 + k)) }),
   });
   watcher?.built(w);
-  return { world: w, steps: fuzzSteps(seed, s, w, watcher) };
+  const gap = roundGap(s, w);
+  // The sessions open, the span and the wait, the two quiet waits and the rounds, each at its limit (and a last look's step).
+  const end = OPEN_LIMIT + OPEN_POLL + SPAN + FINAL_AFTER + 2 * (QUIET_LIMIT + QUIET_POLL) + ROUNDS * gap;
+  return { world: w, steps: fuzzSteps(seed, s, w, gap, watcher), end };
+}
+
+/** Cycles between two final rounds: every stack of the priority gets a turn within (stacks - 1) turns of the others, each at most 1.5 quanta (sched.ts). */
+function roundGap(s: FuzzSchedule, w: ExploreWorld): number {
+  return Math.ceil(((s.stacks - 1) * 1.5 * w.kernel.state.quantum) / (ROUNDS - 1)) + 5_000;
 }
 
 export function runFuzzSeed(seed: number, bug: BugName | undefined, watcher?: RunWatcher): FuzzResult {
   return runToEnd(fuzzRun(seed, bug, watcher));
 }
 
-function* fuzzSteps(seed: number, s: FuzzSchedule, w: ExploreWorld, watcher: RunWatcher | undefined): RunSteps<FuzzResult> {
+function* fuzzSteps(seed: number, s: FuzzSchedule, w: ExploreWorld, gap: number, watcher: RunWatcher | undefined): RunSteps<FuzzResult> {
   const quiet = [...Array(s.stacks).keys()].filter((i) => !s.acts.some((a) => a.by === i));
-  // Every stack of the priority gets a turn within (stacks - 1) turns of the others, each at most 1.5 quanta (sched.ts).
-  const gap = Math.ceil(((s.stacks - 1) * 1.5 * w.kernel.state.quantum) / (ROUNDS - 1)) + 5_000;
   const bad: string[] = [];
   const checks = new EventChecks(w, watcher);
   checks.on();

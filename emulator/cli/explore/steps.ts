@@ -21,6 +21,8 @@ export type RunSteps<R> = Generator<number, R, void>;
 export interface Run<R> {
   readonly world: ExploreWorld;
   readonly steps: RunSteps<R>;
+  /** The cycle the run ends at, or at the latest (a fuzz seed's limits added up); the machine stops at the first place it can at or after it. */
+  readonly end: number;
 }
 
 /** Drives a run's steps, as far as it is asked at a time. */

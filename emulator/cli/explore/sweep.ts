@@ -112,7 +112,7 @@ export class EventChecks {
 export function probeRun(sc: Scenario, c: ScenarioConfig, watcher?: RunWatcher): Run<ProbeResult> {
   const w = sc.build(c);
   watcher?.built(w);
-  return { world: w, steps: probeSteps(sc, w, watcher) };
+  return { world: w, steps: probeSteps(sc, w, watcher), end: sc.end };
 }
 
 function* probeSteps(sc: Scenario, w: ExploreWorld, watcher: RunWatcher | undefined): RunSteps<ProbeResult> {
@@ -142,7 +142,7 @@ function* probeSteps(sc: Scenario, w: ExploreWorld, watcher: RunWatcher | undefi
 export function offsetRun(sc: Scenario, c: ScenarioConfig, window: ProbeResult['window'], offset: number, watcher?: RunWatcher): Run<OffsetResult> {
   const w = sc.build(c);
   watcher?.built(w);
-  return { world: w, steps: offsetSteps(sc, w, window, offset, watcher) };
+  return { world: w, steps: offsetSteps(sc, w, window, offset, watcher), end: sc.end };
 }
 
 function* offsetSteps(sc: Scenario, w: ExploreWorld, window: ProbeResult['window'], offset: number, watcher: RunWatcher | undefined): RunSteps<OffsetResult> {

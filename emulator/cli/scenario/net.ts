@@ -247,7 +247,7 @@ export function composeNet(o: NetOptions): Net {
 }
 
 /** Cycles between two looks at whether the sessions are open. */
-const OPEN_POLL = 200_000;
+export const OPEN_POLL = 200_000;
 
 /** Run until every stack of `clients` (all by default) has opened its session or failed to (or `limit` cycles). */
 export function runUntilOpen(w: Net, limit = 50_000_000, clients: readonly Client[] = w.clients): void {

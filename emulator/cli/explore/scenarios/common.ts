@@ -54,7 +54,7 @@ export function neighbourLoss(w: ExploreWorld, client: number): string {
 }
 
 /** Cycles between two looks at whether the driver is done (untilQuiet). */
-const QUIET_POLL = 20_000;
+export const QUIET_POLL = 20_000;
 
 /** Frames the driver has delivered or counted as dropped. */
 export function accounted(w: ExploreWorld): number {
