@@ -130,6 +130,7 @@ describe('a replay line run step by step stops at its violation', () => {
     expect(run.result).toEqual(whole);
     expect(run.violation).toEqual(whole.violation);
     expect(run.acted).toBe(whole.acted);
+    expect(run.acted).toBe(pr.stops.actedAt(offset));
     run.runTo(run.now + 1_000); // done: nothing more happens
     expect(run.result).toEqual(whole);
   });

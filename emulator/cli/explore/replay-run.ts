@@ -303,13 +303,20 @@ export class ReplayRun {
   private readonly watcher: ReplayWatcher;
   private readonly run: Run<ReplayResult>;
   private retired = false;
+  /** For an --at line: where the probe's map of stops says the action takes effect (undefined: the map cannot say). */
+  private readonly actsAt: number | undefined;
 
   /** The run a replay line names (ReplayLineError if the line names none). */
   static fromLine(line: string, o: ReplayOptions = {}): ReplayRun {
     return new ReplayRun(parseReplayLine(line), o);
   }
 
-  /** The run `plan` names. For an offset, the probe runs first, whole (as `reloaded explore --at` does): its window bounds the checked part of the run. */
+  /**
+   * The run `plan` names. For an offset, the probe runs first, whole (as `reloaded explore
+   * --at` does): its window bounds the checked part of the run, and its map of stops says
+   * where the action must take effect. The plan's `explain` is the page's to honour: the
+   * culprit and the recent events are always there.
+   */
   constructor(readonly plan: ReplayPlan, private readonly o: ReplayOptions = {}) {
     this.watcher = new ReplayWatcher(o.stopAtViolation ?? true);
     if (plan.kind === 'fuzz') {
@@ -322,6 +329,7 @@ export class ReplayRun {
       } else {
         if (plan.offset >= sc.end) throw new ReplayLineError(`--at ${plan.offset} is past the scenario's end (cycle ${sc.end - 1} is the last of ${sc.name})`);
         this.probe = probe(sc, c);
+        this.actsAt = this.probe.stops.valid ? this.probe.stops.actedAt(plan.offset) : undefined;
         this.run = offsetRun(sc, c, this.probe.window, plan.offset, this.watcher);
       }
     }
@@ -388,6 +396,11 @@ export class ReplayRun {
     if (this.retired) throw new Error('ReplayRun: the run was disposed of');
     if (!Number.isFinite(cycle)) throw new RangeError(`ReplayRun.runTo(${cycle}): need a finite cycle`);
     this.stepper.advance(cycle, () => this.stoppedAtViolation);
+    const acted = this.watcher.acted;
+    if (this.actsAt !== undefined && acted !== undefined && acted !== this.actsAt) {
+      // What explore.ts checks of every offset run: the run is not the one the probe mapped.
+      throw new Error(`ReplayRun: offset ${this.plan.kind === 'offset' ? this.plan.offset : '?'} acted at cycle ${acted}, where the probe's map of stops says ${this.actsAt} (report this)`);
+    }
   }
 
   /** Advance `cycles` more. */
