@@ -142,6 +142,8 @@ export class Cpu {
   private preemptRequested = false;
   /** The cycle run() is running to: a host boundary, not a machine event (see preemptionDue). */
   private runLimit = Infinity;
+  /** Inside run(): stopSoon() has a run to stop. */
+  private running = false;
   /** The thread yields only because run() reached its limit: that yield is not charged. */
   private pausing = false;
   private readonly kinds;
@@ -614,15 +616,27 @@ export class Cpu {
    */
   run(untilCycle = Infinity): 'until' | 'idle' {
     this.runLimit = untilCycle;
+    this.running = true;
     try {
-      return this.runLoop(untilCycle);
+      return this.runLoop();
     } finally {
       this.runLimit = Infinity;
+      this.running = false;
     }
   }
 
-  private runLoop(untilCycle: number): 'until' | 'idle' {
-    while (this.cycle < untilCycle) {
+  /**
+   * Make the current run() return at the next place it could stop (its limit brought down to
+   * now: a preemption point, the run loop's turn, a cycle of compute or sleep), as if it had
+   * been called with that limit: the host's stop, so the run stays the same run (an observer
+   * that has seen what it waited for: explore/replay-run.ts). Outside run() it does nothing.
+   */
+  stopSoon(): void {
+    if (this.running) this.runLimit = Math.min(this.runLimit, this.cycle);
+  }
+
+  private runLoop(): 'until' | 'idle' {
+    while (this.cycle < this.runLimit) {
       this.stops?.point(this.cycle);
       this.sync();
       if (this.interruptsEnabled && this.pic.interruptPending) {
@@ -638,7 +652,7 @@ export class Cpu {
       // Halt: nothing runnable; sleep until the next device event.
       const next = this.clock.nextAt;
       if (next === Infinity) return 'idle';
-      const wake = Math.min(next, untilCycle);
+      const wake = Math.min(next, this.runLimit);
       this.stops?.span(this.cycle + 1, wake);
       this.idleCycles += Math.max(0, wake - this.cycle);
       this.cycle = Math.max(this.cycle, wake);

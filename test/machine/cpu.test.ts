@@ -25,6 +25,20 @@ function run(m: Machine, name: string, mode: 'user' | 'supervisor', body: () => 
   return t;
 }
 
+/** A supervisor thread that computes and loads forever, yielding at each preemption point that is due; returns its count of loads so far. */
+function spinLoads(m: Machine): () => number {
+  let loads = 0;
+  m.cpu.spawn('spin', 'supervisor', 0, (function* () {
+    for (;;) {
+      m.cpu.compute(3);
+      m.cpu.load32(0x1000);
+      loads++;
+      if (m.cpu.preemptionDue()) yield;
+    }
+  })());
+  return () => loads;
+}
+
 describe('CPU memory access', () => {
   it('user code reads and writes through its mappings; a fault reaches the handler with code and CR2', () => {
     const { m, pt } = pagedMachine();
@@ -319,21 +333,36 @@ describe('CPU threads and interrupts', () => {
   it('the stop at run()\'s limit is the host\'s, not the machine\'s: it costs no cycles, so runs in any steps are the same run', () => {
     const loadsAt = (steps: number[]) => {
       const m = new Machine();
-      let loads = 0;
-      m.cpu.spawn('spin', 'supervisor', 0, (function* () {
-        for (;;) {
-          m.cpu.compute(3);
-          m.cpu.load32(0x1000);
-          loads++;
-          if (m.cpu.preemptionDue()) yield;
-        }
-      })());
+      const loads = spinLoads(m);
       for (const until of steps) m.runUntil(until);
-      return { loads, cycle: m.now };
+      return { loads: loads(), cycle: m.now };
     };
     const once = loadsAt([500_000]);
     expect(loadsAt([1, 7_001, 123_457, 123_458, 400_000, 500_000])).toEqual(once);
     expect(loadsAt(Array.from({ length: 500 }, (_, i) => (i + 1) * 1000))).toEqual(once);
+  });
+
+  it('stopSoon() from an event ends run() at the next place it can stop, and the run goes on the same', () => {
+    const STOP_AT = 123_456;
+    const loadsAt = (stop: boolean) => {
+      const m = new Machine();
+      const loads = spinLoads(m);
+      if (stop) m.eventSource('stopper').at(STOP_AT, () => m.cpu.stopSoon());
+      else m.eventSource('stopper').at(STOP_AT, () => undefined);
+      m.runUntil(500_000);
+      const stoppedAt = m.now;
+      m.runUntil(500_000);
+      return { loads: loads(), cycle: m.now, stoppedAt };
+    };
+    const once = loadsAt(false);
+    const stopped = loadsAt(true);
+    expect(stopped.stoppedAt).toBeGreaterThanOrEqual(STOP_AT);
+    expect(stopped.stoppedAt).toBeLessThan(STOP_AT + 10);
+    expect({ ...stopped, stoppedAt: 0 }).toEqual({ ...once, stoppedAt: 0 });
+    // Outside run() it stops nothing.
+    const m = new Machine();
+    m.cpu.stopSoon();
+    expect(m.runUntil(1000)).toBe('idle');
   });
 
   it('a preemption point must reach the run loop: a thread stepping a bulk operation by hand gets SwallowedPreemption', () => {

@@ -13,15 +13,14 @@
 // The observers only read and charge no cycle, so the rerun is the replay: it must see the
 // very violation (cycle and messages) the replay saw, and says whether it did.
 
-import { describeFaultCode, type CpuAccess } from '../../machine/cpu.js';
+import type { CpuAccess } from '../../machine/cpu.js';
 import type { DmaBeat } from '../../machine/dma.js';
 import { FRAME_SIZE } from '../../machine/memory.js';
 import type { TraceEntry } from '../../machine/trace.js';
-import { DESC_BYTES } from '../../../devices/ne2k/registers.js';
 import type { BugName } from './bugs.js';
 import { Findings } from './findings.js';
 import { runFuzzSeed } from './fuzz.js';
-import { hex, WorldNames } from './names.js';
+import { hex, UNNAMED_TRACE, WorldNames } from './names.js';
 import type { SweepReport } from './report.js';
 import type { ExploreWorld, Scenario, ScenarioConfig } from './scenario.js';
 import { probe, runOffset, type RunWatcher, type Violation } from './sweep.js';
@@ -313,9 +312,6 @@ class Lines {
   }
 }
 
-/** The trace kinds an explanation leaves out: beats come from the DMA observer, the rest is the PIC's and timer's own bookkeeping. */
-const UNSHOWN = new Set(['dma.beat', 'dma.error', 'irq.ack', 'irq.eoi', 'pit.load', 'ne2k.irq']);
-
 /** The observers of one rerun: they name each event as it happens and hand it to the lines. Never throws into the machine. */
 class ExplainWatcher implements RunWatcher {
   private names: WorldNames | undefined;
@@ -368,7 +364,7 @@ class ExplainWatcher implements RunWatcher {
     const owner = n.frameOwner(f);
     const d = a.thread && this.w!.kernel.state.byThread.get(a.thread);
     const user = a.mode === 'user';
-    const who = user ? n.thread(a.thread) : d?.inKernel ? `kernel (system call of ${d.name})` : 'kernel';
+    const who = n.accessor(a);
     const stale = user && d !== undefined && a.va >= 0 && !n.mapsPage(d.space, a.va, f);
     const op = a.write ? 'wrote' : 'read';
     const how = stale ? ` THROUGH A STALE TLB ENTRY (no PTE of ${n.space(d.space)} maps it there)` : '';
@@ -394,64 +390,9 @@ class ExplainWatcher implements RunWatcher {
   }
 
   private trace(e: TraceEntry): void {
-    if (UNSHOWN.has(e.kind)) return;
-    const text = this.traceText(e);
+    if (UNNAMED_TRACE.has(e.kind)) return;
+    const text = this.names!.event(e);
     this.lines.single(e.kind.startsWith('kernel.') ? 'kernel' : e.kind.startsWith('ne2k.') ? 'device' : 'machine', e.cycle, text);
-  }
-
-  private traceText(e: TraceEntry): string {
-    const n = this.names!;
-    const [a = 0, b = 0, c = 0] = e.args;
-    switch (e.kind) {
-      case 'kernel.pin':
-        return `kernel pins ${n.frame(a)} for the card to ${c ? 'write' : 'read'}: token ${b}`;
-      case 'kernel.unpin':
-        return `kernel unpins token ${b} of ${n.frame(a)}: ${c} pin${c === 1 ? '' : 's'} left`;
-      case 'kernel.quarantine':
-        return `kernel quarantines frame ${a}: still pinned (${b}), held until its last unpin`;
-      case 'kernel.revoke':
-        return `kernel revokes the ${b} mapping${b === 1 ? '' : 's'} of ${n.frame(a)}`;
-      case 'kernel.exchange':
-        return `kernel exchanges ${n.frame(a)} and ${n.frame(b)}`;
-      case 'kernel.claim':
-        return `kernel: region #${a} claimed (${b} mapping${b === 1 ? '' : 's'})`;
-      case 'kernel.fault': {
-        const d = this.w!.kernel.state.domains.find((x) => x.id === a);
-        return `kernel: domain #${a}${d ? ` (${d.name})` : ''} ended by a fault (${hex(b)}, ${hex(c)})`;
-      }
-      case 'cpu.cr3':
-        return `CR3 <- ${n.spaceAt(a)} (directory frame ${Math.floor(a / FRAME_SIZE)})`;
-      case 'cpu.invlpg':
-        return `INVLPG va ${hex(a)}`;
-      case 'cpu.fault':
-        return `page fault: ${n.threadById(c)} at va ${hex(a)} (${describeFaultCode(b)})`;
-      case 'cpu.interrupt':
-        return `interrupt ${n.vector(a)}`;
-      case 'cpu.switch':
-        return `switch to ${n.threadById(a)}`;
-      case 'cpu.exit':
-        return `${n.threadById(a)} ${b ? 'faulted' : 'ended'}`;
-      case 'cpu.bus-error':
-        return `CPU bus error at physical ${hex(a)} (${b} bytes)`;
-      case 'irq.raise':
-        return `IRQ ${a} raised by ${n.irq(a)}`;
-      case 'ne2k.bm.rx':
-        return `card received a ${a}-byte frame into receive descriptor ${(c - this.w!.card.bm.regs.rdba) / DESC_BYTES} (status ${hex(b)})`;
-      case 'ne2k.bm.tx':
-        return `card sent a frame of ${a} fragment${a === 1 ? '' : 's'} (status ${hex(b)})`;
-      case 'ne2k.bm.miss':
-        return `card missed a ${a}-byte frame: no receive descriptor ready`;
-      case 'ne2k.tx':
-        return `card puts a ${a}-byte frame on the wire`;
-      case 'ne2k.rx':
-        return `card stored a ${a}-byte frame in its ring (status ${hex(b)})`;
-      case 'ne2k.drop':
-        return `card dropped a ${a}-byte frame (status ${hex(b)})`;
-      case 'ne2k.bm.error':
-        return `card bus-master error (${a ? 'fatal' : 'not fatal'}, ${b} bytes moved, ${c ? 'transmit' : 'receive'})`;
-      default:
-        return `${e.kind} ${e.args.join(' ')}`;
-    }
   }
 }
 

@@ -23,11 +23,12 @@ import { CONTROL_PAGE, PAGE_BYTES, txPage } from '../../../guest/session/layout.
 import type { FaultRates } from '../../../devices/wire/faults.js';
 import { Prng } from '../../machine/prng.js';
 import type { BugName } from './bugs.js';
-import { runUntilOpen } from '../scenario/net.js';
-import { driverVerdict, runUntilQuiet } from './scenarios/common.js';
+import { OPEN_POLL, untilOpen } from '../scenario/net.js';
+import { driverVerdict, QUIET_POLL, untilQuiet } from './scenarios/common.js';
 import { ScenarioError, type ExploreWorld } from './scenario.js';
+import { runToEnd, type Run, type RunSteps } from './steps.js';
 import { EventChecks, type RunWatcher, type Violation } from './sweep.js';
-import { buildWorld, frameFrom, frameTo, retireWorld, sendAt, storeAs } from './world.js';
+import { buildWorld, frameFrom, frameTo, sendAt, storeAs } from './world.js';
 
 export const HOSTILE_ACTS = Object.freeze(['destroy-bank', 'destroy-domain', 'scribble-rings', 'rewrite-tx'] as const);
 export type HostileAct = (typeof HOSTILE_ACTS)[number];
@@ -96,46 +97,60 @@ export interface FuzzResult {
   readonly violation: Violation | undefined;
 }
 
-export function runFuzzSeed(seed: number, bug: BugName | undefined, watcher?: RunWatcher): FuzzResult {
+/** A seed's run: the world its schedule builds, and the steps of the schedule, checked after every event from boot to end. */
+export function fuzzRun(seed: number, bug: BugName | undefined, watcher?: RunWatcher): Run<FuzzResult> {
   const s = fuzzSchedule(seed);
   const w = buildWorld({ seed, bug }, {
     mode: s.mode, strategy: s.strategy, stacks: s.stacks, iommu: s.iommu, faults: s.faults, kernel: { tickHz: s.tickHz },
     stack: (i) => ({ send: s.sends[i]!.map((length, k) => frameFrom(i, length, 0x40 + k)) }),
   });
-  const quiet = [...Array(s.stacks).keys()].filter((i) => !s.acts.some((a) => a.by === i));
-  // Every stack of the priority gets a turn within (stacks - 1) turns of the others, each at most 1.5 quanta (sched.ts).
-  const gap = Math.ceil(((s.stacks - 1) * 1.5 * w.kernel.state.quantum) / (ROUNDS - 1)) + 5_000;
-  const bad: string[] = [];
   watcher?.built(w);
+  const gap = roundGap(s, w);
+  // The sessions open, the span and the wait, the two quiet waits and the rounds, each at its limit (and a last look's step).
+  const end = OPEN_LIMIT + OPEN_POLL + SPAN + FINAL_AFTER + 2 * (QUIET_LIMIT + QUIET_POLL) + ROUNDS * gap;
+  return { world: w, steps: fuzzSteps(seed, s, w, gap, watcher), end };
+}
+
+/** Cycles between two final rounds: every stack of the priority gets a turn within (stacks - 1) turns of the others, each at most 1.5 quanta (sched.ts). */
+function roundGap(s: FuzzSchedule, w: ExploreWorld): number {
+  return Math.ceil(((s.stacks - 1) * 1.5 * w.kernel.state.quantum) / (ROUNDS - 1)) + 5_000;
+}
+
+export function runFuzzSeed(seed: number, bug: BugName | undefined, watcher?: RunWatcher): FuzzResult {
+  return runToEnd(fuzzRun(seed, bug, watcher));
+}
+
+function* fuzzSteps(seed: number, s: FuzzSchedule, w: ExploreWorld, gap: number, watcher: RunWatcher | undefined): RunSteps<FuzzResult> {
+  const quiet = [...Array(s.stacks).keys()].filter((i) => !s.acts.some((a) => a.by === i));
+  const bad: string[] = [];
   const checks = new EventChecks(w, watcher);
   checks.on();
-  checks.surviving(() => {
-    runUntilOpen(w, OPEN_LIMIT);
+  yield* checks.surviving((function* () {
+    yield* untilOpen(w, OPEN_LIMIT);
     const notOpen = w.clients.filter((c) => c.probe.status !== 'open').map((c) => `client ${w.clients.indexOf(c) + 1}: ${c.probe.status ?? 'still opening'}`);
     if (notOpen.length > 0) return void bad.push(`8 liveness: sessions not open after ${OPEN_LIMIT} cycles (${notOpen.join(', ')})`);
     const t0 = w.machine.now;
     for (const a of s.arrivals) sendAt(w, t0 + a.at, a.to < 0 ? frameTo(s.stacks + 5, a.length, 0xee) : frameTo(a.to, a.length, 0x10 + a.to));
     for (const a of s.acts) {
-      w.machine.runUntil(t0 + a.at);
+      yield t0 + a.at;
       watcher?.acting(w, `client ${a.by + 1} ${ACT_WORDS[a.what]}`);
       act(w, a);
       checks.now();
     }
     // The rounds start once the driver has worked off the traffic (an overload is allowed to drop frames; after it, traffic must flow).
-    w.machine.runUntil(t0 + SPAN + FINAL_AFTER);
-    runUntilQuiet(w, QUIET_LIMIT);
+    yield t0 + SPAN + FINAL_AFTER;
+    yield* untilQuiet(w, QUIET_LIMIT);
     const final = w.machine.now;
     for (let round = 0; round < ROUNDS; round++) quiet.forEach((i, k) => sendAt(w, final + round * gap + k * 500, frameTo(i, 60 + round, 0x60)));
-    w.machine.runUntil(final + ROUNDS * gap);
-    runUntilQuiet(w, QUIET_LIMIT);
-  });
+    yield final + ROUNDS * gap;
+    yield* untilQuiet(w, QUIET_LIMIT);
+  })());
   checks.off();
   bad.push(...driverVerdict(w));
   if (Object.keys(s.faults).length === 0) {
     for (const i of quiet) if (!w.deliveries.some((d) => d.client === i && d.length === 60 + ROUNDS - 1)) bad.push(`8 liveness: client ${i + 1}, which did nothing hostile, did not get its last frame`);
   }
   checks.final(bad);
-  retireWorld(w);
   return { seed, schedule: describeSchedule(s), violation: checks.first };
 }
 

@@ -9,8 +9,10 @@
 // Everything here only reads the world's records, host-side: it charges no cycle and changes
 // nothing, so naming the events of a run leaves the run exactly as it was.
 
+import { describeFaultCode, type CpuAccess } from '../../machine/cpu.js';
 import type { DmaBeat } from '../../machine/dma.js';
 import { FRAME_SIZE } from '../../machine/memory.js';
+import type { TraceEntry } from '../../machine/trace.js';
 import type { Thread } from '../../machine/thread.js';
 import { DESC_BYTES } from '../../../devices/ne2k/registers.js';
 import type { Bank } from '../../../guest/kernel/banks.js';
@@ -23,6 +25,9 @@ import { cardPrivilege, driverSlotFrame } from '../scenario/records.js';
 import type { Net } from '../scenario/net.js';
 
 export const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** The trace kinds an explanation leaves out: beats come from the DMA observer, the rest is the PIC's and timer's own bookkeeping. */
+export const UNNAMED_TRACE: ReadonlySet<string> = new Set(['dma.beat', 'dma.error', 'irq.ack', 'irq.eoi', 'pit.load', 'ne2k.irq']);
 
 /** The PIT's IRQ line on the PC/AT. */
 const TIMER_IRQ = 0;
@@ -180,6 +185,69 @@ export class WorldNames {
   /** Whether a PTE of `s` maps the page of `va` to `frame` now (false: an access there went through a stale TLB entry). */
   mapsPage(s: Space, va: number, frame: number): boolean {
     return s.tables.get(va >>> 22)?.mappings.get((va >>> 12) & 0x3ff)?.frame === frame;
+  }
+
+  /** A trace entry (a kernel operation, CR3, INVLPG, a fault, an interrupt, a switch, the card's doings) in words, its frames and threads named as they are now. */
+  event(e: TraceEntry): string {
+    const n = this;
+    const [a = 0, b = 0, c = 0] = e.args;
+    switch (e.kind) {
+      case 'kernel.pin':
+        return `kernel pins ${n.frame(a)} for the card to ${c ? 'write' : 'read'}: token ${b}`;
+      case 'kernel.unpin':
+        return `kernel unpins token ${b} of ${n.frame(a)}: ${c} pin${c === 1 ? '' : 's'} left`;
+      case 'kernel.quarantine':
+        return `kernel quarantines frame ${a}: still pinned (${b}), held until its last unpin`;
+      case 'kernel.revoke':
+        return `kernel revokes the ${b} mapping${b === 1 ? '' : 's'} of ${n.frame(a)}`;
+      case 'kernel.exchange':
+        return `kernel exchanges ${n.frame(a)} and ${n.frame(b)}`;
+      case 'kernel.claim':
+        return `kernel: region #${a} claimed (${b} mapping${b === 1 ? '' : 's'})`;
+      case 'kernel.fault': {
+        const d = this.w.kernel.state.domains.find((x) => x.id === a);
+        return `kernel: domain #${a}${d ? ` (${d.name})` : ''} ended by a fault (${hex(b)}, ${hex(c)})`;
+      }
+      case 'cpu.cr3':
+        return `CR3 <- ${n.spaceAt(a)} (directory frame ${Math.floor(a / FRAME_SIZE)})`;
+      case 'cpu.invlpg':
+        return `INVLPG va ${hex(a)}`;
+      case 'cpu.fault':
+        return `page fault: ${n.threadById(c)} at va ${hex(a)} (${describeFaultCode(b)})`;
+      case 'cpu.interrupt':
+        return `interrupt ${n.vector(a)}`;
+      case 'cpu.switch':
+        return `switch to ${n.threadById(a)}`;
+      case 'cpu.exit':
+        return `${n.threadById(a)} ${b ? 'faulted' : 'ended'}`;
+      case 'cpu.bus-error':
+        return `CPU bus error at physical ${hex(a)} (${b} bytes)`;
+      case 'irq.raise':
+        return `IRQ ${a} raised by ${n.irq(a)}`;
+      case 'ne2k.bm.rx':
+        return `card received a ${a}-byte frame into receive descriptor ${(c - this.w.card.bm.regs.rdba) / DESC_BYTES} (status ${hex(b)})`;
+      case 'ne2k.bm.tx':
+        return `card sent a frame of ${a} fragment${a === 1 ? '' : 's'} (status ${hex(b)})`;
+      case 'ne2k.bm.miss':
+        return `card missed a ${a}-byte frame: no receive descriptor ready`;
+      case 'ne2k.tx':
+        return `card puts a ${a}-byte frame on the wire`;
+      case 'ne2k.rx':
+        return `card stored a ${a}-byte frame in its ring (status ${hex(b)})`;
+      case 'ne2k.drop':
+        return `card dropped a ${a}-byte frame (status ${hex(b)})`;
+      case 'ne2k.bm.error':
+        return `card bus-master error (${a ? 'fatal' : 'not fatal'}, ${b} bytes moved, ${c ? 'transmit' : 'receive'})`;
+      default:
+        return `${e.kind} ${e.args.join(' ')}`;
+    }
+  }
+
+  /** Who made a CPU access: the domain of a user-mode access, else the kernel (in a system call of a domain, or not). */
+  accessor(a: CpuAccess): string {
+    if (a.mode === 'user') return this.thread(a.thread);
+    const d = a.thread && this.w.kernel.state.byThread.get(a.thread);
+    return d?.inKernel ? `kernel (system call of ${d.name})` : 'kernel';
   }
 
   /** What the card was executing when it made beat `b`: a receive or transmit descriptor (with what the driver armed it with), a descriptor fetch or status write, or nothing. */

@@ -7,11 +7,12 @@
 // offset where the CPU can stop, and checks the same way from then until the window (and a
 // settling time after it) has passed; the rest of the run goes unchecked up to its end, where
 // a last check (the zero-before-reuse scan included) and the scenario's own checks run once,
-// and the scenario names the outcome.
+// and the scenario names the outcome. Each run is written once as its steps (steps.ts): the
+// sweeps run them in one go (probe, runOffset), a replay (replay-run.ts) a little at a time.
 
 import { IncrementalChecks } from '../scenario/incremental.js';
 import { StopMap } from './instants.js';
-import { retireWorld } from './world.js';
+import { runToEnd, type Run, type RunSteps } from './steps.js';
 import { ScenarioError, type ExploreWorld, type Scenario, type ScenarioConfig } from './scenario.js';
 
 /** The first violation a run saw: the cycle of the check that saw it, and what it said. */
@@ -84,13 +85,13 @@ export class EventChecks {
   }
 
   /**
-   * Run `body`; an exception out of the machine (the kernel's own assertion, a device's) is
-   * the run's violation, not the explorer's end. A problem with the scenario's own setup is
-   * the explorer's (a ScenarioError).
+   * Run `body`'s steps; an exception out of the machine (the kernel's own assertion, a
+   * device's) is the run's violation, not the explorer's end, and ends the steps. A problem
+   * with the scenario's own setup is the explorer's (a ScenarioError).
    */
-  surviving(body: () => void): void {
+  *surviving(body: RunSteps<void>): RunSteps<void> {
     try {
-      body();
+      yield* body;
     } catch (e) {
       if (e instanceof ScenarioError) throw e;
       if (!this.first) this.see({ cycle: this.w.machine.now, messages: [`crash: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`] });
@@ -107,9 +108,14 @@ export class EventChecks {
   }
 }
 
-export function probe(sc: Scenario, c: ScenarioConfig, watcher?: RunWatcher): ProbeResult {
+/** The probe run: the scenario without its action, checked from boot to end. */
+export function probeRun(sc: Scenario, c: ScenarioConfig, watcher?: RunWatcher): Run<ProbeResult> {
   const w = sc.build(c);
   watcher?.built(w);
+  return { world: w, steps: probeSteps(sc, w, watcher), end: sc.end };
+}
+
+function* probeSteps(sc: Scenario, w: ExploreWorld, watcher: RunWatcher | undefined): RunSteps<ProbeResult> {
   const windowSeen = sc.watchWindow(w);
   const stops = new StopMap();
   w.machine.cpu.stops = stops;
@@ -120,7 +126,7 @@ export function probe(sc: Scenario, c: ScenarioConfig, watcher?: RunWatcher): Pr
     cycles.push(cycle);
     checks.now();
   };
-  checks.surviving(() => w.machine.runUntil(sc.end));
+  yield* checks.surviving(atCycle(sc.end));
   checks.off();
   checks.final(sc.verdict(w, false));
   const { from, to } = windowSeen();
@@ -129,28 +135,44 @@ export function probe(sc: Scenario, c: ScenarioConfig, watcher?: RunWatcher): Pr
   }
   const events = cycles.filter((t) => t >= from && t <= to).length;
   const outcome = sc.outcome(w, false);
-  retireWorld(w);
   return { window: { from, to }, events, checked: checks.checked, violation: checks.first, outcome, stops };
 }
 
-export function runOffset(sc: Scenario, c: ScenarioConfig, window: ProbeResult['window'], offset: number, watcher?: RunWatcher): OffsetResult {
+/** One offset's run: unchecked up to the offset, the action, checked until the window (and its settling time) has passed, unchecked to the end, the final check. */
+export function offsetRun(sc: Scenario, c: ScenarioConfig, window: ProbeResult['window'], offset: number, watcher?: RunWatcher): Run<OffsetResult> {
   const w = sc.build(c);
   watcher?.built(w);
-  w.machine.runUntil(offset);
+  return { world: w, steps: offsetSteps(sc, w, window, offset, watcher), end: sc.end };
+}
+
+function* offsetSteps(sc: Scenario, w: ExploreWorld, window: ProbeResult['window'], offset: number, watcher: RunWatcher | undefined): RunSteps<OffsetResult> {
+  yield offset;
   const acted = w.machine.now;
   const checks = new EventChecks(w, watcher);
-  checks.surviving(() => {
+  yield* checks.surviving((function* () {
     checks.on();
     watcher?.acting(w);
     sc.act(w);
     checks.now(); // the action has returned: everything must hold again
-    w.machine.runUntil(Math.max(window.to, acted) + sc.settle);
+    yield Math.max(window.to, acted) + sc.settle;
     checks.off();
-    w.machine.runUntil(sc.end);
-  });
+    yield sc.end;
+  })());
   checks.off();
   checks.final(sc.verdict(w, true));
   const outcome = sc.outcome(w, true);
-  retireWorld(w);
   return { offset, acted, outcome, violation: checks.first };
+}
+
+/** The step of running the machine to `cycle`. */
+function* atCycle(cycle: number): RunSteps<void> {
+  yield cycle;
+}
+
+export function probe(sc: Scenario, c: ScenarioConfig, watcher?: RunWatcher): ProbeResult {
+  return runToEnd(probeRun(sc, c, watcher));
+}
+
+export function runOffset(sc: Scenario, c: ScenarioConfig, window: ProbeResult['window'], offset: number, watcher?: RunWatcher): OffsetResult {
+  return runToEnd(offsetRun(sc, c, window, offset, watcher));
 }

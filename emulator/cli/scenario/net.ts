@@ -245,8 +245,16 @@ export function composeNet(o: NetOptions): Net {
   return net;
 }
 
+/** Cycles between two looks at whether the sessions are open. */
+export const OPEN_POLL = 200_000;
+
 /** Run until every stack of `clients` (all by default) has opened its session or failed to (or `limit` cycles). */
 export function runUntilOpen(w: Net, limit = 50_000_000, clients: readonly Client[] = w.clients): void {
+  for (const cycle of untilOpen(w, limit, clients)) w.machine.runUntil(cycle);
+}
+
+/** runUntilOpen as steps (explore/steps.ts): yields each cycle to run the machine to, looking again after each. */
+export function* untilOpen(w: Net, limit = 50_000_000, clients: readonly Client[] = w.clients): Generator<number, void, void> {
   const end = w.machine.now + limit;
-  while (w.machine.now < end && clients.some((c) => c.probe.status === undefined)) w.machine.runFor(200_000);
+  while (w.machine.now < end && clients.some((c) => c.probe.status === undefined)) yield w.machine.now + OPEN_POLL;
 }

@@ -5,6 +5,7 @@
 import { DELIVER_COPIED, DELIVER_EXCHANGED, DELIVER_FLIPPED } from '../../../../guest/session/layout.js';
 import { driverAlive } from '../../scenario/records.js';
 import type { ExploreWorld } from '../scenario.js';
+import type { RunSteps } from '../steps.js';
 import { frameTo, sendAt } from '../world.js';
 
 /** Cycle at which a scenario's traffic starts: both sessions open by then (0.75 ms at 133 MHz; they open in about 0.2 ms, and the scenario checks). */
@@ -52,6 +53,9 @@ export function neighbourLoss(w: ExploreWorld, client: number): string {
   return lost === 0 ? '' : `; client ${client + 1} lost ${lost} of ${NEIGHBOUR_FRAMES.length} later frames`;
 }
 
+/** Cycles between two looks at whether the driver is done (untilQuiet). */
+export const QUIET_POLL = 20_000;
+
 /** Frames the driver has delivered or counted as dropped. */
 export function accounted(w: ExploreWorld): number {
   const d = w.view.driver;
@@ -59,13 +63,13 @@ export function accounted(w: ExploreWorld): number {
 }
 
 /**
- * Run on until the driver has dealt with every frame the card received and waits for work
+ * Steps (steps.ts) that run on until the driver has dealt with every frame the card received and waits for work
  * (or `limit` more cycles): in classic mode the CPU moves every byte through the data port,
  * and a burst of large frames can leave it a backlog that outlasts the traffic.
  */
-export function runUntilQuiet(w: ExploreWorld, limit: number): void {
+export function* untilQuiet(w: ExploreWorld, limit: number): RunSteps<void> {
   const end = w.machine.now + limit;
-  while (w.machine.now < end && driverAlive(w) && (accounted(w) < w.card.totals.received || w.driverDomain.state !== 'waiting')) w.machine.runFor(20_000);
+  while (w.machine.now < end && driverAlive(w) && (accounted(w) < w.card.totals.received || w.driverDomain.state !== 'waiting')) yield w.machine.now + QUIET_POLL;
 }
 
 /** The driver's own checks: it still serves, and it accounted for every frame the card received (delivered, or dropped and counted). */
