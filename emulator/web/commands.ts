@@ -60,6 +60,8 @@ export function checkCommand(x: unknown): Command {
       return { kind: 'revoke', client: integer(c.client, 'revoke: client', 1), cycle: c.cycle === undefined ? undefined : integer(c.cycle, 'revoke: cycle', 0) };
     case 'inspect':
       return { kind: 'inspect', frame: integer(c.frame, 'inspect: frame', 0) };
+    case 'replay':
+      return { kind: 'replay', line: text(c.line, 'replay: line') };
     default:
       throw new CommandError(`unknown command ${JSON.stringify(String(c.kind))}`);
   }

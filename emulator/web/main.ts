@@ -27,6 +27,9 @@ export interface PageState {
   packetsShown: number;
   /** The colour a frame's cell is drawn with now. */
   colourOf(frame: number): string | undefined;
+  /** The frames outlined on the map, and the cycle marked on the timeline (a replay's culprit). */
+  highlighted(): number[];
+  timelineMark(): number | undefined;
   send(c: Command): void;
 }
 
@@ -40,6 +43,8 @@ declare global {
 /** Speeds offered: emulated cycles per update. */
 const SPEEDS: readonly [string, number][] = [['1 µs', 133], ['10 µs', 1_330], ['100 µs', 13_300], ['1 ms', 133_000], ['10 ms', 1_330_000]];
 const DEFAULT_SPEED = 13_300;
+/** The timeline's zoom level (view/timeline.ts ZOOMS) once a replay's culprit is known: 2,660 cycles. */
+const ZOOM_ON_CULPRIT = 4;
 
 class UrlError extends Error {}
 
@@ -123,11 +128,13 @@ function main(): void {
   const state: PageState = {
     snapshot: undefined, report: undefined, errors: [], firstDeliveryMs: undefined, packetsShown: 0,
     colourOf: (f) => frameMap.colourOf(f),
+    highlighted: () => [...frameMap.highlighted],
+    timelineMark: () => timeline.mark,
     send,
   };
   window.reloaded = state;
 
-  const start = (c: RunConfig, run: boolean) => {
+  const clearViews = () => {
     state.snapshot = undefined;
     state.report = undefined;
     state.firstDeliveryMs = undefined;
@@ -135,7 +142,11 @@ function main(): void {
     timeline.clear();
     packets.clear();
     charts.clear();
+    frameMap.highlighted = new Set();
     $('report').textContent = '';
+  };
+  const start = (c: RunConfig, run: boolean) => {
+    clearViews();
     for (const [k, v] of Object.entries(c)) if (k !== 'revokes') field(k).value = String(v);
     send({ kind: 'start', config: c });
     if (run) send({ kind: 'run' });
@@ -153,6 +164,7 @@ function main(): void {
     state.snapshot = u;
     const r = u.run;
     if (state.firstDeliveryMs === undefined && r.delivered > 0) state.firstDeliveryMs = performance.now() - started;
+    if (u.replay?.culprit) frameMap.highlighted = new Set(u.replay.culprit.frames);
     frameMap.update(u);
     timeline.cpuHz = r.cpuHz;
     timeline.add(u.spans, r.cycle);
@@ -167,15 +179,45 @@ function main(): void {
     $('violations').textContent = r.violations.length === 0 ? 'none' : r.violations.join('\n');
     const clients = $<HTMLSelectElement>('revoke-client');
     if (clients.options.length !== u.sessions.length) options(clients, u.sessions.map((s) => s.client), clients.value || 1);
+    showReplay(u);
     if (u.report) {
       state.report = u.report;
       window.reloadedReport = u.report;
       $('report').textContent = formatBootReport(u.report);
       status.textContent = u.report.problems.length === 0 ? 'done' : `done: ${u.report.problems.length} problem(s), see the report`;
+    } else if (u.replay?.violation) {
+      status.textContent = `stopped at its violation (cycle ${n(u.replay.violation.cycle)})`;
     } else {
-      status.textContent = r.running ? 'running' : 'paused';
+      status.textContent = r.done ? 'done' : r.running ? 'running' : 'paused';
     }
   };
+  /** A replay's violation: the panel, and the culprit outlined on the map and the timeline (the timeline centred on it, once). */
+  let centred = false;
+  const showReplay = (u: Snapshot) => {
+    const rp = u.replay;
+    $('view-replay').hidden = rp === undefined;
+    if (!rp) return;
+    $('replay-what').textContent = `${rp.what}${rp.outcome ? `; the run ended: ${rp.outcome}` : ''}`;
+    $('replay-violation').textContent = rp.violation ? `violation at cycle ${n(rp.violation.cycle)}:\n${rp.violation.messages.map((m) => `  ${m}`).join('\n')}` : 'no violation yet';
+    $('replay-culprit').textContent = rp.culprit ? `the culprit, outlined on the frame map and the timeline: ${rp.culprit.text}` : '';
+    $('replay-recent').textContent = rp.recent.map((e) => `${e.cycle === e.to ? n(e.cycle) : `${n(e.cycle)}-${n(e.to)}`}  ${e.text}`).join('\n');
+    const c = rp.culprit;
+    if (!c) return;
+    timeline.markedFrames = new Set(c.frames);
+    timeline.mark = c.beat?.cycle ?? c.moment;
+    if (!centred) {
+      centred = true;
+      timeline.setZoom(ZOOM_ON_CULPRIT);
+      timeline.centreOn(timeline.mark);
+    }
+  };
+  $<HTMLFormElement>('replay-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    clearViews();
+    centred = false;
+    send({ kind: 'replay', line: $<HTMLInputElement>('replay-line').value });
+  });
+
   worker.onerror = (e) => {
     state.errors.push(`worker: ${e.message}`);
     status.textContent = `error: the worker failed: ${e.message}`;

@@ -32,7 +32,9 @@ export type Command =
   /** Client `client` destroys its bank now (cycle undefined) or at `cycle`. */
   | { kind: 'revoke'; client: number; cycle?: number }
   /** What the frame map's cell `frame` is, in detail. */
-  | { kind: 'inspect'; frame: number };
+  | { kind: 'inspect'; frame: number }
+  /** Replay, running, the run a `reloaded explore` replay line names; it stops itself at its first violation. */
+  | { kind: 'replay'; line: string };
 
 /** A frame's state in the frame map: the kernel's frame table, plus the card's pins and the PTEs. */
 export const FRAME_FREE = 0;
@@ -170,8 +172,32 @@ export interface RunView {
   delivered: number;
 }
 
+/** A replay's state: what it is, and once a check has seen a violation, the violation and its culprit. */
+export interface ReplayView {
+  /** The line as pasted, and what it names in words. */
+  line: string;
+  what: string;
+  violation: { cycle: number; messages: string[] } | undefined;
+  culprit: CulpritView | undefined;
+  /** The latest events in words, up to the violation. */
+  recent: { cycle: number; to: number; text: string }[];
+  /** How the run ended (the scenario's outcome), once it has. */
+  outcome: string | undefined;
+}
+
+/** What to highlight: the moment (a red line on the timeline), the frames (outlined on the map), and the offending beat or access. */
+export interface CulpritView {
+  moment: number;
+  frames: number[];
+  text: string;
+  /** The card's beat that landed where it must not, when the violation is a DMA one. */
+  beat: { cycle: number; frame: number; bus: number | undefined; write: boolean; length: number | undefined } | undefined;
+}
+
 export interface Snapshot {
   kind: 'snapshot';
+  /** Set while the worker runs a replay line instead of a boot run. */
+  replay: ReplayView | undefined;
   run: RunView;
   frames: FrameMap;
   owners: string[];

@@ -6,6 +6,7 @@
 
 import '../machine/realm-hardened.js';
 import { LiveRun } from './live/live-run.js';
+import { ReplayWatch } from './live/replay-watch.js';
 import { checkCommand } from './commands.js';
 import type { Command, Update } from './protocol.js';
 
@@ -18,7 +19,8 @@ interface WorkerScope {
 }
 const scope = globalThis as unknown as WorkerScope;
 
-let live: LiveRun | undefined;
+/** What the worker runs: a boot run, or a replay line's run. */
+let live: LiveRun | ReplayWatch | undefined;
 let running = false;
 let cyclesPerUpdate = DEFAULT_CYCLES_PER_UPDATE;
 let scheduled = false;
@@ -54,6 +56,14 @@ function handle(c: Command): void {
       live = undefined;
       live = new LiveRun(c.config);
       return snapshot();
+    case 'replay': {
+      // Built before the run it replaces is dropped: a line that names no run leaves that run as it was.
+      const next = new ReplayWatch(c.line);
+      live = next;
+      running = true;
+      snapshot();
+      return later();
+    }
     case 'speed':
       cyclesPerUpdate = c.cyclesPerUpdate;
       return;

@@ -11,6 +11,8 @@ import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBootScenario } from '../../emulator/cli/scenario/boot.js';
+import { ReplayRun } from '../../emulator/cli/explore/replay-run.js';
+import { HIGHLIGHT_COLOUR } from '../../emulator/web/view/palette.js';
 import { bootOptions } from '../../emulator/web/live/live-run.js';
 import { FRAME_FREE, FRAME_FREE_DIRTY, FRAME_QUARANTINED, FRAME_STATE_MASK, OWNER_FIRST_CLIENT, type RunConfig, type Snapshot } from '../../emulator/web/protocol.js';
 import { CELL, COLUMNS, cellColour } from '../../emulator/web/view/frame-map.js';
@@ -23,16 +25,23 @@ const BROWSER_TIMEOUT = 120_000;
 const snapshot = (page: Page) => page.evaluate(() => window.reloaded.snapshot) as Promise<Snapshot>;
 const owned = (s: Snapshot, client: number) => [...Object.values(s.frames.owner)].flatMap((o, f) => (o === OWNER_FIRST_CLIENT + client - 1 ? [f] : []));
 
-/** The colour of frame `f`'s cell as drawn on the canvas, as #rrggbb (a pixel off the pin dot and the kernel corner). */
-function cellPixel(page: Page, f: number): Promise<string> {
-  return page.evaluate(([f, cell, columns]) => {
+/** A planted bug's replay line, as `reloaded explore` prints it: the driver arms a receive descriptor with another session's buffer. */
+const PLANTED = 'npx reloaded explore revoke-during-flip-rx --seed 1 --bug wrong-buffer-dma --at 100782';
+
+/**
+ * The colour on the frame map's canvas at frame `f`'s cell, as #rrggbb: inside the cell (a
+ * pixel off the pin dot and the kernel corner), or `edge`, just left of it, where a
+ * highlight's outline is drawn.
+ */
+function cellPixel(page: Page, f: number, edge = false): Promise<string> {
+  return page.evaluate(([f, cell, columns, edge]) => {
     const c = document.getElementById('frame-map') as HTMLCanvasElement;
     const ratio = c.width / c.getBoundingClientRect().width;
-    const x = ((f % columns) * cell + cell - 2) * ratio;
+    const x = ((f % columns) * cell + (edge ? -1 : cell - 2)) * ratio;
     const y = (Math.floor(f / columns) * cell + cell - 2) * ratio;
     const [r, g, b] = c.getContext('2d')!.getImageData(Math.floor(x), Math.floor(y), 1, 1).data;
     return `#${[r, g, b].map((v) => v!.toString(16).padStart(2, '0')).join('')}`;
-  }, [f, CELL, COLUMNS] as const);
+  }, [f, CELL, COLUMNS, edge] as const);
 }
 
 /** Step through the page's own controls and wait for the snapshot at or past `cycles` more. */
@@ -110,6 +119,52 @@ describe.skipIf(!haveChromium('the live page test runs headless Chromium'))('the
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(watch.problems).toEqual([]);
     expect(watch.requests.some((r) => r.endsWith('/favicon.svg'))).toBe(true);
+  }, BROWSER_TIMEOUT);
+
+  it('a pasted planted-bug line replays that run and stops at its violation, the offending beat outlined', async () => {
+    const node = ReplayRun.fromLine(PLANTED);
+    while (!node.done) node.runFor(50_000);
+    const v = node.violation!;
+    expect(v.messages[0]).toMatch(/^1 dma: /);
+    expect(node.culprit?.kind).toBe('dma');
+    const frame = node.culprit!.kind === 'dma' ? node.culprit!.beat.frame : -1;
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 2000 } });
+    const watch = watchPage(page);
+    await page.goto(`${url}?paused=1`);
+    await page.waitForFunction(() => window.reloaded?.snapshot !== undefined, undefined, { timeout: BROWSER_TIMEOUT });
+    await page.fill('#replay-line', PLANTED);
+    await page.click('#replay');
+    await page.waitForFunction(() => window.reloaded.snapshot?.replay?.violation !== undefined, undefined, { timeout: BROWSER_TIMEOUT });
+    const s = await snapshot(page);
+    expect(s.replay!.violation).toEqual({ cycle: v.cycle, messages: v.messages });
+    expect(s.run.cycle).toBe(v.cycle); // it stopped there
+    expect(s.replay!.culprit!.beat!.frame).toBe(frame);
+    expect(await page.textContent('#status')).toBe(`stopped at its violation (cycle ${v.cycle.toLocaleString('en-US')})`);
+    expect(await page.textContent('#replay-violation')).toContain(v.messages[0]);
+    expect(await page.textContent('#replay-culprit')).toContain(`into frame ${frame}`);
+    expect(await page.isVisible('#view-replay')).toBe(true);
+    // Outlined on the frame map (on the canvas) and marked on the timeline at the beat's cycle.
+    expect(await page.evaluate(() => window.reloaded.highlighted())).toEqual([frame]);
+    expect(await cellPixel(page, frame, true)).toBe(HIGHLIGHT_COLOUR);
+    expect(await page.evaluate(() => window.reloaded.timelineMark())).toBe(node.culprit!.kind === 'dma' ? node.culprit!.beat.cycle : -1);
+    // Another step does nothing: the run stays at its violation.
+    await page.click('#step');
+    await page.waitForTimeout(200);
+    expect((await snapshot(page)).run.cycle).toBe(v.cycle);
+    expect(watch.problems).toEqual([]);
+  }, BROWSER_TIMEOUT);
+
+  it('a line that is no replay is refused with the reason', async () => {
+    const page = await browser.newPage();
+    const watch = watchPage(page);
+    await page.goto(`${url}?paused=1`);
+    await page.waitForFunction(() => window.reloaded?.snapshot !== undefined, undefined, { timeout: BROWSER_TIMEOUT });
+    await page.fill('#replay-line', 'npx reloaded explore no-such-scenario --seed 1 --at 5');
+    await page.click('#replay');
+    await page.waitForFunction(() => window.reloaded.errors.length > 0, undefined, { timeout: BROWSER_TIMEOUT });
+    expect(await page.textContent('#status')).toMatch(/^error: .*no-such-scenario/);
+    expect(watch.problems).toEqual([]);
   }, BROWSER_TIMEOUT);
 
   it('reports the time from load to the first frame delivered to a client', async () => {

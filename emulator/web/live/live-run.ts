@@ -105,6 +105,7 @@ export class LiveRun {
     const { packets, points } = this.packets.take();
     return {
       kind: 'snapshot',
+      replay: undefined,
       run: {
         cycle: machine.now, end: this.run.end, cpuHz: machine.config.cpuHz, running, done: this.done,
         hash: machine.trace.hash(), records: machine.trace.count, command: commandLine(this.config),
@@ -113,8 +114,8 @@ export class LiveRun {
       },
       frames: frameMap(net),
       owners: ownerNames(net),
-      domains: domainViews(world, this.names),
-      sessions: sessionViews(world, this.run.sessionsSeen, this.run.revokedClients),
+      domains: domainViews(net, this.names, world.probes),
+      sessions: sessionViews(net, this.run.sessionsSeen, this.run.revokedClients, world.probes),
       card: cardView(net, this.config.mode),
       spans: this.recorder.take(),
       packets,

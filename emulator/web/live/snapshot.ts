@@ -16,7 +16,7 @@ import { DESC_BYTES, DESC_CTRL, DESC_STATUS, STATUS_OWN } from '../../../devices
 import { IOMMU_FAULT } from '../../machine/iommu.js';
 import { ipOf, type Net } from '../../cli/scenario/net.js';
 import { readPlain, type NumberRecord } from '../../cli/scenario/plain.js';
-import type { StackNet } from '../../cli/scenario/stacks.js';
+import type { StackProbe } from '../../../guest/netstack/domain.js';
 import { WorldNames } from '../../cli/explore/names.js';
 import type { CardMode } from '../../../guest/netdriver/config.js';
 import * as P from '../protocol.js';
@@ -79,8 +79,11 @@ function flatten(x: NumberRecord, prefix = '', out: Record<string, number> = {})
 
 const plainString = (s: unknown): string | undefined => (typeof s === 'string' ? s : undefined);
 
-export function domainViews(w: StackNet, names: WorldNames): P.DomainView[] {
-  const { net } = w;
+/**
+ * The domains. `probes`: what each client's stack domain reports of itself (the boot
+ * scenario's stacks; an explored world's raw stacks report nothing).
+ */
+export function domainViews(net: Net, names: WorldNames, probes: readonly (StackProbe | undefined)[] = []): P.DomainView[] {
   return net.kernel.state.domains.map((d) => {
     const k = net.clients.findIndex((c) => c.domain === d);
     let counters: Record<string, number> = {};
@@ -88,7 +91,7 @@ export function domainViews(w: StackNet, names: WorldNames): P.DomainView[] {
       const g = net.view.driver.counters;
       counters = { received: g.received, missed: g.missed, delivered: g.delivered, transmitted: g.transmitted, dropped: total(g.dropped), rejected: total(g.rejected), sessionsOpened: g.sessionsOpened, sessionsClosed: g.sessionsClosed, pinnedNow: g.pinnedNow };
     } else if (k >= 0) {
-      const read = readPlain(w.probes[k]?.counters, newStackCounters() as unknown as NumberRecord);
+      const read = readPlain(probes[k]?.counters, newStackCounters() as unknown as NumberRecord);
       counters = read ? flatten(read) : {};
     }
     return {
@@ -104,14 +107,16 @@ export function domainViews(w: StackNet, names: WorldNames): P.DomainView[] {
   });
 }
 
-export function sessionViews(w: StackNet, sessions: ReadonlyMap<number, Session>, revoked: ReadonlySet<number>): P.SessionView[] {
-  return w.net.clients.map((c, i) => {
+/** One row per client; a client with no probe is open while the driver serves its session. */
+export function sessionViews(net: Net, sessions: ReadonlyMap<number, Session>, revoked: ReadonlySet<number>, probes: readonly (StackProbe | undefined)[] = []): P.SessionView[] {
+  const served = new Set(net.view.driver?.sessions.map((s) => s.badge) ?? []);
+  return net.clients.map((c, i) => {
     const s = sessions.get(i + 1);
     const k = s?.counters;
     return {
       client: i + 1,
       ip: formatIpv4(ipOf(i)),
-      status: revoked.has(i + 1) ? 'revoked' : (plainString(w.probes[i]?.status) ?? 'opening'),
+      status: revoked.has(i + 1) ? 'revoked' : probes[i] ? (plainString(probes[i]!.status) ?? 'opening') : served.has(i + 1) ? 'open' : s ? 'closed' : 'no session',
       bankUsage: c.bank.usage,
       bankLimit: c.bank.limit,
       delivered: k?.delivered ?? 0,
