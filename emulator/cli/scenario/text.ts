@@ -66,6 +66,12 @@ export function formatBootReport(r: BootReport): string {
   line('driver bank', b.usageReady === b.usageEnd && b.pinsReady === b.pinsEnd
     ? `${b.usageEnd} of ${b.limit} frames and ${b.pinsEnd} pins, the same when the driver became ready and at the end (${r.topology === 'inkernel' ? 'all the network\'s state: no client pays for any' : 'clients pay for their sessions'})`
     : `${b.usageReady} frames / ${b.pinsReady} pins when ready, ${b.usageEnd} / ${b.pinsEnd} at the end (limit ${b.limit})`);
+  for (const h of r.hostile) {
+    const s = r.sessions[h.client - 1];
+    const seen = s ? `; the driver rejected ${n(s.rejected)} of its entries${Object.keys(s.why).length ? ` (${reasons(s.why)})` : ''} and sent ${n(s.transmitted)} of its frames` : '';
+    line('hostile', `client ${h.client} runs the attack ${h.attack}: it ${h.summary} (threat model ${h.threat}); the defence: ${h.defence}${seen}`);
+  }
+  for (const j of r.joins) line('join', j.cycle === undefined ? `client ${j.client} was to join at cycle ${n(j.requestedCycle)}; the run ended first` : `client ${j.client} joined at cycle ${n(j.cycle)}${j.cycle === j.requestedCycle ? '' : ` (planned for ${n(j.requestedCycle)})`}`);
   if (r.revocations.length === 0) line('revocation', 'none');
   for (const rv of r.revocations) line('revocation', rv.summary);
   const c = r.cpu;
