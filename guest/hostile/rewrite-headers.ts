@@ -18,6 +18,8 @@ import { nap, open, roundCycles, udpFrame, type AttackBody } from './common.js';
 
 /** Bytes of each forged answer (the exerciser's datagrams are 2 to 2,944 bytes: any length it did not send is wrong). */
 const FORGED_BYTES = 200;
+/** Sequence numbers the forgeries cycle through: the exerciser's first ones (one a millisecond). */
+const FORGED_SEQUENCES = 64;
 /** What the forgeries carry. */
 const FILL = 0xbd;
 /** The bytes it rewrites: the Ethernet header and the IPv4 header (20 bytes). */
@@ -28,18 +30,25 @@ export const rewriteHeaders: AttackBody = (cfg) =>
     const s = yield* open(ctx, cfg);
     if (!s) for (;;) yield* nap(ctx, ctx.constants.maxTimeout);
     const mac = yield* readMac(ctx, s);
-    const data = new Uint8Array(FORGED_BYTES).fill(FILL);
-    const honest = udpFrame({ mac, src: s.ip, srcPort: ECHO_PORT, cfg, dstPort: cfg.victim.port, data, checksumSrc: cfg.victim.ip });
-    const forged = honest.slice(0, REWRITE);
-    put32(forged, ETH_HEADER + IPV4_SRC, cfg.victim.ip);
-    putIpv4Checksum(forged);
     const slots = (cfg.geometry.txPages * PAGE_BYTES) / TX_SLOT_BYTES;
     for (let cookie = 1; ; ) {
-      const submitted: number[] = [];
-      while (submitted.length < slots && (yield* s.submit(honest, (cookie % slots) * TX_SLOT_BYTES, cookie))) submitted.push((cookie++ % slots) * TX_SLOT_BYTES);
+      const submitted: { offset: number; forged: Uint8Array }[] = [];
+      for (; submitted.length < slots; cookie++) {
+        // Each answer names another of the exerciser's sequence numbers (its first two bytes), so some are ones it waits for.
+        const data = new Uint8Array(FORGED_BYTES).fill(FILL);
+        data[0] = 0;
+        data[1] = cookie % FORGED_SEQUENCES;
+        const honest = udpFrame({ mac, src: s.ip, srcPort: ECHO_PORT, cfg, dstPort: cfg.victim.port, data, checksumSrc: cfg.victim.ip });
+        const offset = (cookie % slots) * TX_SLOT_BYTES;
+        if (!(yield* s.submit(honest, offset, cookie))) break;
+        const forged = honest.slice(0, REWRITE);
+        put32(forged, ETH_HEADER + IPV4_SRC, cfg.victim.ip);
+        putIpv4Checksum(forged);
+        submitted.push({ offset, forged });
+      }
       yield* s.kick();
       // The driver (above it in priority) has checked them by now; the card may not have read them all yet.
-      for (const offset of submitted) yield* ctx.write(s.txVa(offset), forged);
+      for (const { offset, forged } of submitted) yield* ctx.write(s.txVa(offset), forged);
       if ((yield* s.wait()) === 0) for (;;) yield* nap(ctx, roundCycles(cfg));
       yield* s.completions();
     }

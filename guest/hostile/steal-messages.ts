@@ -8,14 +8,11 @@
 import { STACK_SLOTS } from '../apps/raw-stack.js';
 import { nap, roundCycles, type AttackBody } from './common.js';
 
-/** How long one receive waits for a message: 10 µs of a 133 MHz CPU (a short wait catches messages as they come). */
-const RECEIVE_TIMEOUT = 1_330;
-
 export const stealMessages: AttackBody = (cfg) =>
   function* (ctx) {
     for (;;) {
-      const r = yield* ctx.invoke(STACK_SLOTS.driver, 'recv', { timeout: RECEIVE_TIMEOUT });
-      // Refused: try again a round later. Stolen (or timed out): straight back for the next one, never answering.
+      const r = yield* ctx.invoke(STACK_SLOTS.driver, 'recv', { timeout: ctx.constants.maxTimeout });
+      // Refused: try again a round later. Stolen (or timed out): straight back into the queue for the next one, never answering.
       if (!r.ok && r.error !== 'timeout') yield* nap(ctx, roundCycles(cfg));
     }
   };

@@ -56,7 +56,8 @@ export function formatBootReport(r: BootReport): string {
     out.push('  (the driver\'s counts for each session: frames delivered and how, dropped, rejected, sent; pins: most pages pinned at once)');
     out.push('');
   }
-  for (const s of r.sessions) out.push(...clientLines(s));
+  // A hostile client's stack is its attack (its line below); a client not joined yet has none.
+  for (const s of r.sessions) if (s.attack === undefined && s.status !== 'not joined') out.push(...clientLines(s));
   out.push('');
   const d = r.driver;
   const line = (k: string, v: string) => out.push(`  ${k.padEnd(16)} ${v}`);
