@@ -85,3 +85,22 @@ export function revocation(value: string, previous: ({ client: number; cycle: nu
   if (client < 1 || !Number.isSafeInteger(cycle)) throw new InvalidArgumentError(`expected K@CYCLE with K ≥ 1, got '${value}'`);
   return [...previous, { client, cycle }];
 }
+
+/** A hostile client `CLIENT:ATTACK` (client from 1; the attack checked against the catalogue where the run is made). */
+export function hostileClient(value: string, previous: { client: number; attack: string }[] = []): { client: number; attack: string }[] {
+  const m = /^(\d+):([a-z][a-z-]*)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected CLIENT:ATTACK (client from 1, an attack of --list-attacks), got '${value}'`);
+  const client = Number(m[1]);
+  if (client < 1) throw new InvalidArgumentError(`expected CLIENT:ATTACK with CLIENT ≥ 1, got '${value}'`);
+  return [...previous, { client, attack: m[2]! }];
+}
+
+/** A late join `CLIENT@CYCLE` (client from 1 starts its stack at that emulated cycle). */
+export function lateJoin(value: string, previous: { client: number; cycle: number }[] = []): { client: number; cycle: number }[] {
+  const m = /^(\d+)@(\d+)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected CLIENT@CYCLE (client from 1, an emulated cycle), got '${value}'`);
+  const client = Number(m[1]);
+  const cycle = Number(m[2]);
+  if (client < 1 || !Number.isSafeInteger(cycle)) throw new InvalidArgumentError(`expected CLIENT@CYCLE with CLIENT ≥ 1, got '${value}'`);
+  return [...previous, { client, cycle }];
+}

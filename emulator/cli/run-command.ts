@@ -11,8 +11,9 @@ import { Command, Option } from 'commander';
 import { PcapWriter } from '../../devices/pcap/writer.js';
 import { UdpBridge } from '../../devices/peers/udp-bridge.js';
 import { createLogger, LOG_LEVELS } from './log.js';
-import { cycleOrNone, hostPort, integer, positiveNumber, rate, revocation, udpTarget, type UdpTarget } from './options.js';
-import { BOOT_DEFAULTS, BootOptionError, BootRun, LINK_SPEEDS, MAX_MILLIS, MODES, STRATEGIES, type BootOptions, type Revoke } from './scenario/boot.js';
+import { cycleOrNone, hostileClient, hostPort, integer, lateJoin, positiveNumber, rate, revocation, udpTarget, type UdpTarget } from './options.js';
+import { ATTACK_NAMES, ATTACKS } from '../../guest/hostile/attacks.js';
+import { BOOT_DEFAULTS, BootOptionError, BootRun, LINK_SPEEDS, MAX_MILLIS, MODES, STRATEGIES, type BootOptions, type Hostile, type Join, type Revoke } from './scenario/boot.js';
 import { MAX_CLIENTS } from './scenario/net.js';
 import { formatBootReport } from './scenario/text.js';
 import { TOPOLOGIES, type Topology } from './scenario/stacks.js';
@@ -30,6 +31,9 @@ interface RunOptions {
   link: string;
   revoke?: (Revoke | 'none')[];
   revokeAt?: number | 'none';
+  hostile?: { client: number; attack: string }[];
+  join?: Join[];
+  listAttacks?: boolean;
   loss?: number;
   dup?: number;
   reorder?: number;
@@ -50,6 +54,11 @@ function revokesOf(o: RunOptions): BootOptions['revokes'] {
   return none ? 'none' : (o.revoke as Revoke[]);
 }
 
+/** The catalogue of attacks, one a line: what --list-attacks prints. */
+export function attackList(): string {
+  return ATTACK_NAMES.map((name) => `${name.padEnd(16)} ${ATTACKS[name].summary}\n${' '.repeat(17)}threat model ${ATTACKS[name].threat}; the defence: ${ATTACKS[name].defence}`).join('\n');
+}
+
 export function runCommand(): Command {
   return new Command('run')
     .description('the boot scenario: the kernel boots, the driver takes the card, each client runs its own TCP/IP stack with echo, discard and HTTP servers, the peer host at 10.0.0.1 exercises them, client 1 revokes its bank mid-run')
@@ -62,6 +71,9 @@ export function runCommand(): Command {
     .addOption(new Option('--link <mbit>', 'link speed in Mbit/s').choices(LINK_SPEEDS.map(String)).default('100'))
     .option('--revoke <K@CYCLE>', "client K (1 = 10.0.0.2) destroys its bank at that emulated cycle; repeatable; 'none' for no revocation (default: client 1 mid-run)", revocation)
     .option('--revoke-at <cycle>', "client 1's revocation alone: a cycle, or 'none'", cycleOrNone)
+    .option('--hostile <CLIENT:ATTACK>', `client CLIENT's stack domain runs an attack instead of the honest stack (factored topology); repeatable; attacks: ${ATTACK_NAMES.join(', ')} (--list-attacks says what each does)`, hostileClient)
+    .option('--join <CLIENT@CYCLE>', "client CLIENT's stack domain starts only at that emulated cycle (its bank is there from boot; factored topology); repeatable", lateJoin)
+    .option('--list-attacks', 'list the attacks --hostile takes, and exit')
     .option('--loss <rate>', 'probability that the wire loses a frame (0 to 1, or a percentage)', rate)
     .option('--dup <rate>', 'probability that the wire duplicates a frame', rate)
     .option('--reorder <rate>', 'probability that the wire holds a frame back behind the next', rate)
@@ -72,6 +84,7 @@ export function runCommand(): Command {
     .option('--json', 'print the report as JSON')
     .addOption(new Option('--log-level <level>', 'log level on stderr (default: $RELOADED_LOG, else info)').choices(LOG_LEVELS))
     .action(async (o: RunOptions) => {
+      if (o.listAttacks) return void console.log(attackList());
       const log = createLogger(o.logLevel);
       if (o.wireBind && !o.wire) throw new Error('--wire-bind: only with --wire');
       const revokes = revokesOf(o);
@@ -90,11 +103,12 @@ export function runCommand(): Command {
       const wire = o.wire;
       const bind = o.wireBind ?? (wire ? { host: wire.host, port: wire.port + 1 } : undefined);
       if (wire && bind && bind.port > 65535) throw new Error(`--wire-bind: the default port ${wire.port}+1 is past 65535; give one`);
-      log.info({ seed: o.seed, millis: o.millis, strategy: o.strategy, mode: o.mode, clients: o.clients, topology: o.topology, link: o.link, revokes: revokes ?? o.revokeAt ?? 'client 1 mid-run', faults, wire }, 'boot scenario starting');
+      log.info({ seed: o.seed, millis: o.millis, strategy: o.strategy, mode: o.mode, clients: o.clients, topology: o.topology, link: o.link, revokes: revokes ?? o.revokeAt ?? 'client 1 mid-run', hostile: o.hostile, joins: o.join, faults, wire }, 'boot scenario starting');
       let run: BootRun;
       try {
         run = new BootRun({
           seed: o.seed, millis: o.millis, strategy: o.strategy, mode: o.mode, clients: o.clients, topology: o.topology, link: Number(o.link), revokes, revokeAt: o.revokeAt, faults, noPeer: wire !== undefined,
+          hostile: o.hostile as Hostile[] | undefined, joins: o.join,
           onWire: (w, machine) => {
             if (pcapFd !== undefined) pcap = PcapWriter.on(w, machine.config.cpuHz);
             if (wire && bind) bridge = new UdpBridge(w, { remoteAddress: wire.host, remotePort: wire.port, bindAddress: bind.host, bindPort: bind.port });

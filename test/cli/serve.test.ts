@@ -15,7 +15,7 @@ describe('servePage', () => {
     try {
       const index = await fetch(url);
       expect(index.status).toBe(200);
-      expect(await index.text()).toMatch(/<title>reloaded<\/title>/);
+      expect(await index.text()).toMatch(/<title>reloaded: the machine live<\/title>/);
       expect((await fetch(`${url}main.js`)).headers.get('content-type')).toMatch(/javascript/);
       expect((await fetch(`${url}%E0%A4%A`)).status).toBe(400);
       expect((await fetch(`${url}..%2f..%2fpackage.json`)).status).toBe(404);

@@ -207,7 +207,7 @@ function run(mode: CardMode, strategy: Strategy, ops: Op[]) {
     if (dst === ipOf(1)) toNeighbour.push(f);
     src.at(t0 + 10_000 + k * 150_000, () => w.peer.send(f));
   }
-  const hostile = w.clients[0]!.domain;
+  const hostile = w.clients[0]!.domain!;
   while (done.ops < ops.length && hostile.state !== "faulted" && hostile.state !== "exited" && w.machine.now < t0 + 2_000_000_000) runChecked(w, 2_000_000, 500_000);
   runChecked(w, Math.max(0, t0 + 120 * 150_000 - w.machine.now) + 3_000_000, 500_000);
   return { w, done, wrong, toNeighbour, seen };
@@ -216,7 +216,7 @@ function run(mode: CardMode, strategy: Strategy, ops: Op[]) {
 function check(r: ReturnType<typeof run>, ops: number): void {
   const { w, done, wrong, toNeighbour, seen } = r;
   expect(seen.deliveries).toBe(w.view.driver!.counters.delivered); // the address check saw every delivery
-  expect(w.clients[0]!.domain.thread?.error).toBeUndefined(); // (the hostile survives its own faults)
+  expect(w.clients[0]!.domain!.thread?.error).toBeUndefined(); // (the hostile survives its own faults)
   expect(done.ops).toBe(ops);
   expect(w.driverDomain.thread?.error).toBeUndefined();
   expect(w.driverDomain.state).toBe('waiting');

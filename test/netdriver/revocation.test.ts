@@ -157,7 +157,7 @@ function openWindow(sc: Scenario): [number, number] {
     w.machine.runFor(500);
     const d = w.view.driver;
     const region = [...w.clients[0]!.bank.children].some((b) => [...b.objects].some((o) => o.kind === 'region'));
-    const calling = w.clients[0]!.domain.state === 'waiting';
+    const calling = w.clients[0]!.domain!.state === 'waiting';
     if (!start && region && calling) start = w.machine.now;
     if (d && d.sessions.some((s) => s.badge === 1)) end = w.machine.now;
   }

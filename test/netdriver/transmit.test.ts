@@ -42,7 +42,7 @@ describe('transmit', () => {
       runChecked(w, 3_000_000);
       const heard = w.peer.heard;
       expect(heard.map((h) => h.frame)).toEqual([first, good]); // byte for byte the checked frames, and nothing else
-      expect(w.clients[0]!.domain.thread?.error).toBeUndefined();
+      expect(w.clients[0]!.domain!.thread?.error).toBeUndefined();
       expect(rewroteAt).toBeGreaterThan(0);
       // Bus-master: the rewrite lands before the first frame has left, so before the card read a byte
       // of the second. (Classic: the driver copies a frame into the card in one pass the

@@ -63,7 +63,7 @@ describe('the monolithic topology: one stack server, the applications in their o
     // One server domain for both clients, its sessions relayed by forwarders in its space; the application domains are the clients'.
     const names = w.net.kernel.state.domains.map((d) => d.name);
     expect(names.filter((n) => n.startsWith('stackserver'))).toEqual(['stackserver', 'stackserver.session0', 'stackserver.session1']);
-    expect(w.net.clients.map((c) => c.domain.bank)).toEqual(w.net.clients.map((c) => c.bank));
+    expect(w.net.clients.map((c) => c.domain!.bank)).toEqual(w.net.clients.map((c) => c.bank));
   }, 120_000);
 
   it('1 MB of TCP from the peer into one client arrives byte-exact in its BulkReceiver', () => {
@@ -99,7 +99,7 @@ describe('the monolithic topology: one stack server, the applications in their o
     expect(bad).toEqual([]);
     expect(revokedAt).toBeDefined();
     // Client 1: its application domain and the server's state for it are gone.
-    expect(w.net.clients[1]!.domain.state).toBe('stopped');
+    expect(w.net.clients[1]!.domain!.state).toBe('stopped');
     expect(w.server.dropped[1]).toMatch(/session|fault/);
     expect(w.net.kernel.state.domains.some((d) => d.name === 'stackserver.session1' && d.state !== 'stopped')).toBe(false);
     expect(w.net.clients[1]!.bank.usage).toBe(0);

@@ -96,7 +96,7 @@ describe('capability discipline of the default scenario', () => {
   const roles: [string, Domain, Allowed[]][] = [
     ['netdriver', byName.get('netdriver')!, allowed('driver')],
     ['netdriver.irq', byName.get('netdriver.irq')!, allowed('forwarder')],
-    ...net.clients.map((c, i): [string, Domain, Allowed[]] => [`stack${i}`, c.domain, allowed('stack', i)]),
+    ...net.clients.map((c, i): [string, Domain, Allowed[]] => [`stack${i}`, c.domain!, allowed('stack', i)]),
   ];
 
   it('every session is open and every domain is accounted for', () => {
@@ -108,7 +108,7 @@ describe('capability discipline of the default scenario', () => {
 
   it('each stack holds exactly its bank, space, send-only badged endpoint, session sub-bank and wait-only notification', () => {
     for (const [i, c] of net.clients.entries()) {
-      expect(held(c.domain).map(({ slot, kind, rights, badge }) => ({ slot, kind, rights, badge }))).toEqual([
+      expect(held(c.domain!).map(({ slot, kind, rights, badge }) => ({ slot, kind, rights, badge }))).toEqual([
         { slot: STACK_SLOTS.bank, kind: 'bank', rights: ['destroy', 'free', 'query'], badge: 0 },
         { slot: STACK_SLOTS.space, kind: 'space', rights: ['write'], badge: 0 },
         { slot: STACK_SLOTS.driver, kind: 'endpoint', rights: ['write'], badge: i + 1 },
@@ -116,7 +116,7 @@ describe('capability discipline of the default scenario', () => {
         { slot: STACK_SLOTS.free[3], kind: 'notification', rights: ['read'], badge: 0 },
       ]);
       // The region capability it delegated and kept is still in its slot, void: the driver claimed the region.
-      const region = c.domain.slots[STACK_SLOTS.free[2]];
+      const region = c.domain!.slots[STACK_SLOTS.free[2]];
       expect(region?.obj.kind).toBe('region');
       expect(isValid(region)).toBe(false);
     }
@@ -178,7 +178,7 @@ describe('capability discipline of the monolithic topology', () => {
     ['netdriver.irq', byName.get('netdriver.irq')!, allowed('forwarder')],
     ['stackserver', byName.get('stackserver')!, allowedMonolithic('server')],
     ...[0, 1].map((k): [string, Domain, Allowed[]] => [`stackserver.session${k}`, byName.get(`stackserver.session${k}`)!, allowedMonolithic('session-forwarder')]),
-    ...w.net.clients.map((c, i): [string, Domain, Allowed[]] => [`stack${i}`, c.domain, allowedMonolithic('application', i)]),
+    ...w.net.clients.map((c, i): [string, Domain, Allowed[]] => [`stack${i}`, c.domain!, allowedMonolithic('application', i)]),
   ];
 
   it('every client is set up and every domain is accounted for', () => {

@@ -31,7 +31,7 @@ function opened(): World {
 /** The page in one of the driver's capability slots for a session. */
 const pageIn = (w: World, slot: number) => w.driverDomain.slots[slot]!.obj as Page;
 const sessions = (w: World) => w.view.driver!.sessions as [Session, Session];
-const stack = (w: World, i: number) => w.clients[i]!.domain;
+const stack = (w: World, i: number) => w.clients[i]!.domain!;
 const isolation = (seen: string[]) => seen.filter((v) => /^[45] (isolation|receive buffer)/.test(v));
 
 describe('items 4 and 5 from the frame table', () => {

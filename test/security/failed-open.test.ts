@@ -389,7 +389,7 @@ describe('a session killed while its client lives', () => {
     const { w, seen } = run();
     expect(seen.first).toBe('ok');
     expect(w.view.driver!.counters.sessionsClosed).toBe(1);
-    expect(isValid(w.clients[HOSTILE]!.domain.slots[SUB])).toBe(true); // the client never destroyed the sub-bank it gave the driver
+    expect(isValid(w.clients[HOSTILE]!.domain!.slots[SUB])).toBe(true); // the client never destroyed the sub-bank it gave the driver
     // As before the OPEN, but for what traffic changes: counters, the next session id, the frames flip gave the neighbour's mirror.
     const same = (s: DriverState) => ({ ...s, counters: '', nextId: 0, frames: [] });
     expect(same(seen.afterKill!)).toEqual(same(seen.before!));

@@ -214,7 +214,7 @@ describe('monolithic red team: the server holds', () => {
       const m = w.net.machine;
       while (w.trafficFrom === undefined) m.runUntil(m.now + 100_000);
       m.runUntil(w.trafficFrom + 0.05 * CPU_HZ);
-      while (w.net.clients[1]!.domain.wait?.kind !== 'reply') m.runUntil(m.now + 50);
+      while (w.net.clients[1]!.domain!.wait?.kind !== 'reply') m.runUntil(m.now + 50);
       m.runUntil(m.now + j * 4_000);
       const before = structuredClone(w.exercisers[0]!.stats);
       const server = w.net.server!;

@@ -144,7 +144,7 @@ describe('a hostile application domain against the monolithic stack server', () 
       const m = w.net.machine;
       while (w.trafficFrom === undefined) m.runUntil(m.now + 100_000);
       m.runUntil(w.trafficFrom + 0.1 * CPU_HZ);
-      const inExchange = () => w.net.clients[1]!.domain.wait?.kind === 'reply';
+      const inExchange = () => w.net.clients[1]!.domain!.wait?.kind === 'reply';
       while (!inExchange()) m.runUntil(m.now + 50);
       m.runUntil(m.now + j * 200);
       const before = structuredClone(w.exercisers[0]!.stats);

@@ -106,7 +106,7 @@ describe('attack 9b: keeping control of the delegated region', () => {
     expect(moves.status).toBe('open');
     expect(moves.after).toEqual({ claimBack: 'invalid-cap', mapOverReceiveBuffer: 'invalid-cap', unmapControlPage: 'invalid-cap', spaceMap: 'delegated', spaceUnmap: 'delegated' });
     // What it mapped before OPEN went with the claim: its own page is mapped nowhere in its space.
-    const own = (hostile.domain.slots[OWN_PAGE]!.obj as { frame: number }).frame;
+    const own = (hostile.domain!.slots[OWN_PAGE]!.obj as { frame: number }).frame;
     const mapped = w.kernel.mappings(hostile.space);
     expect(mapped.filter((p) => p.frame === own)).toEqual([]);
     expect(mapped.some((p) => p.va === STRAY_VA)).toBe(false);

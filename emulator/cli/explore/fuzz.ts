@@ -162,7 +162,7 @@ function act(w: ExploreWorld, a: FuzzSchedule['acts'][number]): void {
     case 'destroy-bank':
       return w.kernel.destroy(c.bank);
     case 'destroy-domain':
-      if (c.domain.live) w.kernel.free(c.bank, c.domain);
+      if (c.domain?.live) w.kernel.free(c.bank, c.domain);
       return;
     case 'scribble-rings':
       return storeAs(w, a.by, REGION_VA + CONTROL_PAGE * PAGE_BYTES + (a.bytes[0]! % 64) * 16, bytes);

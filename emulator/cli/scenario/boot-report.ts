@@ -9,6 +9,7 @@ import { total, type Counters } from '../../../guest/netdriver/counters.js';
 import type { Session } from '../../../guest/netdriver/session.js';
 import { newStackCounters, type StackCounters, type IcmpCounters, type IpCounters, type TcpCounters, type UdpCounters } from '../../../guest/netstack/counters.js';
 import type { ExerciserStats } from '../../../guest/apps/exerciser.js';
+import { ATTACKS, type Attack, type AttackName } from '../../../guest/hostile/attacks.js';
 import type { BootOptions } from './boot.js';
 import { ipOf } from './net.js';
 import { readPlain, type NumberRecord } from './plain.js';
@@ -17,6 +18,8 @@ import type { StackNet, Topology } from './stacks.js';
 
 /** After a revocation, every other running client must get answers from the peer if at least this much of the run is left (DESIGN.md §6 item 8): 4 ms. */
 const LIVENESS_WINDOW_SECONDS = 0.004;
+/** An honest client must have had answers from the peer if it ran at least this long beside a hostile one: 10 ms (its session opens and the peer's traffic starts within a few). */
+const HOSTILE_LIVENESS_SECONDS = 0.01;
 /** Violations listed in the report (all are counted). */
 const VIOLATIONS_LISTED = 20;
 
@@ -50,6 +53,10 @@ export interface SessionReport {
   peer: ExerciserStats | undefined;
   /** Answers the peer got from the client after the first revocation (undefined without one). */
   progressAfterRevocation: number | undefined;
+  /** The attack its stack domain runs (a hostile client, BootOptions.hostile), or undefined. */
+  attack: AttackName | undefined;
+  /** The cycle its stack domain started at (a late client, BootOptions.joins), or undefined: from boot. */
+  joinedAt: number | undefined;
 }
 
 export interface RevocationReport {
@@ -121,6 +128,10 @@ export interface BootReport {
   peer: { tcp: TcpCounters; udp: UdpCounters; icmp: IcmpCounters; ipv4: IpCounters; drops: Record<string, number> } | undefined;
   /** The cycle the peer began its traffic (every session open or failed), or undefined. */
   trafficFrom: number | undefined;
+  /** The hostile clients and their attacks (the catalogue's words for them, not anything the attacker wrote). */
+  hostile: { client: number; attack: AttackName; summary: string; threat: string; defence: string }[];
+  /** The late clients: the cycle each was planned to join at, the cycle it did (undefined: it never did). */
+  joins: { client: number; requestedCycle: number; cycle: number | undefined }[];
   trace: { records: number; hash: string };
   /** Empty when the run showed what it should; otherwise what went wrong (the CLI exits non-zero). */
   problems: string[];
@@ -144,6 +155,8 @@ export interface RunRecord {
   /** The cycle the run was to end at (`end` is earlier when it was stopped). */
   plannedEnd: number;
   trafficFrom: number | undefined;
+  /** The cycle each late client joined at, by client (1-based). */
+  joined: ReadonlyMap<number, number>;
 }
 
 const nonZero = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v > 0));
@@ -162,6 +175,18 @@ function stackCounters(o: BootOptions, x: StackCounters | undefined): StackCount
   return { tcp: { ...x.tcp }, udp: { ...x.udp }, icmp: { ...x.icmp }, ip: { ...x.ip }, drops: { ...x.drops } }; // the ordinary read, which runs getters: attack tests only
 }
 
+/** The attack client i (0-based) runs, if it is hostile. */
+const attackOf = (o: BootOptions, i: number) => o.hostile?.find((h) => h.client === i + 1)?.attack;
+const isLate = (o: BootOptions, i: number) => o.joins?.some((j) => j.client === i + 1) ?? false;
+
+/** What a client's status says: revoked, hostile (it tells nobody how its session went), not joined yet, or its session's. */
+function statusOf(o: BootOptions, i: number, r: RunRecord, revoked: boolean, probeStatus: string | undefined): string {
+  if (revoked) return 'revoked';
+  if (attackOf(o, i) !== undefined) return 'hostile';
+  if (isLate(o, i) && !r.joined.has(i + 1)) return 'not joined';
+  return probeStatus ?? 'opening';
+}
+
 function sessionReport(o: BootOptions, w: StackNet, i: number, r: RunRecord, revoked: boolean, problems: string[]): SessionReport {
   const s = r.sessions.get(i + 1);
   const k: Counters | undefined = s?.counters;
@@ -172,7 +197,7 @@ function sessionReport(o: BootOptions, w: StackNet, i: number, r: RunRecord, rev
   const sv = w.servers[i];
   const first = r.revocations[0];
   return {
-    client: i + 1, ip: formatIpv4(ipOf(i)), status: revoked ? 'revoked' : (probe.status ?? 'opening'),
+    client: i + 1, ip: formatIpv4(ipOf(i)), status: statusOf(o, i, r, revoked, probe.status),
     delivered: k?.delivered ?? 0, copied: k?.copied ?? 0, flipped: k?.flipped ?? 0, exchanged: k?.exchanged ?? 0,
     dropped: k ? total(k.dropped) : 0, rejected: k ? total(k.rejected) : 0, why: k ? nonZero({ ...k.dropped, ...k.rejected }) : {}, transmitted: k?.transmitted ?? 0, pinnedPeak: k?.pinnedPeak ?? 0,
     ...countersView(c),
@@ -183,6 +208,7 @@ function sessionReport(o: BootOptions, w: StackNet, i: number, r: RunRecord, rev
     },
     peer: w.exercisers[i] ? { ...w.exercisers[i]!.stats, httpFailures: { ...w.exercisers[i]!.stats.httpFailures } } : undefined,
     progressAfterRevocation: first ? progressOf(w.exercisers[i]) - first.progressAt[i]! : undefined,
+    attack: attackOf(o, i), joinedAt: r.joined.get(i + 1),
   };
 }
 
@@ -205,7 +231,7 @@ export function report(o: BootOptions, w: StackNet, r: RunRecord): BootReport {
   const sessionReports = w.probes.map((_, i) => sessionReport(o, w, i, r, revokedClients.has(i + 1), problems));
   for (const s of sessionReports) {
     // A session still opening when the run ends is slow, not wrong (many clients, a short run).
-    if (!revokedClients.has(s.client) && s.status !== 'open' && s.status !== 'opening') problems.push(`client ${s.client}: session ${s.status}`);
+    if (!revokedClients.has(s.client) && !['open', 'opening', 'hostile', 'not joined'].includes(s.status)) problems.push(`client ${s.client}: session ${s.status}`);
     const p = s.peer;
     if (!p) continue;
     const wrong = p.udpMismatched + p.tcpEchoMismatched + WRONG_ANSWERS.reduce((a, k) => a + (p.httpFailures[k] ?? 0), 0);
@@ -246,13 +272,15 @@ export function report(o: BootOptions, w: StackNet, r: RunRecord): BootReport {
     return { ...rv, driverAlive, driverBankUnchanged, othersProgressAfter, summary: parts.join('; ') };
   });
 
+  problems.push(...hostileProblems(w, r, sessionReports));
+
   const seen = [...r.seen.entries()];
   if (seen.length > 0) problems.push(`${seen.length} distinct invariant violations (first at cycle ${seen[0]![1]})`);
   const delivered = g?.delivered ?? 0;
   const transmitted = g?.transmitted ?? 0;
   const driverCycles = net.driverDomain.thread?.cycles ?? 0;
   // The stacks' domains (factored), or the shared stack server and the application domains (monolithic); in-kernel they are the driver's.
-  const stackCycles = net.clients.reduce((a, c) => a + (c.domain.thread?.cycles ?? 0), net.server?.domain.thread?.cycles ?? 0);
+  const stackCycles = net.clients.reduce((a, c) => a + (c.domain?.thread?.cycles ?? 0), net.server?.domain.thread?.cycles ?? 0);
   const idle = machine.cpu.idleCycles;
   const busy = machine.now - idle;
   const fromCard = net.card.totals.transmitted;
@@ -283,9 +311,31 @@ export function report(o: BootOptions, w: StackNet, r: RunRecord): BootReport {
     wire: { frames: fromCard + fromPeer, fromCard, fromPeer, peerDroppedBadFcs: w.peer?.badFcs ?? 0, lost: fc.lost, duplicated: fc.duplicated, reordered: fc.reordered, corrupted: fc.corrupted },
     peer: w.peer ? countersView(w.peer.stack.counters) : undefined,
     trafficFrom: r.trafficFrom,
+    hostile: (o.hostile ?? []).map(({ client, attack }) => ({ client, attack, ...pick(ATTACKS[attack]) })),
+    joins: (o.joins ?? []).map((j) => ({ client: j.client, requestedCycle: j.cycle, cycle: r.joined.get(j.client) })),
     trace: { records: machine.trace.count, hash: machine.trace.hash() },
     problems,
   };
+}
+
+const pick = ({ summary, threat, defence }: Attack) => ({ summary, threat, defence });
+
+/**
+ * Liveness beside an attacker (DESIGN.md §6 item 8): every honest client that was not revoked
+ * must have had answers from the peer, once it had run long enough beside the hostile ones for
+ * its session to open and the peer's traffic to reach it.
+ */
+function hostileProblems(w: StackNet, r: RunRecord, sessions: readonly SessionReport[]): string[] {
+  const attackers = sessions.filter((s) => s.attack !== undefined);
+  if (attackers.length === 0) return [];
+  const names = attackers.map((s) => `client ${s.client} (${s.attack})`).join(', ');
+  const window = HOSTILE_LIVENESS_SECONDS * w.net.machine.config.cpuHz;
+  return sessions.flatMap((s) => {
+    if (s.attack !== undefined || s.status === 'revoked' || s.status === 'not joined') return [];
+    const ran = r.end - (s.joinedAt ?? 0);
+    if (ran < window || progressOf(w.exercisers[s.client - 1]) > 0) return [];
+    return [`client ${s.client} got no answer from the peer in the ${n(ran)} cycles it ran beside the hostile ${names} (session ${s.status})`];
+  });
 }
 
 /** What the peer got back from a client: answers of every kind (each one a sign the client is served). */

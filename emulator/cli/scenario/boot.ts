@@ -16,6 +16,8 @@ import type { Session } from '../../../guest/netdriver/session.js';
 import { violations } from './checks.js';
 import { IncrementalChecks } from './incremental.js';
 import { progressOf, report, type BootReport, type RevocationRecord } from './boot-report.js';
+import type { UnsafeOptions } from './net.js';
+import { ATTACK_NAMES, isAttackName, type AttackName } from '../../../guest/hostile/attacks.js';
 import { composeStackNet, TOPOLOGIES, type StackNet, type StackNetOptions, type Topology } from './stacks.js';
 import { LINK_SPEEDS, MAX_CLIENTS, MAX_MILLIS, MODES, STRATEGIES } from './defaults.js';
 
@@ -28,6 +30,18 @@ export const CHECK_EVERY = 20_000;
 
 /** Client `client` (1 = 10.0.0.2) destroys its bank at emulated cycle `cycle`. */
 export interface Revoke {
+  client: number;
+  cycle: number;
+}
+
+/** Client `client` (1-based) runs the attack `attack` (guest/hostile/attacks.ts) instead of the honest stack. */
+export interface Hostile {
+  client: number;
+  attack: AttackName;
+}
+
+/** Client `client` (1-based) is there from boot (its bank and space) but its stack domain starts at cycle `cycle`. */
+export interface Join {
   client: number;
   cycle: number;
 }
@@ -70,9 +84,15 @@ export interface BootOptions {
   unsafe?: {
     /** The report reads a stack's counters the ordinary way (a spread), running any getter its domain left in them. */
     readDomainDataDirectly?: boolean;
+    /** The composition's defences (net.ts UnsafeOptions), e.g. to show that a hostile stack's attack is seen without them. */
+    net?: UnsafeOptions;
   };
   /** The applications each client runs (tests: a hostile application); default echo, discard and HTTP. */
   apps?: StackNetOptions['apps'];
+  /** Clients whose stack domain is an attacker (factored topology only). */
+  hostile?: readonly Hostile[];
+  /** Clients that join late: their stack domain starts at a stride boundary at the cycle given (factored topology only). */
+  joins?: readonly Join[];
 }
 
 /** A problem with the options, reported before anything runs. */
@@ -97,6 +117,14 @@ function checkOptions(o: BootOptions): void {
     if (!(FAULT_NAMES as readonly string[]).includes(k)) throw new BootOptionError(`faults: unknown fault '${k}'`);
     if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1)) throw new BootOptionError(`${k}: expected a rate from 0 to 1, got ${v}`);
   }
+  checkClients(o, 'hostile', o.hostile ?? []);
+  checkClients(o, 'join', o.joins ?? []);
+  for (const h of o.hostile ?? []) {
+    if (!isAttackName(h.attack)) throw new BootOptionError(`hostile: unknown attack '${h.attack}' (the attacks: ${ATTACK_NAMES.join(', ')})`);
+  }
+  for (const j of o.joins ?? []) {
+    if (!(Number.isSafeInteger(j.cycle) && j.cycle >= 0)) throw new BootOptionError(`join: expected a cycle ≥ 0, got ${j.cycle}`);
+  }
   if (Array.isArray(o.revokes)) {
     const seen = new Set<number>();
     for (const r of o.revokes) {
@@ -106,6 +134,28 @@ function checkOptions(o: BootOptions): void {
       seen.add(r.client);
     }
   }
+}
+
+/** Hostile stacks and late joins: real clients, each named once, and only where every client has a stack domain of its own. */
+function checkClients(o: BootOptions, flag: string, list: readonly { client: number }[]): void {
+  if (list.length > 0 && (o.topology ?? 'factored') !== 'factored') throw new BootOptionError(`${flag}: only the factored topology gives each client a stack domain of its own (got --topology ${o.topology})`);
+  const seen = new Set<number>();
+  for (const { client } of list) {
+    if (!(Number.isInteger(client) && client >= 1 && client <= o.clients)) throw new BootOptionError(`${flag}: client ${client} does not exist (clients are 1 to ${o.clients})`);
+    if (seen.has(client)) throw new BootOptionError(`${flag}: client ${client} is named twice`);
+    seen.add(client);
+  }
+}
+
+/** The late joins of a run ending at cycle `end`, in the order they happen; a revocation before its client joined is refused. */
+function joinsOf(o: BootOptions, end: number, revocations: readonly Revoke[]): Join[] {
+  const list = (o.joins ?? []).map((j) => ({ ...j }));
+  for (const j of list) {
+    if (j.cycle > end) throw new BootOptionError(`join: ${j.client}@${j.cycle}: cycle ${j.cycle} is after the end of the run (${end} cycles in ${o.millis} ms)`);
+    const r = revocations.find((rv) => rv.client === j.client);
+    if (r && r.cycle < j.cycle) throw new BootOptionError(`join: client ${j.client} would be revoked at cycle ${r.cycle}, before it joins at ${j.cycle} (revoke it later, or give --revoke none)`);
+  }
+  return list.sort((a, b) => a.cycle - b.cycle || a.client - b.client);
 }
 
 /** The revocations of a run ending at cycle `end`, in the order they happen. */
@@ -147,6 +197,9 @@ export function composeBoot(o: BootOptions): StackNet {
     mode: o.mode, strategy: o.strategy, clients: o.clients, topology: o.topology, seed: o.seed, kernel: o.kernel, faults: o.faults,
     bitRate: o.link === 10 ? MBIT_10 : MBIT_100, onWire: o.onWire, noPeer: o.noPeer, apps: o.apps,
     traffic: { ...trafficFor(o), ...o.traffic },
+    ...(o.hostile?.length && { hostile: (i: number) => o.hostile!.find((h) => h.client === i + 1)?.attack }),
+    ...(o.joins?.length && { late: (i: number) => o.joins!.some((j) => j.client === i + 1) }),
+    ...(o.unsafe?.net && { unsafe: o.unsafe.net }),
   });
 }
 
@@ -162,6 +215,9 @@ export class BootRun {
   /** The cycle --millis asked for. */
   readonly plannedEnd: number;
   private readonly pending: Revoke[];
+  private readonly pendingJoins: Join[];
+  /** The cycle each late client's stack domain started at, by client (1-based). */
+  private readonly joined = new Map<number, number>();
   private readonly stride: number;
   private readonly sessions = new Map<number, Session>(); // by badge, kept after the driver drops them
   private readonly seen = new Map<string, number>(); // violation -> first cycle seen
@@ -181,7 +237,9 @@ export class BootRun {
     this.checker = new IncrementalChecks(this.world.net);
     this.end = this.plannedEnd = cyclesOf(o.millis, this.world.net.machine.config.cpuHz);
     this.pending = revocationsOf(o, this.end);
+    this.pendingJoins = joinsOf(o, this.end, this.pending);
     this.stride = o.checkEvery ?? CHECK_EVERY;
+    this.joinDue();
     this.revokeDue();
   }
 
@@ -197,12 +255,26 @@ export class BootRun {
   target(): number {
     let t = Math.min(this.end, this.machine.now + this.stride);
     if (this.pending.length > 0) t = Math.min(t, this.pending[0]!.cycle);
+    if (this.pendingJoins.length > 0) t = Math.min(t, this.pendingJoins[0]!.cycle);
     return t;
+  }
+
+  /**
+   * Start late client `client` now (the page's "add a client" on a running machine), ahead of
+   * the cycle its join was planned for; the run from here on is the run with that client's
+   * join at this cycle (`--join CLIENT@<this cycle>`). False if it is not waiting to join.
+   */
+  joinNow(client: number): boolean {
+    const k = this.pendingJoins.findIndex((j) => j.client === client);
+    if (k < 0) return false;
+    this.startJoin(this.pendingJoins.splice(k, 1)[0]!);
+    return true;
   }
 
   /** After the machine ran to target(): note what changed, revoke what is due, check the invariants. */
   afterStride(): void {
     this.observe();
+    this.joinDue();
     this.revokeDue();
     if (this.o.strideChecks !== false) this.check();
     const closed = this.world.net.view.driver?.counters.sessionsClosed ?? 0;
@@ -267,8 +339,8 @@ export class BootRun {
     this.observe();
     this.checks++;
     for (const v of violations(this.world.net, true)) if (!this.seen.has(v)) this.seen.set(v, this.machine.now);
-    const { sessions, seen, checks, bankAtReady, revocations, end, plannedEnd } = this;
-    return report(this.o, this.world, { sessions, seen, checks, bankAtReady, revocations, end, plannedEnd, trafficFrom: this.world.trafficFrom });
+    const { sessions, seen, checks, bankAtReady, revocations, end, plannedEnd, joined } = this;
+    return report(this.o, this.world, { sessions, seen, checks, bankAtReady, revocations, end, plannedEnd, trafficFrom: this.world.trafficFrom, joined });
   }
 
   private check(): number {
@@ -284,6 +356,15 @@ export class BootRun {
     // The shared driver says when it is ready; the in-kernel network is ready once its stacks are.
     const ready = net.view.driver ? net.view.driver.ready : this.world.probes.every((p) => p.status !== undefined);
     if (!this.bankAtReady && ready) this.bankAtReady = { usage: net.driverBank.usage, pins: net.driverBank.pins };
+  }
+
+  private joinDue(): void {
+    while (this.pendingJoins.length > 0 && this.pendingJoins[0]!.cycle <= this.machine.now) this.startJoin(this.pendingJoins.shift()!);
+  }
+
+  private startJoin(j: Join): void {
+    this.joined.set(j.client, this.machine.now);
+    this.world.join(j.client - 1);
   }
 
   private revokeDue(): void {

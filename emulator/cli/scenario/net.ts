@@ -120,6 +120,12 @@ export interface NetOptions {
   /** Test-only: defences switched off (see UnsafeOptions). */
   unsafe?: UnsafeOptions;
   /**
+   * Clients that join late: their bank, space and capabilities are made at boot like every
+   * client's (so the run until they join is the same whenever they join), but their domain is
+   * spawned only when the composition root calls Net.startClient.
+   */
+  late?: (i: number) => boolean;
+  /**
    * The body of the domain that holds the card's device privilege, instead of the shared
    * driver: the in-kernel topology (guest/inkernel) runs its stacks there. It gets the driver's
    * slots (config.ts SLOT_DEVPRIV, SLOT_BANK, SLOT_SPACE, SLOT_ENDPOINT) and configuration.
@@ -151,7 +157,8 @@ export interface ServerSpec {
 export interface Client {
   bank: Bank;
   space: Space;
-  domain: Domain;
+  /** Undefined until a late client (NetOptions.late) is started. */
+  domain: Domain | undefined;
   probe: Probe;
 }
 
@@ -169,6 +176,8 @@ export interface Net {
   clients: Client[];
   /** The composition's checks that watch the whole run (checks.ts). */
   watch: Watches;
+  /** Spawn late client i's domain now (NetOptions.late); throws if it has one already. */
+  startClient(i: number): Domain;
 }
 
 export function composeNet(o: NetOptions): Net {
@@ -215,6 +224,7 @@ export function composeNet(o: NetOptions): Net {
   };
   const driverDomain = kernel.spawn({ name: 'netdriver', bank: driverBank, space, priority: DRIVER_PRIORITY, body: (o.driverBody ?? netDriver)(config, view), caps: [kernel.cap(dp), kernel.cap(driverBank, DRIVER_BANK_RIGHTS), kernel.cap(space), kernel.cap(ep)] });
   const clients: Client[] = [];
+  const spawners: (() => Domain)[] = [];
   // The server's endpoint: only the server receives on it; the clients call it, each through its own badge.
   const serverBank = o.server && kernel.createBank(kernel.primeBank, o.server.frames);
   const serverEp = serverBank && kernel.allocEndpoint(serverBank);
@@ -224,11 +234,16 @@ export function composeNet(o: NetOptions): Net {
     const probe = newProbe();
     const bankRights = unsafe.clientsChangeLimits ? undefined : CLIENT_BANK_RIGHTS;
     const endpointRights = unsafe.stacksReceiveOnDriverEndpoint ? undefined : STACK_ENDPOINT_RIGHTS;
-    const body = o.body?.(i, probe) ?? stackBody(probe, o.stack?.(i) ?? {});
     // The endpoint capability's badge (i + 1) is the client's identity to the driver.
     const caps = [kernel.cap(bank, bankRights), kernel.cap(cspace), kernel.cap(serverEp ?? ep, endpointRights, i + 1)];
-    const domain = kernel.spawn({ name: `stack${i}`, bank, space: cspace, priority: o.priority?.(i) ?? STACK_PRIORITY, body, caps });
-    clients.push({ bank, space: cspace, domain, probe });
+    const client: Client = { bank, space: cspace, domain: undefined, probe };
+    spawners.push(() => {
+      if (client.domain) throw new Error(`client ${i + 1} has started already`);
+      const body = o.body?.(i, probe) ?? stackBody(probe, o.stack?.(i) ?? {});
+      return (client.domain = kernel.spawn({ name: `stack${i}`, bank, space: cspace, priority: o.priority?.(i) ?? STACK_PRIORITY, body, caps }));
+    });
+    if (!o.late?.(i)) spawners[i]!();
+    clients.push(client);
   }
   let server: Net['server'];
   if (o.server && serverBank && serverEp) {
@@ -240,7 +255,12 @@ export function composeNet(o: NetOptions): Net {
     ];
     server = { bank: serverBank, domain: kernel.spawn({ name: 'stackserver', bank: serverBank, space: sspace, priority: o.server.priority, body: o.server.body(), caps }) };
   }
-  const net = { machine, wire, card, kernel, driverBank, driverDomain, server, view, clients } as Net;
+  const startClient = (i: number): Domain => {
+    const spawn = spawners[i];
+    if (!spawn) throw new Error(`no client ${i + 1}`);
+    return spawn();
+  };
+  const net = { machine, wire, card, kernel, driverBank, driverDomain, server, view, clients, startClient } as Net;
   net.watch = watch(net); // before the first cycle runs: the transfer watch sees every beat
   return net;
 }

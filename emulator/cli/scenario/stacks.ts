@@ -17,14 +17,17 @@ import { EchoServer } from '../../../guest/apps/echo-server.js';
 import { Exerciser, type ExerciserConfig } from '../../../guest/apps/exerciser.js';
 import { HttpServer } from '../../../guest/apps/http-server.js';
 import { REGION_VA, STACK_SLOTS } from '../../../guest/apps/raw-stack.js';
+import type { DomainBody } from '../../../guest/kernel/api/context.js';
 import type { KernelConfig } from '../../../guest/kernel/kernel.js';
+import { ATTACKS, type AttackName } from '../../../guest/hostile/attacks.js';
 import type { CardMode, Strategy } from '../../../guest/netdriver/config.js';
 import { sessionBankFrames } from '../../../guest/netdriver/session.js';
 import { inKernelNet } from '../../../guest/inkernel/domain.js';
 import { newStackProbe, stackDomain, type StackProbe } from '../../../guest/netstack/domain.js';
+import type { NetStack } from '../../../guest/netstack/stack.js';
 import type { Geometry } from '../../../guest/session/layout.js';
 import { composeMonolithic } from './monolithic.js';
-import { composeNet, ipOf, PEER_IP, PEER_MAC, type Net, type NetOptions } from './net.js';
+import { composeNet, ipOf, PEER_IP, PEER_MAC, type Net, type NetOptions, type UnsafeOptions } from './net.js';
 import { PeerHost } from './peer-host.js';
 
 /**
@@ -85,6 +88,12 @@ export interface StackNetOptions {
   noExercisers?: boolean;
   /** The exercisers' traffic (default: all of it); undefined fields keep Exerciser's defaults. */
   traffic?: Partial<Omit<ExerciserConfig, 'target' | 'cpuHz' | 'udpPort'>>;
+  /** Factored only: the attack client i's stack domain runs instead of the honest stack (guest/hostile/attacks.ts), or undefined. */
+  hostile?: (i: number) => AttackName | undefined;
+  /** Clients whose stack domain starts only when StackNet.join is called (net.ts NetOptions.late). */
+  late?: (i: number) => boolean;
+  /** Test-only: defences switched off (net.ts UnsafeOptions). */
+  unsafe?: UnsafeOptions;
 }
 
 /** The servers a client runs by default, with their counters for the report. */
@@ -103,6 +112,12 @@ export interface StackNet {
   exercisers: (Exerciser | undefined)[];
   /** The cycle the peer started its traffic, once it has. */
   readonly trafficFrom: number | undefined;
+  /**
+   * Start late client i's stack domain now (StackNetOptions.late). Once its session opens the
+   * peer starts its exerciser, with the others' if their traffic has not begun yet, or on its
+   * own (looked for every TRAFFIC_POLL cycles) if it has.
+   */
+  join(i: number): void;
 }
 
 /** The exerciser's UDP port for client i: one per client on the peer's stack. */
@@ -139,11 +154,27 @@ export function composeStackNet(o: StackNetOptions): StackNet {
     })).world;
   }
   return composeStackNetWith(o, (p) => ({
-    body: (i) => stackDomain({
+    body: (i) => hostileBody(o, p, i) ?? stackDomain({
       slots: STACK_SLOTS, geometry: p.geometry, regionVa: REGION_VA, frames: p.frames, pins: p.pins, cpuHz: p.cpuHz(), secret: p.secret(i),
       apps: (stack) => p.apps(i, stack),
     }, p.probes[i]!),
   })).world;
+}
+
+/**
+ * Client i's attacker body, if it is hostile: what an honest stack of this composition is
+ * told, and as its victim the first honest client after it (or any other: the attack is
+ * aimed all the same).
+ */
+function hostileBody(o: StackNetOptions, p: Placement, i: number): DomainBody | undefined {
+  const attack = o.hostile?.(i);
+  if (attack === undefined) return undefined;
+  const others = Array.from({ length: o.clients - 1 }, (_, k) => (i + 1 + k) % o.clients);
+  const victim = others.find((v) => o.hostile?.(v) === undefined) ?? others[0] ?? i;
+  return ATTACKS[attack].body({
+    geometry: p.geometry, regionVa: REGION_VA, frames: p.frames, pins: p.pins, cpuHz: p.cpuHz(),
+    peer: { mac: PEER_MAC, ip: PEER_IP }, victim: { ip: ipOf(victim), port: exerciserPort(victim) },
+  });
 }
 
 /** The composition shared by the topologies: composeNet with `place`'s stacks, the peer host and its exercisers. */
@@ -181,21 +212,37 @@ export function composeStackNetWith<T extends Placed>(o: StackNetOptions, place:
       o.onWire?.(wire, machine);
     },
     ...placed,
+    late: o.late,
+    unsafe: o.unsafe,
   });
   const exercisers: (Exerciser | undefined)[] = Array.from({ length: o.clients }, () => undefined);
-  const world: StackNet = { net, peer, probes, servers, exercisers, trafficFrom: undefined };
+  const exerciser = (stack: NetStack, i: number): Exerciser => {
+    const e = new Exerciser(stack, { ...traffic[i], ...o.traffic, target: ipOf(i), cpuHz, udpPort: exerciserPort(i) });
+    exercisers[i] = e;
+    return e;
+  };
+  const domainOf = (i: number) => (net.clients.length === 0 ? net.driverDomain : net.clients[i]!.domain);
+  const started = (i: number) => domainOf(i) !== undefined;
+  // Waiting on a stack whose domain is gone (its bank destroyed before it opened) would be forever.
+  const undecided = (i: number) => probes[i]!.status === undefined && domainOf(i)?.state !== 'stopped' && net.server?.domain.state !== 'stopped';
+  const join = (i: number) => {
+    net.startClient(i);
+    if (world.trafficFrom === undefined || !peer || o.noExercisers) return; // the first look waits for it with the others
+    const late = net.machine.eventSource(`traffic-join-${i}`);
+    const lookLate = () => {
+      if (undecided(i)) return void late.after(TRAFFIC_POLL, lookLate);
+      if (probes[i]!.status === 'open') peer!.run((stack) => [exerciser(stack, i)]);
+    };
+    late.after(TRAFFIC_POLL, lookLate);
+  };
+  const world: StackNet = { net, peer, probes, servers, exercisers, trafficFrom: undefined, join };
   const source = net.machine.eventSource('traffic-start');
+  // Hostile stacks tell nobody whether they opened; late ones are not waited for before they start.
+  const awaited = (i: number) => o.hostile?.(i) === undefined && started(i) && undecided(i);
   const look = () => {
-    // Waiting on a stack whose domain is gone (its bank destroyed before it opened) would be forever.
-    const undecided = (i: number) => probes[i]!.status === undefined && (net.clients[i]?.domain ?? net.driverDomain).state !== 'stopped' && net.server?.domain.state !== 'stopped';
-    if (probes.some((_, i) => undecided(i))) return void source.after(TRAFFIC_POLL, look);
+    if (probes.some((_, i) => awaited(i))) return void source.after(TRAFFIC_POLL, look);
     (world as { trafficFrom: number | undefined }).trafficFrom = net.machine.clock.now;
-    peer!.run((stack) => probes.flatMap((p, i) => {
-      if (p.status !== 'open') return [];
-      const e = new Exerciser(stack, { ...traffic[i], ...o.traffic, target: ipOf(i), cpuHz, udpPort: exerciserPort(i) });
-      exercisers[i] = e;
-      return [e];
-    }));
+    peer!.run((stack) => probes.flatMap((p, i) => (p.status === 'open' ? [exerciser(stack, i)] : [])));
   };
   if (peer && !o.noExercisers) source.after(TRAFFIC_POLL, look);
   return { world, placed };

@@ -56,7 +56,8 @@ export function formatBootReport(r: BootReport): string {
     out.push('  (the driver\'s counts for each session: frames delivered and how, dropped, rejected, sent; pins: most pages pinned at once)');
     out.push('');
   }
-  for (const s of r.sessions) out.push(...clientLines(s));
+  // A hostile client's stack is its attack (its line below); a client not joined yet has none.
+  for (const s of r.sessions) if (s.attack === undefined && s.status !== 'not joined') out.push(...clientLines(s));
   out.push('');
   const d = r.driver;
   const line = (k: string, v: string) => out.push(`  ${k.padEnd(16)} ${v}`);
@@ -66,6 +67,12 @@ export function formatBootReport(r: BootReport): string {
   line('driver bank', b.usageReady === b.usageEnd && b.pinsReady === b.pinsEnd
     ? `${b.usageEnd} of ${b.limit} frames and ${b.pinsEnd} pins, the same when the driver became ready and at the end (${r.topology === 'inkernel' ? 'all the network\'s state: no client pays for any' : 'clients pay for their sessions'})`
     : `${b.usageReady} frames / ${b.pinsReady} pins when ready, ${b.usageEnd} / ${b.pinsEnd} at the end (limit ${b.limit})`);
+  for (const h of r.hostile) {
+    const s = r.sessions[h.client - 1];
+    const seen = s ? `; the driver rejected ${n(s.rejected)} of its entries${Object.keys(s.why).length ? ` (${reasons(s.why)})` : ''} and sent ${n(s.transmitted)} of its frames` : '';
+    line('hostile', `client ${h.client} runs the attack ${h.attack}: it ${h.summary} (threat model ${h.threat}); the defence: ${h.defence}${seen}`);
+  }
+  for (const j of r.joins) line('join', j.cycle === undefined ? `client ${j.client} was to join at cycle ${n(j.requestedCycle)}; the run ended first` : `client ${j.client} joined at cycle ${n(j.cycle)}${j.cycle === j.requestedCycle ? '' : ` (planned for ${n(j.requestedCycle)})`}`);
   if (r.revocations.length === 0) line('revocation', 'none');
   for (const rv of r.revocations) line('revocation', rv.summary);
   const c = r.cpu;

@@ -31,7 +31,7 @@ describe('review: a stack that only kicks the driver', () => {
     a.run(ARENA_CYCLES * 4);
     expect(kicks).toBeGreaterThan(1000);
     // The neighbour (same priority as the hostile) must have had the CPU at all.
-    expect(a.net.clients[1]!.domain.thread!.cycles).toBeGreaterThan(0);
+    expect(a.net.clients[1]!.domain!.thread!.cycles).toBeGreaterThan(0);
     expect(a.harm()).toEqual([]);
   });
 });

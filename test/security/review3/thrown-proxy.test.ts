@@ -56,7 +56,7 @@ describe('a stack domain ending with a thrown proxy', () => {
       r.afterStride();
     }
     const rep = r.finish();
-    expect(r.world.net.clients[0]!.domain.state).toBe('faulted'); // the throw ended client 1's domain
+    expect(r.world.net.clients[0]!.domain!.state).toBe('faulted'); // the throw ended client 1's domain
     expect(rep.sessions[1]!.peer!.pingsAnswered).toBeGreaterThan(0); // the neighbour carried on
     expect(ran).toEqual([]); // with the old classification: [{ trap: 'getPrototypeOf', mode: 'supervisor' }]
   });
@@ -81,7 +81,7 @@ describe('a stack domain ending with a thrown proxy', () => {
     const net = composeNet({ mode: 'busmaster', strategy: 'flip', stacks: 2, body: (i) => (i === 0 ? body() : undefined), kernel: unsafe ? { unsafe: { classifyThrownByInstanceof: true } } : undefined });
     cpuMode = () => net.machine.cpu.mode;
     net.machine.runUntil(2_000_000);
-    expect(net.clients[0]!.domain.state).toBe('faulted');
+    expect(net.clients[0]!.domain!.state).toBe('faulted');
     return ran;
   }
 

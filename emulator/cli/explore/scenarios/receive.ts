@@ -103,6 +103,6 @@ export const destroyStackDuringRx = receiveScenario({
   actionIs: 'client 1 frees its stack domain',
   act: (w) => {
     const c = w.clients[0]!;
-    if (c.domain.live) w.kernel.free(c.bank, c.domain);
+    if (c.domain?.live) w.kernel.free(c.bank, c.domain);
   },
 });

@@ -30,7 +30,7 @@ export const destroyDuringSetup: Scenario = {
     let to: number | undefined;
     const client = w.clients[0]!;
     w.machine.cpu.observers.add((a) => {
-      if (from === undefined && a.thread === client.domain.thread) from = a.cycle;
+      if (from === undefined && a.thread === client.domain?.thread) from = a.cycle;
       if (to === undefined && client.probe.status !== undefined) to = a.cycle;
     });
     return () => {

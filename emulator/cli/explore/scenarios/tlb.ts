@@ -39,7 +39,7 @@ export const unmapVsStaleTlb: Scenario = {
     let from: number | undefined;
     let to: number | undefined;
     w.machine.cpu.observers.add((a) => {
-      if (a.write || a.va !== PAGE_VA || a.thread !== w.clients[0]!.domain.thread) return;
+      if (a.write || a.va !== PAGE_VA || a.thread !== w.clients[0]!.domain?.thread) return;
       from ??= a.cycle;
       to = a.cycle;
     });
