@@ -29,7 +29,6 @@ function text(x: unknown, what: string): string {
 function config(x: unknown): RunConfig {
   const c = record(x, 'config');
   const revokes = c.revokes;
-  if (revokes !== undefined && !Array.isArray(revokes)) throw new CommandError('config.revokes: expected a list');
   return {
     seed: integer(c.seed, 'seed', 0),
     millis: typeof c.millis === 'number' ? c.millis : Number.NaN, // its range is the boot scenario's to check
@@ -37,11 +36,26 @@ function config(x: unknown): RunConfig {
     mode: text(c.mode, 'mode') as RunConfig['mode'],
     clients: integer(c.clients, 'clients', 1),
     link: integer(c.link, 'link', 1),
-    revokes: revokes?.map((r: unknown, i: number) => {
-      const o = record(r, `revokes[${i}]`);
-      return { client: integer(o.client, `revokes[${i}].client`, 1), cycle: integer(o.cycle, `revokes[${i}].cycle`, 0) };
+    revokes: revokes === undefined ? undefined : clientCycles(revokes, 'revokes'),
+    joins: c.joins === undefined ? undefined : clientCycles(c.joins, 'joins'),
+    spare: c.spare === undefined ? undefined : integer(c.spare, 'spare', 0),
+    hostile: c.hostile === undefined ? undefined : list(c.hostile, 'hostile').map((h, i) => {
+      const o = record(h, `hostile[${i}]`);
+      return { client: integer(o.client, `hostile[${i}].client`, 1), attack: text(o.attack, `hostile[${i}].attack`) };
     }),
   };
+}
+
+function list(x: unknown, what: string): unknown[] {
+  if (!Array.isArray(x)) throw new CommandError(`config.${what}: expected a list`);
+  return x;
+}
+
+function clientCycles(x: unknown, what: string): { client: number; cycle: number }[] {
+  return list(x, what).map((r, i) => {
+    const o = record(r, `${what}[${i}]`);
+    return { client: integer(o.client, `${what}[${i}].client`, 1), cycle: integer(o.cycle, `${what}[${i}].cycle`, 0) };
+  });
 }
 
 export function checkCommand(x: unknown): Command {
@@ -51,6 +65,7 @@ export function checkCommand(x: unknown): Command {
       return { kind: 'start', config: config(c.config) };
     case 'run':
     case 'pause':
+    case 'join':
       return { kind: c.kind };
     case 'step':
       return { kind: 'step', cycles: integer(c.cycles, 'step', 1, MAX_STEP_CYCLES) };

@@ -1,13 +1,14 @@
 // The page's tab side: the controls and the views. The machine runs in the worker (worker.ts)
 // with the same code as node; this bundle holds none of it, only what it takes to ask the
 // worker for things and draw what it says. The URL's parameters (seed, millis, strategy, mode,
-// clients, link, revoke, paused) set the first run, so a link reproduces a run. What the page
+// clients, spare, link, revoke, join, hostile, paused) set the first run, so a link
+// reproduces a run. What the page
 // last drew is also left on `window.reloaded` for the headless browser test.
 
 import { BOOT_DEFAULTS, LINK_SPEEDS, MAX_CLIENTS, MAX_MILLIS, MODES, STRATEGIES } from '../cli/scenario/defaults.js';
 import { formatBootReport } from '../cli/scenario/text.js';
 import type { BootReport } from '../cli/scenario/boot-report.js';
-import type { Command, RunConfig, Snapshot, Update } from './protocol.js';
+import type { AttackChoice, Command, RunConfig, Snapshot, Update } from './protocol.js';
 import { CardPanel } from './view/card.js';
 import { ChartsView } from './view/charts.js';
 import { el, n, Tooltip } from './view/dom.js';
@@ -88,13 +89,28 @@ function revokeParam(): RunConfig['revokes'] {
   });
 }
 
+/** A list of CLIENT<sep>VALUE items (join=3@400000, hostile=3:spin), as the CLI's flags take them. */
+function pairsParam<T>(name: string, pattern: RegExp, form: string, make: (client: number, value: string) => T): T[] | undefined {
+  const raw = params.get(name);
+  if (raw === null) return undefined;
+  return raw.split(',').map((part) => {
+    const m = pattern.exec(part);
+    if (!m) throw new UrlError(`URL parameter ${name}=${raw}: expected ${form}[,${form}...]`);
+    return make(Number(m[1]), m[2]!);
+  });
+}
+
 function configFromUrl(): RunConfig {
+  const spare = integerParam('spare', 0, 0, MAX_CLIENTS - 1);
   return {
+    spare,
+    joins: pairsParam('join', /^(\d+)@(\d+)$/, 'CLIENT@CYCLE', (client, v) => ({ client, cycle: Number(v) })),
+    hostile: pairsParam('hostile', /^(\d+):([a-z-]+)$/, 'CLIENT:ATTACK', (client, attack) => ({ client, attack })),
     seed: integerParam('seed', BOOT_DEFAULTS.seed, 0),
     millis: millisParam(),
     strategy: choiceParam('strategy', STRATEGIES, BOOT_DEFAULTS.strategy),
     mode: choiceParam('mode', MODES, BOOT_DEFAULTS.mode),
-    clients: integerParam('clients', BOOT_DEFAULTS.clients, 1, MAX_CLIENTS),
+    clients: integerParam('clients', BOOT_DEFAULTS.clients, 1, MAX_CLIENTS) + spare,
     link: choiceParam('link', LINK_SPEEDS, 100),
     revokes: revokeParam(),
   };
@@ -147,7 +163,10 @@ function main(): void {
   };
   const start = (c: RunConfig, run: boolean) => {
     clearViews();
-    for (const [k, v] of Object.entries(c)) if (k !== 'revokes') field(k).value = String(v);
+    const spare = c.spare ?? 0;
+    for (const k of ['seed', 'millis', 'strategy', 'mode', 'link'] as const) field(k).value = String(c[k]);
+    field('clients').value = String(c.clients - spare);
+    field('spare').value = String(spare);
     send({ kind: 'start', config: c });
     if (run) send({ kind: 'run' });
   };
@@ -161,6 +180,11 @@ function main(): void {
       return;
     }
     if (u.kind === 'frame') return frameMap.showDetail(u.detail, frameMap.pointer.x, frameMap.pointer.y);
+    if (u.kind === 'catalogue') {
+      attacks = u.attacks;
+      options($<HTMLSelectElement>('attack'), attacks.map((a) => a.name), attacks[0]?.name ?? '');
+      return describeAttack();
+    }
     state.snapshot = u;
     const r = u.run;
     if (state.firstDeliveryMs === undefined && r.delivered > 0) state.firstDeliveryMs = performance.now() - started;
@@ -227,18 +251,52 @@ function main(): void {
   options(field('mode') as HTMLSelectElement, MODES, BOOT_DEFAULTS.mode);
   options(field('link') as HTMLSelectElement, LINK_SPEEDS, 100);
   options($<HTMLSelectElement>('speed'), SPEEDS.map(([label]) => label), '100 µs');
-  const readConfig = (): RunConfig => ({
-    seed: Number(field('seed').value), millis: Number(field('millis').value), strategy: field('strategy').value as RunConfig['strategy'],
-    mode: field('mode').value as RunConfig['mode'], clients: Number(field('clients').value), link: Number(field('link').value), revokes: undefined,
-  });
+  const readConfig = (): RunConfig => {
+    const spare = Number(field('spare').value);
+    return {
+      seed: Number(field('seed').value), millis: Number(field('millis').value), strategy: field('strategy').value as RunConfig['strategy'],
+      mode: field('mode').value as RunConfig['mode'], clients: Number(field('clients').value) + spare, spare, link: Number(field('link').value), revokes: undefined,
+    };
+  };
   $<HTMLFormElement>('config').addEventListener('submit', (e) => {
     e.preventDefault();
     start(readConfig(), true);
   });
-  $('add-client').addEventListener('click', () => {
-    const c = readConfig();
-    start({ ...c, clients: Math.min(MAX_CLIENTS, c.clients + 1) }, true);
-  });
+  let attacks: AttackChoice[] = [];
+  const describeAttack = () => {
+    const a = attacks.find((x) => x.name === $<HTMLSelectElement>('attack').value);
+    $('attack-summary').textContent = a ? `${a.summary} (${a.threat})` : '';
+  };
+  $('attack').addEventListener('change', describeAttack);
+  /**
+   * One more client from this cycle on: a spare joins the running machine; otherwise (and for
+   * a hostile stack, which must be declared at boot) the machine is rebuilt with the client
+   * declared, joining at this cycle, and replayed to it (a run is a pure function of its
+   * config: the rebuilt run is `reloaded run` with that --join).
+   */
+  const addClient = (attack?: string) => {
+    const s = state.snapshot;
+    const current = s?.run.config;
+    if (!s || !current) return;
+    if (!attack && s.run.waiting.length > 0) return send({ kind: 'join' });
+    if (current.clients >= MAX_CLIENTS) {
+      status.textContent = `error: there are ${MAX_CLIENTS} clients already, the most the driver serves`;
+      return;
+    }
+    const client = current.clients + 1;
+    const at = s.run.cycle;
+    const next: RunConfig = {
+      ...current, clients: client,
+      joins: [...(current.joins ?? []), { client, cycle: at }],
+      hostile: attack ? [...(current.hostile ?? []), { client, attack }] : current.hostile,
+    };
+    start(next, false);
+    status.textContent = `rebuilding with client ${client}${attack ? ` (hostile: ${attack})` : ''} joining at cycle ${n(at)}: replaying to it`;
+    send({ kind: 'step', cycles: at });
+    send({ kind: 'run' });
+  };
+  $('add-client').addEventListener('click', () => addClient());
+  $('add-hostile').addEventListener('click', () => addClient($<HTMLSelectElement>('attack').value));
   $('run').addEventListener('click', () => send({ kind: 'run' }));
   $('pause').addEventListener('click', () => send({ kind: 'pause' }));
   $('step').addEventListener('click', () => send({ kind: 'step', cycles: Number($<HTMLInputElement>('step-cycles').value) }));

@@ -18,6 +18,19 @@ export interface RunConfig {
   link: number;
   /** Who destroys their bank when (client 1-based, emulated cycle); undefined: `reloaded run`'s default, client 1 mid-run. */
   revokes?: { client: number; cycle: number }[];
+  /** Clients there from boot whose stacks start at a later cycle (`--join`). */
+  joins?: { client: number; cycle: number }[];
+  /** How many of the last clients are spares: they join at the end of the run, or when the page adds a client (a join at that cycle). */
+  spare?: number;
+  /** Clients that run an attack of the red-team catalogue instead of the honest stack (`--hostile`). */
+  hostile?: { client: number; attack: string }[];
+}
+
+/** An attack of the red-team catalogue (guest/hostile/attacks.ts), as the page offers it. */
+export interface AttackChoice {
+  name: string;
+  summary: string;
+  threat: string;
 }
 
 export type Command =
@@ -31,6 +44,8 @@ export type Command =
   | { kind: 'speed'; cyclesPerUpdate: number }
   /** Client `client` destroys its bank now (cycle undefined) or at `cycle`. */
   | { kind: 'revoke'; client: number; cycle?: number }
+  /** The first client waiting to join starts now. */
+  | { kind: 'join' }
   /** What the frame map's cell `frame` is, in detail. */
   | { kind: 'inspect'; frame: number }
   /** Replay, running, the run a `reloaded explore` replay line names; it stops itself at its first violation. */
@@ -166,10 +181,14 @@ export interface RunView {
   records: number;
   /** The `reloaded run` line that makes this very run in node (same trace hash). */
   command: string;
+  /** The run's config as it stands: every revocation, join and attack spelled out (undefined for a replay). */
+  config: RunConfig | undefined;
   /** Invariant violations seen so far (first cycle each). */
   violations: string[];
   /** Driver deliveries so far. */
   delivered: number;
+  /** Clients declared to join later that have not yet (the next "add a client" starts the first). */
+  waiting: number[];
 }
 
 /** A replay's state: what it is, and once a check has seen a violation, the violation and its culprit. */
@@ -214,4 +233,6 @@ export interface Snapshot {
 export type Update =
   | Snapshot
   | { kind: 'frame'; detail: FrameDetail }
+  /** Sent once when the worker starts: the attacks a hostile stack may run. */
+  | { kind: 'catalogue'; attacks: AttackChoice[] }
   | { kind: 'error'; message: string };

@@ -9,6 +9,7 @@ import { LiveRun } from './live/live-run.js';
 import { ReplayWatch } from './live/replay-watch.js';
 import { checkCommand } from './commands.js';
 import type { Command, Update } from './protocol.js';
+import { ATTACK_NAMES, ATTACKS } from '../../guest/hostile/attacks.js';
 
 /** Emulated cycles per batch until the page says otherwise: 0.1 ms of the 133 MHz machine. */
 const DEFAULT_CYCLES_PER_UPDATE = 13_300;
@@ -87,8 +88,13 @@ function handle(c: Command): void {
     case 'revoke':
       live.revoke(c.client, c.cycle);
       return snapshot();
+    case 'join':
+      live.join();
+      return snapshot();
   }
 }
+
+post({ kind: 'catalogue', attacks: ATTACK_NAMES.map((name) => ({ name, summary: ATTACKS[name].summary, threat: ATTACKS[name].threat })) });
 
 scope.onmessage = (e) => {
   try {

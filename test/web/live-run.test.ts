@@ -88,6 +88,37 @@ describe('the page\'s live run', () => {
     expect(end.report).toEqual(node);
   });
 
+  it('a spare client added mid-run joins the running machine: the run of the --join line it shows', () => {
+    const c = config({ clients: 3, spare: 1, revokes: [] });
+    const live = new LiveRun(c);
+    const end = cyclesOf(MILLIS, HZ);
+    expect(live.config.joins).toEqual([{ client: 3, cycle: end }]); // a spare waits to join at the end
+    stepAll(live, 350_000);
+    const at = live.now;
+    const before = live.snapshot(true);
+    expect(before.run.waiting).toEqual([3]);
+    expect(before.sessions[2]!.status).toBe('not joined');
+    expect(live.join()).toBe(3);
+    expect(live.config.joins).toEqual([{ client: 3, cycle: at }]);
+    expect(commandLine(live.config)).toContain(`--clients 3 --link 100 --revoke none --join 3@${at}`);
+    expect(() => live.join()).toThrow('join: no client is waiting to join');
+    const snaps = stepAll(live);
+    const last = snaps.at(-1)!;
+    expect(last.sessions[2]!.status).toBe('open');
+    expect(last.sessions[2]!.delivered).toBeGreaterThan(0);
+    expect(last.report).toEqual(runBootScenario(bootOptions(live.config)));
+  });
+
+  it('a hostile stack from the red-team catalogue runs beside the others; the report names it', () => {
+    const live = new LiveRun(config({ clients: 3, revokes: [], hostile: [{ client: 3, attack: 'flood-transmit' }] }));
+    const last = stepAll(live).at(-1)!;
+    expect(last.sessions[2]!.status).toBe('hostile');
+    expect(last.report!.problems).toEqual([]);
+    expect(last.report!.hostile?.[0]).toMatchObject({ client: 3, attack: 'flood-transmit' });
+    expect(last.run.command).toContain('--hostile 3:flood-transmit');
+    expect(() => new LiveRun(config({ hostile: [{ client: 2, attack: 'no-such' }] }))).toThrow(/no-such/);
+  });
+
   it('refuses a revocation it cannot make, with the reason', () => {
     const live = new LiveRun(config({ revokes: [] }));
     live.advance(100_000);

@@ -180,11 +180,12 @@ const attackOf = (o: BootOptions, i: number) => o.hostile?.find((h) => h.client 
 const isLate = (o: BootOptions, i: number) => o.joins?.some((j) => j.client === i + 1) ?? false;
 
 /** What a client's status says: revoked, hostile (it tells nobody how its session went), not joined yet, or its session's. */
-function statusOf(o: BootOptions, i: number, r: RunRecord, revoked: boolean, probeStatus: string | undefined): string {
+export function statusOf(o: BootOptions, i: number, joined: ReadonlyMap<number, number>, revoked: boolean, probeStatus: unknown): string {
   if (revoked) return 'revoked';
   if (attackOf(o, i) !== undefined) return 'hostile';
-  if (isLate(o, i) && !r.joined.has(i + 1)) return 'not joined';
-  return probeStatus ?? 'opening';
+  if (isLate(o, i) && !joined.has(i + 1)) return 'not joined';
+  // The probe is written by the client's own stack domain: only a string is taken from it.
+  return typeof probeStatus === 'string' ? probeStatus : 'opening';
 }
 
 function sessionReport(o: BootOptions, w: StackNet, i: number, r: RunRecord, revoked: boolean, problems: string[]): SessionReport {
@@ -197,7 +198,7 @@ function sessionReport(o: BootOptions, w: StackNet, i: number, r: RunRecord, rev
   const sv = w.servers[i];
   const first = r.revocations[0];
   return {
-    client: i + 1, ip: formatIpv4(ipOf(i)), status: statusOf(o, i, r, revoked, probe.status),
+    client: i + 1, ip: formatIpv4(ipOf(i)), status: statusOf(o, i, r.joined, revoked, probe.status),
     delivered: k?.delivered ?? 0, copied: k?.copied ?? 0, flipped: k?.flipped ?? 0, exchanged: k?.exchanged ?? 0,
     dropped: k ? total(k.dropped) : 0, rejected: k ? total(k.rejected) : 0, why: k ? nonZero({ ...k.dropped, ...k.rejected }) : {}, transmitted: k?.transmitted ?? 0, pinnedPeak: k?.pinnedPeak ?? 0,
     ...countersView(c),

@@ -15,7 +15,7 @@ import type { CardMode, Strategy } from '../../../guest/netdriver/config.js';
 import type { Session } from '../../../guest/netdriver/session.js';
 import { violations } from './checks.js';
 import { IncrementalChecks } from './incremental.js';
-import { progressOf, report, type BootReport, type RevocationRecord } from './boot-report.js';
+import { progressOf, report, statusOf, type BootReport, type RevocationRecord } from './boot-report.js';
 import type { UnsafeOptions } from './net.js';
 import { ATTACK_NAMES, isAttackName, type AttackName } from '../../../guest/hostile/attacks.js';
 import { composeStackNet, TOPOLOGIES, type StackNet, type StackNetOptions, type Topology } from './stacks.js';
@@ -218,6 +218,8 @@ export class BootRun {
   private readonly pendingJoins: Join[];
   /** The cycle each late client's stack domain started at, by client (1-based). */
   private readonly joined = new Map<number, number>();
+  /** Clients joinNow started ahead of their plan, and the cycle: the run is the run with --join at that cycle, and its report says so. */
+  private readonly joinedEarly = new Map<number, number>();
   private readonly stride: number;
   private readonly sessions = new Map<number, Session>(); // by badge, kept after the driver drops them
   private readonly seen = new Map<string, number>(); // violation -> first cycle seen
@@ -267,6 +269,7 @@ export class BootRun {
   joinNow(client: number): boolean {
     const k = this.pendingJoins.findIndex((j) => j.client === client);
     if (k < 0) return false;
+    this.joinedEarly.set(client, this.machine.now); // before the kernel spends cycles starting it
     this.startJoin(this.pendingJoins.splice(k, 1)[0]!);
     return true;
   }
@@ -309,6 +312,16 @@ export class BootRun {
     this.revokeDue();
   }
 
+  /** Client `client`'s status now, as the report will say it (revoked, hostile, not joined, its session's). */
+  statusOf(client: number): string {
+    return statusOf(this.o, client - 1, this.joined, this.revocations.some((r) => r.client === client), this.world.probes[client - 1]?.status);
+  }
+
+  /** The clients still waiting to join, in the order they will. */
+  get waitingToJoin(): readonly number[] {
+    return this.pendingJoins.map((j) => j.client);
+  }
+
   /** The revocations still to come, in order. */
   get pendingRevocations(): readonly Revoke[] {
     return this.pending.map((r) => ({ ...r }));
@@ -340,7 +353,8 @@ export class BootRun {
     this.checks++;
     for (const v of violations(this.world.net, true)) if (!this.seen.has(v)) this.seen.set(v, this.machine.now);
     const { sessions, seen, checks, bankAtReady, revocations, end, plannedEnd, joined } = this;
-    return report(this.o, this.world, { sessions, seen, checks, bankAtReady, revocations, end, plannedEnd, trafficFrom: this.world.trafficFrom, joined });
+    const joins = this.o.joins?.map((j) => ({ client: j.client, cycle: this.joinedEarly.get(j.client) ?? j.cycle }));
+    return report({ ...this.o, joins }, this.world, { sessions, seen, checks, bankAtReady, revocations, end, plannedEnd, trafficFrom: this.world.trafficFrom, joined });
   }
 
   private check(): number {

@@ -4,23 +4,44 @@
 // kept in the run's config, so `command` is always the `reloaded run` line that makes this
 // very run in node, trace hash and all.
 
-import { BootRun, type BootOptions, type BootReport } from '../../cli/scenario/boot.js';
+import { BootRun, cyclesOf, type BootOptions, type BootReport } from '../../cli/scenario/boot.js';
+import { DEFAULT_MACHINE_CONFIG } from '../../machine/config.js';
 import { WorldNames } from '../../cli/explore/names.js';
 import type { Command, RunConfig, Snapshot } from '../protocol.js';
 import { PacketLog, POINT_SECONDS } from './packets.js';
 import { Recorder } from './recorder.js';
 import { cardView, domainViews, frameDetail, frameMap, ownerNames, sessionViews } from './snapshot.js';
 import { total } from '../../../guest/netdriver/counters.js';
+import type { AttackName } from '../../../guest/hostile/attacks.js';
 
 /** The `reloaded run` line for a config. */
 export function commandLine(c: RunConfig): string {
   const revokes = c.revokes === undefined ? [] : c.revokes.length === 0 ? ['--revoke none'] : c.revokes.map((r) => `--revoke ${r.client}@${r.cycle}`);
-  return ['npx reloaded run', `--seed ${c.seed}`, `--millis ${c.millis}`, `--strategy ${c.strategy}`, `--mode ${c.mode}`, `--clients ${c.clients}`, `--link ${c.link}`, ...revokes].join(' ');
+  const hostile = (c.hostile ?? []).map((h) => `--hostile ${h.client}:${h.attack}`);
+  const joins = (c.joins ?? []).map((j) => `--join ${j.client}@${j.cycle}`);
+  return ['npx reloaded run', `--seed ${c.seed}`, `--millis ${c.millis}`, `--strategy ${c.strategy}`, `--mode ${c.mode}`, `--clients ${c.clients}`, `--link ${c.link}`, ...revokes, ...hostile, ...joins].join(' ');
 }
+
+/** Spares as joins at the run's last cycle (the last `spare` clients, unless they already have a join). */
+function withSpares(c: RunConfig): RunConfig {
+  const spare = c.spare ?? 0;
+  if (!(Number.isInteger(spare) && spare >= 0 && spare < c.clients)) throw new Error(`spare: expected an integer from 0 to ${c.clients - 1} (fewer than the clients), got ${spare}`);
+  const end = cyclesOf(c.millis, DEFAULT_MACHINE_CONFIG.cpuHz);
+  const joins = [...(c.joins ?? [])];
+  for (let k = c.clients - spare + 1; k <= c.clients; k++) if (!joins.some((j) => j.client === k)) joins.push({ client: k, cycle: end });
+  const { spare: _, ...rest } = c;
+  return { ...rest, joins: byCycle(joins) };
+}
+
+const structuredCopy = (c: RunConfig): RunConfig => JSON.parse(JSON.stringify(c)) as RunConfig;
+
+const byCycle = <T extends { client: number; cycle: number }>(xs: T[]) => xs.sort((a, b) => a.cycle - b.cycle || a.client - b.client);
 
 export function bootOptions(c: RunConfig): BootOptions {
   const revokes = c.revokes === undefined ? undefined : c.revokes.length === 0 ? 'none' : c.revokes;
-  return { seed: c.seed, millis: c.millis, strategy: c.strategy, mode: c.mode, clients: c.clients, link: c.link, revokes };
+  // An attack's name is the boot scenario's to check (BootOptionError names the known ones).
+  const hostile = c.hostile?.map((h) => ({ client: h.client, attack: h.attack as AttackName }));
+  return { seed: c.seed, millis: c.millis, strategy: c.strategy, mode: c.mode, clients: c.clients, link: c.link, revokes, hostile, joins: c.joins };
 }
 
 export class LiveRun {
@@ -39,7 +60,8 @@ export class LiveRun {
   /** The run's config with its revocations spelled out (the default one resolved to its cycle). */
   readonly config: RunConfig & { revokes: { client: number; cycle: number }[] };
 
-  constructor(config: RunConfig) {
+  constructor(asked: RunConfig) {
+    const config = withSpares(asked);
     const o = bootOptions(config);
     this.run = new BootRun({
       ...o,
@@ -52,7 +74,7 @@ export class LiveRun {
       },
     });
     // The default (client 1 mid-run) is still to come at cycle 0: spelled out from the run's own list.
-    this.config = { ...config, revokes: config.revokes ? config.revokes.map((r) => ({ ...r })) : [...this.run.pendingRevocations] };
+    this.config = { ...config, revokes: config.revokes ? config.revokes.map((r) => ({ ...r })) : [...this.run.pendingRevocations], joins: [...(config.joins ?? [])], hostile: [...(config.hostile ?? [])] };
     this.recorder = new Recorder(this.run.world.net);
     this.names = new WorldNames(this.run.world.net);
   }
@@ -81,12 +103,27 @@ export class LiveRun {
   /** Client `client` destroys its bank now or at `cycle`: into the run and into its config. */
   revoke(client: number, cycle = this.now): void {
     this.run.schedule({ client, cycle });
-    this.config.revokes = [...this.config.revokes.filter((r) => r.client !== client), { client, cycle }].sort((a, b) => a.cycle - b.cycle || a.client - b.client);
+    this.config.revokes = byCycle([...this.config.revokes.filter((r) => r.client !== client), { client, cycle }]);
     if (this.strideEnd !== undefined) this.strideEnd = Math.min(this.strideEnd, cycle);
     if (cycle !== this.now) return;
     // Due now: revoke before anything else runs, as the run would have at a stride ending here.
     if (this.strideAt === this.now) this.run.revokeDueNow();
     else this.strideDone();
+  }
+
+  /**
+   * The first client waiting to join starts now (the page's "add a client" on the running
+   * machine): the run is from here on the run with that join at this cycle, and its config
+   * says so. A stride ends here, as it would at a join planned for this cycle.
+   */
+  join(): number {
+    const client = this.run.waitingToJoin[0];
+    if (client === undefined) throw new Error('join: no client is waiting to join (declare spare clients when starting the run)');
+    const at = this.now;
+    if (!this.run.joinNow(client)) throw new Error(`join: client ${client} could not join`);
+    this.config.joins = byCycle([...(this.config.joins ?? []).filter((j) => j.client !== client), { client, cycle: at }]);
+    if (this.strideAt !== this.now) this.strideDone();
+    return client;
   }
 
   private strideDone(): void {
@@ -108,14 +145,15 @@ export class LiveRun {
       replay: undefined,
       run: {
         cycle: machine.now, end: this.run.end, cpuHz: machine.config.cpuHz, running, done: this.done,
-        hash: machine.trace.hash(), records: machine.trace.count, command: commandLine(this.config),
+        hash: machine.trace.hash(), records: machine.trace.count, command: commandLine(this.config), config: structuredCopy(this.config),
         violations: [...this.run.violationsSeen].map(([v, c]) => `cycle ${c}: ${v}`),
         delivered: net.view.driver?.counters.delivered ?? 0,
+        waiting: [...this.run.waitingToJoin],
       },
       frames: frameMap(net),
       owners: ownerNames(net),
       domains: domainViews(net, this.names, world.probes),
-      sessions: sessionViews(net, this.run.sessionsSeen, this.run.revokedClients, world.probes),
+      sessions: sessionViews(net, this.run.sessionsSeen, (client) => this.run.statusOf(client)),
       card: cardView(net, this.config.mode),
       spans: this.recorder.take(),
       packets,

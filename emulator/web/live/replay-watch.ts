@@ -73,6 +73,10 @@ export class ReplayWatch {
     throw new Error('revoke: a replay runs exactly as its line says; start a boot run to revoke');
   }
 
+  join(): never {
+    throw new Error('join: a replay runs exactly as its line says; start a boot run to add a client');
+  }
+
   inspect(frame: number): FrameDetail {
     return frameDetail(this.replay.world, this.names, frame);
   }
@@ -95,14 +99,15 @@ export class ReplayWatch {
       },
       run: {
         cycle: w.machine.now, end: this.replay.end, cpuHz: w.machine.config.cpuHz, running, done: this.replay.done,
-        hash: w.machine.trace.hash(), records: w.machine.trace.count, command: this.line.trim(),
+        hash: w.machine.trace.hash(), records: w.machine.trace.count, command: this.line.trim(), config: undefined,
         violations: v ? v.messages.map((m) => `cycle ${v.cycle}: ${m}`) : [],
         delivered: w.view.driver?.counters.delivered ?? 0,
+        waiting: [],
       },
       frames: frameMap(w),
       owners: ownerNames(w),
       domains: domainViews(w, this.names),
-      sessions: sessionViews(w, this.sessions, new Set()),
+      sessions: sessionViews(w, this.sessions),
       card: cardView(w, w.view.driver?.backend instanceof BusMasterBackend ? 'busmaster' : 'classic'),
       spans: this.recorder.take(),
       packets,

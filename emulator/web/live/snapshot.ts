@@ -77,8 +77,6 @@ function flatten(x: NumberRecord, prefix = '', out: Record<string, number> = {})
   return out;
 }
 
-const plainString = (s: unknown): string | undefined => (typeof s === 'string' ? s : undefined);
-
 /**
  * The domains. `probes`: what each client's stack domain reports of itself (the boot
  * scenario's stacks; an explored world's raw stacks report nothing).
@@ -107,8 +105,8 @@ export function domainViews(net: Net, names: WorldNames, probes: readonly (Stack
   });
 }
 
-/** One row per client; a client with no probe is open while the driver serves its session. */
-export function sessionViews(net: Net, sessions: ReadonlyMap<number, Session>, revoked: ReadonlySet<number>, probes: readonly (StackProbe | undefined)[] = []): P.SessionView[] {
+/** One row per client; `status`: what a client's status says (default: open while the driver serves its session). */
+export function sessionViews(net: Net, sessions: ReadonlyMap<number, Session>, status?: (client: number) => string): P.SessionView[] {
   const served = new Set(net.view.driver?.sessions.map((s) => s.badge) ?? []);
   return net.clients.map((c, i) => {
     const s = sessions.get(i + 1);
@@ -116,7 +114,7 @@ export function sessionViews(net: Net, sessions: ReadonlyMap<number, Session>, r
     return {
       client: i + 1,
       ip: formatIpv4(ipOf(i)),
-      status: revoked.has(i + 1) ? 'revoked' : probes[i] ? (plainString(probes[i]!.status) ?? 'opening') : served.has(i + 1) ? 'open' : s ? 'closed' : 'no session',
+      status: status ? status(i + 1) : served.has(i + 1) ? 'open' : s ? 'closed' : 'no session',
       bankUsage: c.bank.usage,
       bankLimit: c.bank.limit,
       delivered: k?.delivered ?? 0,
