@@ -155,6 +155,43 @@ describe.skipIf(!haveChromium('the live page test runs headless Chromium'))('the
     expect(watch.problems).toEqual([]);
   }, BROWSER_TIMEOUT);
 
+  it('adding a client joins a spare to the running machine; adding a hostile stack rebuilds the run with it joining there', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 2000 } });
+    const watch = watchPage(page);
+    await page.goto(`${url}?seed=2&millis=10&clients=2&spare=1&revoke=none&paused=1`);
+    await page.waitForFunction(() => window.reloaded?.snapshot !== undefined, undefined, { timeout: BROWSER_TIMEOUT });
+    const before = await step(page, 300_000);
+    expect(before.sessions[2]!.status).toBe('not joined');
+    expect(before.run.waiting).toEqual([3]);
+    await page.click('#add-client');
+    await page.waitForFunction(() => window.reloaded.snapshot?.run.waiting.length === 0, undefined, { timeout: BROWSER_TIMEOUT });
+    const joined = await snapshot(page);
+    expect(joined.run.cycle).toBeGreaterThanOrEqual(before.run.cycle); // the same machine, not a new one
+    expect(await page.textContent('#command')).toContain(`--join 3@${before.run.cycle}`);
+    const later = await step(page, 400_000);
+    expect(later.sessions[2]!.status).toBe('open');
+    expect(owned(later, 3).length).toBeGreaterThan(owned(before, 3).length); // its stack allocated once it ran
+
+    await page.selectOption('#attack', 'flood-transmit');
+    expect(await page.textContent('#attack-summary')).toMatch(/row 6/);
+    const at = later.run.cycle;
+    await page.click('#add-hostile');
+    await page.waitForFunction((c) => (window.reloaded.snapshot?.sessions.length ?? 0) === 4 && window.reloaded.snapshot!.run.cycle >= c, at, { timeout: BROWSER_TIMEOUT });
+    const rebuilt = await snapshot(page);
+    expect(rebuilt.sessions[3]!.status).toBe('hostile');
+    expect(rebuilt.run.command).toContain(`--clients 4`);
+    expect(rebuilt.run.command).toContain(`--hostile 4:flood-transmit`);
+    expect(rebuilt.run.command).toContain(`--join 4@${at}`);
+    await page.selectOption('#speed', '10 ms');
+    await page.click('#run');
+    await page.waitForFunction(() => window.reloaded.report !== undefined, undefined, { timeout: BROWSER_TIMEOUT });
+    const report = (await page.evaluate(() => window.reloaded.report))!;
+    expect(report.problems).toEqual([]);
+    expect(report.hostile[0]).toMatchObject({ client: 4, attack: 'flood-transmit' });
+    expect(report.trace.hash).toBe(runBootScenario(bootOptions(rebuilt.run.config!)).trace.hash);
+    expect(watch.problems).toEqual([]);
+  }, BROWSER_TIMEOUT);
+
   it('a line that is no replay is refused with the reason', async () => {
     const page = await browser.newPage();
     const watch = watchPage(page);
