@@ -52,6 +52,11 @@ describe('the page\'s live run', () => {
     const points = snaps.flatMap((s) => s.points);
     expect(points.length).toBe(Math.floor(node.cycles / Math.round(0.0005 * HZ)));
     expect(points.reduce((a, p) => a + p.bytes[1]!, 0)).toBeGreaterThan(0);
+    // A point holds what the wire carried in its interval: at most the link both ways (full duplex), and a frame more each way.
+    const most = 2 * (100e6 / 8 * 0.0005 + 1538);
+    expect(Math.max(...points.flatMap((p) => p.bytes))).toBeLessThanOrEqual(most);
+    expect(points.reduce((a, p) => a + p.bytes[0]! + p.bytes[1]!, 0)).toBe(packets.filter((p) => p.cycle < points.at(-1)!.cycle && /10\.0\.0\.[23]/.test(p.summary)).reduce((a, p) => a + p.length, 0));
+    expect(spans.some((s) => s.lane === 'client 2: stack1')).toBe(true);
   });
 
   it('the default config is the default run (the hash npm start prints)', () => {

@@ -62,9 +62,11 @@ function clientOf(frame: Uint8Array, clients: number): number {
 export class PacketLog {
   private pending: PacketView[] = [];
   private points: SeriesPoint[] = [];
-  private bytes: number[];
+  /** Bytes per client of each interval not yet closed, by interval number (a frame counts in the interval its last byte arrived in). */
+  private readonly open = new Map<number, number[]>();
   private dropsAt: number[];
-  private nextPoint: number;
+  /** The next interval to close. */
+  private next = 0;
   dropped = 0;
 
   constructor(
@@ -74,16 +76,19 @@ export class PacketLog {
     /** The driver's drops and rejections of each client so far. */
     private readonly drops: () => number[],
   ) {
-    this.bytes = new Array<number>(clients).fill(0);
     this.dropsAt = new Array<number>(clients).fill(0);
-    this.nextPoint = interval;
     wire.attach({ name: 'page', frame: (bytes, rx) => this.heard(bytes, rx) });
   }
 
   private heard(bytes: Uint8Array, rx: Reception): void {
     const frame = bytes.subarray(0, bytes.length - FCS_BYTES);
     const k = clientOf(frame, this.clients);
-    if (k >= 0) this.bytes[k]! += frame.length;
+    if (k >= 0) {
+      const bin = Math.floor(rx.end / this.interval);
+      let bytes = this.open.get(bin);
+      if (!bytes) this.open.set(bin, (bytes = new Array<number>(this.clients).fill(0)));
+      bytes[k]! += frame.length;
+    }
     const direction = bytesEqual(frame, 0, CARD_MAC) ? 'in' : 'out';
     this.pending.push({ cycle: rx.end, direction, length: frame.length, summary: describeFrame(frame) });
     if (this.pending.length >= 2 * PENDING_PACKETS) {
@@ -92,15 +97,21 @@ export class PacketLog {
     }
   }
 
-  /** Close every chart interval that ended by `now`. */
+  /**
+   * Close every chart interval that ended by `now`. Drops are the driver's counts read now,
+   * so they fall in the last interval closed (the driver's counters carry no cycle).
+   */
   tick(now: number): void {
-    while (now >= this.nextPoint) {
-      const drops = this.drops();
-      this.points.push({ cycle: this.nextPoint, bytes: this.bytes, drops: drops.map((d, k) => d - this.dropsAt[k]!) });
-      this.dropsAt = drops;
-      this.bytes = new Array<number>(this.clients).fill(0);
-      this.nextPoint += this.interval;
+    const last = Math.floor(now / this.interval);
+    if (this.next >= last) return;
+    const drops = this.drops();
+    for (; this.next < last; this.next++) {
+      const bytes = this.open.get(this.next) ?? new Array<number>(this.clients).fill(0);
+      this.open.delete(this.next);
+      const closing = this.next === last - 1;
+      this.points.push({ cycle: (this.next + 1) * this.interval, bytes, drops: closing ? drops.map((d, k) => d - this.dropsAt[k]!) : new Array<number>(this.clients).fill(0) });
     }
+    this.dropsAt = drops;
   }
 
   take(): { packets: PacketView[]; points: SeriesPoint[] } {

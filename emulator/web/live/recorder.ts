@@ -11,6 +11,7 @@ import type { DmaBeat } from '../../machine/dma.js';
 import { FRAME_SIZE } from '../../machine/memory.js';
 import type { TraceEntry } from '../../machine/trace.js';
 import type { Net } from '../../cli/scenario/net.js';
+import type { Domain } from '../../../guest/kernel/domains.js';
 import type { Span } from '../protocol.js';
 
 /** Accesses of one lane (and, for DMA, one frame and direction) closer than this join one span. */
@@ -32,6 +33,7 @@ export class Recorder {
   /** The open span of each lane key: the last one, which the next access may extend. */
   private readonly open = new Map<string, Span>();
   dropped = 0;
+  private readonly lanes = new Map<Domain, string>();
 
   constructor(private readonly net: Net) {
     const m = net.machine;
@@ -57,10 +59,20 @@ export class Recorder {
 
   private access(a: CpuAccess): void {
     const d = a.thread ? this.net.kernel.state.byThread.get(a.thread) : undefined;
-    const lane = a.mode === 'user' && d ? d.name : LANE_KERNEL;
+    const lane = a.mode === 'user' && d ? this.laneOf(d) : LANE_KERNEL;
     const frame = Math.floor(a.phys / FRAME_SIZE);
     const who = a.mode === 'user' ? lane : d ? `kernel, in a system call of ${d.name}` : 'kernel';
     this.extend(`cpu|${lane}`, lane, a.cycle, a.length, frame, a.write, () => `${who}: accesses from frame ${frame}`);
+  }
+
+  /** A domain's lane: its name, with the client it is when it is a client's stack (stack0 is client 1's). */
+  private laneOf(d: Domain): string {
+    let lane = this.lanes.get(d);
+    if (lane === undefined) {
+      const k = this.net.clients.findIndex((c) => c.domain === d);
+      this.lanes.set(d, (lane = k >= 0 ? `client ${k + 1}: ${d.name}` : d.name));
+    }
+    return lane;
   }
 
   private traced(e: TraceEntry): void {

@@ -32,7 +32,7 @@ export class ChartsView {
     const series = (value: (p: SeriesPoint, k: number) => number) =>
       Array.from({ length: clients }, (_, k) => ({ name: `client ${k + 1}`, points: this.points.map((p) => [ms(p.cycle), value(p, k)] as const) }));
     this.throughput.innerHTML = lineChartSvg({
-      title: 'wire throughput per client', subtitle: 'bytes to and from each client on the wire, per interval', xLabel: 'emulated ms', yLabel: 'Mbit/s',
+      title: 'wire throughput per client', subtitle: 'each client\'s frames on the wire, both directions (full duplex: up to twice the link), per 0.5 ms', xLabel: 'emulated ms', yLabel: 'Mbit/s',
       series: series((p, k) => ((p.bytes[k] ?? 0) * 8) / seconds / 1e6),
     });
     this.drops.innerHTML = lineChartSvg({
