@@ -18,7 +18,7 @@ import { FRAME_FREE, FRAME_FREE_DIRTY, FRAME_QUARANTINED, FRAME_STATE_MASK, OWNE
 import { CELL, COLUMNS, cellColour } from '../../emulator/web/view/frame-map.js';
 import { haveChromium, openBrowser, ROOT, watchPage, type OpenBrowser } from './browser.js';
 
-/** Where the screenshot goes (dist/ is not committed; docs/web/page.png is a copy of one). */
+/** Where the screenshot goes, taken right after the revocation (dist/ is not committed; docs/web/page.png is a copy of one). */
 export const SCREENSHOT = resolve(ROOT, 'dist/screenshots/page.png');
 const BROWSER_TIMEOUT = 120_000;
 
@@ -94,7 +94,13 @@ describe.skipIf(!haveChromium('the live page test runs headless Chromium'))('the
     }
     // On the canvas: every cell of the revoked bank in the colour of free, not-yet-zeroed or quarantined.
     for (const f of mine.slice(0, 12)) expect(await cellPixel(page, f)).toBe(cellColour(after.frames.state[f]!, after.frames.owner[f]!));
+    // Its pages pinned for the card when it revoked went to quarantine: red cells until the driver unpins them.
+    expect(before.sessions[1]!.pinned).toBeGreaterThan(0);
+    expect(mine.some((f) => (after.frames.state[f]! & FRAME_STATE_MASK) === FRAME_QUARANTINED)).toBe(true);
+    expect(Number(await page.getAttribute('#frame-legend li[data-key="quarantined"]', 'data-count'))).toBeGreaterThan(0);
     expect(await page.textContent('#command')).toContain(`--revoke 2@${at}`);
+    mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(await page.textContent('#sessions tr[data-client="2"]')).toContain('revoked');
 
     const later = await step(page, 300_000);
@@ -115,8 +121,6 @@ describe.skipIf(!haveChromium('the live page test runs headless Chromium'))('the
     expect(await page.locator('#packets li').count()).toBeGreaterThan(0);
     expect(await page.locator('#chart-throughput svg').count()).toBe(1);
     expect(await page.locator('#domains tbody tr').count()).toBeGreaterThanOrEqual(3);
-    mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(watch.problems).toEqual([]);
     expect(watch.requests.some((r) => r.endsWith('/favicon.svg'))).toBe(true);
   }, BROWSER_TIMEOUT);
