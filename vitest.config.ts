@@ -10,5 +10,7 @@ export default defineConfig({
     pool: 'forks',
     // The realm is hardened (SES lockdown) before any test module loads, as in the product.
     setupFiles: ['test/support/realm.ts'],
+    // dist/ built once for every test that runs the CLI or serves the page (test/support/build.ts).
+    globalSetup: ['test/support/build.ts'],
   },
 });

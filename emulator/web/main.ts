@@ -138,7 +138,9 @@ function main(): void {
   const charts = new ChartsView($('view-charts'));
   mountX86Panel($('x86-panel'));
   timeline.onHoverFrame = (f) => {
+    if (frameMap.highlighted.size === 1 && frameMap.highlighted.has(f)) return;
     frameMap.highlighted = new Set([f]);
+    frameMap.redraw();
   };
 
   const state: PageState = {

@@ -2,20 +2,18 @@
 // sections exit 2 with a clear message, and --json prints one JSON document on stdout and
 // nothing else, with the emulated figures of the section asked for. No host-time assertions.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(__dirname, '../..');
 const BIN = resolve(ROOT, 'dist/reloaded.mjs');
 
 const bench = (...args: string[]) => spawnSync('node', [BIN, 'bench', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RELOADED_LOG: 'warn' } });
 
-beforeAll(() => {
-  execFileSync('node', ['emulator/cli/build.mjs'], { cwd: ROOT });
-});
+// dist/ is built once for the whole run (test/support/build.ts).
 
 describe('reloaded bench', () => {
   it('refuses bad flags and unknown sections with exit code 2 and says what is known', () => {

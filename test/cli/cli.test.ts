@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { has } from '../support/tools.js';
 import { TX_SLOT_BYTES } from '../../guest/netstack/domain.js';
 import { WIDE_GEOMETRY } from '../../emulator/cli/scenario/stacks.js';
@@ -28,9 +28,7 @@ function runJson(...args: string[]) {
   return JSON.parse(r.stdout);
 }
 
-beforeAll(() => {
-  execFileSync('node', ['emulator/cli/build.mjs'], { cwd: ROOT });
-});
+// dist/ is built once for the whole run (test/support/build.ts).
 
 describe('reloaded run (the boot scenario)', () => {
   it('is deterministic: same options, same trace hash; another seed, another run', () => {

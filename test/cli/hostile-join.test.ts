@@ -4,9 +4,9 @@
 // traffic; the run until the join is the same whenever the join comes; runs without joins
 // keep their trace (the default `npm start` hash).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BOOT_DEFAULTS, BootRun, CHECK_EVERY, runBootScenario, type BootOptions } from '../../emulator/cli/scenario/boot.js';
 import { progressOf } from '../../emulator/cli/scenario/boot-report.js';
 import { ATTACK_NAMES } from '../../guest/hostile/attacks.js';
@@ -23,9 +23,7 @@ function reloaded(...args: string[]) {
   return spawnSync('node', [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RELOADED_LOG: 'warn' } });
 }
 
-beforeAll(() => {
-  execFileSync('node', ['emulator/cli/build.mjs'], { cwd: ROOT });
-});
+// dist/ is built once for the whole run (test/support/build.ts).
 
 describe('reloaded run --hostile, --join, --list-attacks', () => {
   it('--list-attacks names every attack of the catalogue', () => {

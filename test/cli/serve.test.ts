@@ -1,7 +1,6 @@
 // The page server (`reloaded web`): serves the built page on loopback, refuses what is not
 // there, and answers a malformed request with 400 instead of dying.
 
-import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { servePage } from '../../emulator/cli/serve.js';
@@ -10,7 +9,7 @@ const ROOT = resolve(__dirname, '../..');
 
 describe('servePage', () => {
   it('serves index.html, 404s the rest, 400s bad encodings and keeps serving', async () => {
-    execFileSync('node', ['emulator/cli/build.mjs'], { cwd: ROOT });
+    // dist/ is built once for the whole run (test/support/build.ts).
     const { server, url } = await servePage(resolve(ROOT, 'dist/web'), 0);
     try {
       const index = await fetch(url);

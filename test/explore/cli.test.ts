@@ -3,11 +3,11 @@
 // itself, merging shards' JSON files, and the exit codes: 0 clean, 1 a violation, 2 bad
 // arguments.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(__dirname, '../..');
 const BIN = resolve(ROOT, 'dist/reloaded.mjs');
@@ -16,9 +16,7 @@ function explore(...args: string[]) {
   return spawnSync('node', [BIN, 'explore', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RELOADED_LOG: 'warn' } });
 }
 
-beforeAll(() => {
-  execFileSync('node', ['emulator/cli/build.mjs'], { cwd: ROOT });
-});
+// dist/ is built once for the whole run (test/support/build.ts).
 
 describe('reloaded explore', () => {
   it('--list names every scenario and planted bug with one line each', () => {

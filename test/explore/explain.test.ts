@@ -4,9 +4,9 @@
 // quarantine), the rerun with observers sees exactly the replay's violation (observers change
 // nothing), the ring stays bounded, and the command refuses --explain on a sweep (exit 2).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BugName } from '../../emulator/cli/explore/bugs.js';
 import { explainReplay, explainReport, formatExplanation, momentOf, type Explanation } from '../../emulator/cli/explore/explain.js';
 import { explore, type ExploreOptions } from '../../emulator/cli/explore/explore.js';
@@ -148,9 +148,7 @@ describe('reloaded explore --explain (the built CLI)', () => {
     return spawnSync('node', [BIN, 'explore', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RELOADED_LOG: 'warn' } });
   }
 
-  beforeAll(() => {
-    execFileSync('node', ['emulator/cli/build.mjs'], { cwd: ROOT });
-  });
+  // dist/ is built once for the whole run (test/support/build.ts).
 
   it('--at N --explain: the report, then the named events and what the violation means; exit 1', () => {
     const sweep = run('unmap-vs-stale-tlb', '--bug', 'skip-tlb-flush', '--step', '1000', '--json');

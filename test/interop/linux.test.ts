@@ -184,7 +184,7 @@ describe.skipIf(!ready)('interop with the Linux kernel TCP/IP stack (TAP, socat,
   beforeAll(async () => {
     process.once('exit', cleanUpNow);
     try {
-      execFileSync('node', ['emulator/cli/build.mjs'], { cwd: ROOT });
+      // dist/ is built once for the whole run (test/support/build.ts).
       dir = mkdtempSync(join(tmpdir(), 'rl-interop-'));
       if (ip('netns', 'list').split('\n').some((l) => l.split(' ')[0] === NS)) ip('netns', 'del', NS); // left by an earlier run of this pid
       ip('netns', 'add', NS);

@@ -1,8 +1,7 @@
-// Shared set-up for the tests that drive the built page in a real headless Chromium: build
-// dist/ once per test file, serve dist/web on a free loopback port, launch Debian's chromium,
-// and watch a page for what must never happen quietly (console errors, uncaught exceptions,
-// failed or refused requests). Chromium missing: the tests skip locally, fail under
-// REQUIRE_ALL=1 (CI).
+// Shared set-up for the tests that drive the built page in a real headless Chromium: serve
+// dist/web on a free loopback port, launch Debian's chromium, and watch a page for what must
+// never happen quietly (console errors, uncaught exceptions, failed or refused requests).
+// Chromium missing: the tests skip locally, fail under REQUIRE_ALL=1 (CI).
 
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -29,9 +28,9 @@ export interface OpenBrowser {
   close(): Promise<void>;
 }
 
-/** Build dist/ (the CLI and the page), serve dist/web and launch Chromium. */
+/** Serve dist/web (built once for the run: test/support/build.ts) and launch Chromium. */
 export async function openBrowser(): Promise<OpenBrowser> {
-  execFileSync('node', ['emulator/cli/build.mjs'], { cwd: ROOT });
+  // dist/ is built once for the whole run (test/support/build.ts).
   const { server, url } = await servePage(WEB_ROOT, 0);
   let browser: Browser;
   try {

@@ -20,7 +20,28 @@ export class CardPanel {
       row('bus master', c.bm),
       ['totals', `received ${n(c.totals.received)}, sent ${n(c.totals.transmitted)}, missed ${n(c.totals.missed)} (${c.mode} mode)`],
     ]);
-    this.rings.replaceChildren(this.ring('receive ring', 'rx', c.rx), this.ring('transmit ring', 'tx', c.tx));
+    this.rings.replaceChildren(this.ring('receive ring', 'rx', c.rx), this.ring('transmit ring', 'tx', c.tx), this.bufferRing(c.regs));
+  }
+
+  /**
+   * The DP8390's own receive ring in the card's memory (classic mode's path): 256-byte pages
+   * from PSTART to PSTOP; the card writes at CURR, the driver has read up to BNRY, so the pages
+   * after BNRY and before CURR hold frames not yet read (the Linux 8390 drivers' convention,
+   * which ours follows).
+   */
+  private bufferRing(r: Record<string, number>): HTMLElement {
+    const { pstart = 0, pstop = 0, bnry = 0, curr = 0 } = r;
+    const pages = pstop > pstart ? pstop - pstart : 0;
+    const held = (p: number) => {
+      const from = bnry + 1 >= pstop ? pstart : bnry + 1;
+      return from <= curr ? p >= from && p < curr : p >= from || p < curr;
+    };
+    const cells = Array.from({ length: pages }, (_, k) => {
+      const p = pstart + k;
+      return el('span', { class: `desc page${held(p) ? ' own' : ''}${p === curr ? ' head' : ''}`, title: `page ${hex(p, 2)}${p === curr ? ': CURR, where the card writes next' : ''}${p === bnry ? ': BNRY, the last page the driver read' : ''}${held(p) ? ' (holds a frame not yet read)' : ''}` }, '');
+    });
+    const waiting = cells.filter((_, k) => held(pstart + k)).length;
+    return el('div', { id: 'ring-buffer', class: 'ring' }, el('span', { class: 'ring-title' }, `the card's buffer ring (classic mode): ${pages === 0 ? 'not set up' : `pages ${hex(pstart, 2)} to ${hex(pstop - 1, 2)}, ${waiting} holding frames not yet read`}`), ...cells);
   }
 
   private ring(title: string, id: string, ds: readonly DescriptorView[]): HTMLElement {

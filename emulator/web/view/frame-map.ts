@@ -94,6 +94,11 @@ export class FrameMapView {
     else this.ask(f);
   }
 
+  /** Draw again (the highlighted frames changed between snapshots, e.g. while paused). */
+  redraw(): void {
+    if (this.frames) this.draw();
+  }
+
   isHovered(frame: number): boolean {
     return frame === this.hovered;
   }
