@@ -80,8 +80,10 @@ export interface FrameDetail {
   /** The frame's state, owner and role in words (the explorer's names). */
   text: string;
   pinCount: number;
-  /** Every PTE that maps it: whose space, where, with which rights. */
+  /** The PTEs that map it (at most snapshot.ts MAPPINGS_SHOWN): whose space, where, with which rights. */
   mappings: { space: string; va: number; rights: 'rw' | 'ro' }[];
+  /** How many PTEs map it in all (more than `mappings` lists when a domain mapped it many times). */
+  mappingCount: number;
 }
 
 export interface CapabilityView {

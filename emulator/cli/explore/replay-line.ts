@@ -56,7 +56,23 @@ const FUZZ_FLAGS: Readonly<Record<string, boolean>> = { '--first-seed': true, '-
 /** Flags of `reloaded explore` that do not belong in the replay of one run. */
 const NOT_REPLAY = new Set(['--list', '--from', '--to', '--step', '--shard', '--workers', '--every-offset', '--json']);
 
-export function parseReplayLine(line: string): ReplayPlan {
+/**
+ * Longest line read, in characters. A replay line the explorer prints is under 150; a line is
+ * pasted from elsewhere (a chat, an issue), so it may be anything. Unbounded, a line padded
+ * with megabytes of spaces between valid words was accepted and the page's worker sent it
+ * back, whole, in every snapshot (a few per host second), and a megabyte word came back
+ * whole in the error message the status line shows: either wedges the tab.
+ */
+export const MAX_LINE = 1_000;
+
+/** Test-only: defences switched off, so a red-team test can show it sees what they stop. */
+export interface ReplayLineUnsafe {
+  /** Read a line of any length. */
+  unboundedLine?: boolean;
+}
+
+export function parseReplayLine(line: string, unsafe: ReplayLineUnsafe = {}): ReplayPlan {
+  if (line.length > MAX_LINE && !unsafe.unboundedLine) throw new ReplayLineError(`not a replay line of reloaded explore: ${line.length.toLocaleString('en-US')} characters (a replay line has fewer than ${MAX_LINE}): '${line.trim().slice(0, 60)}...'`);
   const words = line.trim().split(/\s+/).filter((w) => w !== '');
   if (words[0] === LABEL) words.shift();
   if (words[0] === 'npx') words.shift();

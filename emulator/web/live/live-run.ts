@@ -60,11 +60,13 @@ export class LiveRun {
   /** The run's config with its revocations spelled out (the default one resolved to its cycle). */
   readonly config: RunConfig & { revokes: { client: number; cycle: number }[] };
 
-  constructor(asked: RunConfig) {
+  /** `test`: tests only (the worker never passes it): hostile applications, the scenario's test-only switches. */
+  constructor(asked: RunConfig, test: Pick<BootOptions, 'apps' | 'unsafe'> = {}) {
     const config = withSpares(asked);
     const o = bootOptions(config);
     this.run = new BootRun({
       ...o,
+      ...test,
       onWire: (wire, machine) => {
         const drops = () => this.run.world.net.clients.map((_, k) => {
           const c = this.run.sessionsSeen.get(k + 1)?.counters;

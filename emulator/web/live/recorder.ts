@@ -28,6 +28,24 @@ export const LANE_INTERRUPTS = 'interrupts';
 const UNSHOWN = new Set(['dma.beat', 'irq.ack', 'irq.eoi', 'pit.load', 'ne2k.irq']);
 const INTERRUPT_KINDS = new Set(['irq.raise', 'cpu.interrupt']);
 
+/** Test-only: defences of the recorder switched off, so a red-team test can show it sees what they stop. */
+export interface RecorderUnsafe {
+  /** A domain's lane is its bare name, as it once was: any domain can name a child after another domain or a fixed lane. */
+  laneByName?: boolean;
+}
+
+/**
+ * A domain's lane on the timeline. A domain names the domains it creates as it likes
+ * (allocDomain's `name`, any string up to 64 characters), so a name says nothing: a hostile
+ * stack's child named `netdriver` or `kernel (CPU)` would have its accesses drawn on the
+ * driver's or the kernel's lane, merged into their spans and coloured as theirs. The lane is
+ * keyed by the kernel's domain id, which no domain chooses, and the label starts with it (no
+ * fixed lane starts with '#'), so two domains never share a lane whatever they are called.
+ */
+export function domainLane(d: { readonly id: number; readonly name: string }): string {
+  return `#${d.id} ${d.name}`;
+}
+
 export class Recorder {
   private pending: Span[] = [];
   /** The open span of each lane key: the last one, which the next access may extend. */
@@ -35,7 +53,7 @@ export class Recorder {
   dropped = 0;
   private readonly lanes = new Map<Domain, string>();
 
-  constructor(private readonly net: Net) {
+  constructor(private readonly net: Net, private readonly unsafe: RecorderUnsafe = {}) {
     const m = net.machine;
     m.dma.observers.add((b) => this.beat(b));
     m.cpu.observers.add((a) => this.access(a));
@@ -59,18 +77,18 @@ export class Recorder {
 
   private access(a: CpuAccess): void {
     const d = a.thread ? this.net.kernel.state.byThread.get(a.thread) : undefined;
-    const lane = a.mode === 'user' && d ? this.laneOf(d) : LANE_KERNEL;
+    const lane = a.mode === 'user' && d ? (this.unsafe.laneByName ? d.name : this.laneOf(d)) : LANE_KERNEL;
     const frame = Math.floor(a.phys / FRAME_SIZE);
-    const who = a.mode === 'user' ? lane : d ? `kernel, in a system call of ${d.name}` : 'kernel';
+    const who = a.mode === 'user' ? lane : d ? `kernel, in a system call of ${domainLane(d)}` : 'kernel';
     this.extend(`cpu|${lane}`, lane, a.cycle, a.length, frame, a.write, () => `${who}: accesses from frame ${frame}`);
   }
 
-  /** A domain's lane: its name, with the client it is when it is a client's stack (stack0 is client 1's). */
+  /** A domain's lane (domainLane), with the client it is when it is a client's stack domain (stack0 is client 1's). */
   private laneOf(d: Domain): string {
     let lane = this.lanes.get(d);
     if (lane === undefined) {
       const k = this.net.clients.findIndex((c) => c.domain === d);
-      this.lanes.set(d, (lane = k >= 0 ? `client ${k + 1}: ${d.name}` : d.name));
+      this.lanes.set(d, (lane = k >= 0 ? `${domainLane(d)} (client ${k + 1})` : domainLane(d)));
     }
     return lane;
   }

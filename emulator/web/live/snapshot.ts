@@ -8,7 +8,7 @@
 import { formatIpv4 } from '../../../guest/net/bytes.js';
 import { rightsToNames } from '../../../guest/kernel/caps.js';
 import type { Bank } from '../../../guest/kernel/banks.js';
-import { mappingVa } from '../../../guest/kernel/spaces.js';
+import { mappingVa, type Mapping } from '../../../guest/kernel/spaces.js';
 import { total } from '../../../guest/netdriver/counters.js';
 import type { Session } from '../../../guest/netdriver/session.js';
 import { newStackCounters } from '../../../guest/netstack/counters.js';
@@ -57,14 +57,29 @@ export function frameMap(net: Net): P.FrameMap {
   return { state, owner };
 }
 
-export function frameDetail(net: Net, names: WorldNames, frame: number): P.FrameDetail {
+/**
+ * Most mappings of one frame a frame detail lists. A domain may map one page of its own at
+ * every page of its space its page tables cover (1,024 per page table, so some 100,000 with a
+ * stack's bank): listed whole, each hover over that frame made the worker name them all and
+ * the tab draw them all, a line each, which wedged both. The count says how many there are.
+ */
+export const MAPPINGS_SHOWN = 32;
+
+export function frameDetail(net: Net, names: WorldNames, frame: number, unsafe: { everyMapping?: boolean } = {}): P.FrameDetail {
   const fr = net.kernel.state.frames;
   if (!(Number.isInteger(frame) && frame >= 0 && frame < fr.state.length)) throw new RangeError(`inspect: frame ${frame} does not exist (0 to ${fr.state.length - 1})`);
+  const rmap = fr.rmap[frame]!;
+  const shown: Mapping[] = [];
+  for (const m of rmap) {
+    if (!unsafe.everyMapping && shown.length >= MAPPINGS_SHOWN) break;
+    shown.push(m);
+  }
   return {
     frame,
     text: names.frameOwner(frame),
     pinCount: fr.pins[frame]!,
-    mappings: [...fr.rmap[frame]!].map((m) => ({ space: names.space(m.table.space), va: mappingVa(m), rights: m.writable ? 'rw' : 'ro' })),
+    mappings: shown.map((m) => ({ space: names.space(m.table.space), va: mappingVa(m), rights: m.writable ? 'rw' : 'ro' })),
+    mappingCount: rmap.size,
   };
 }
 

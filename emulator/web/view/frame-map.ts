@@ -69,6 +69,7 @@ export class FrameMapView {
       `frame ${d.frame} (physical 0x${(d.frame * 4096).toString(16)}): ${d.text}`,
       `pin count ${d.pinCount}`,
       ...(d.mappings.length === 0 ? ['not mapped'] : d.mappings.map((m) => `mapped ${m.rights} at va 0x${m.va.toString(16)} in ${m.space}`)),
+      ...(d.mappingCount > d.mappings.length ? [`and ${d.mappingCount - d.mappings.length} more mappings`] : []),
     ];
     if (d.frame === this.kept) this.detail.textContent = lines.join('\n');
     if (d.frame === this.hovered && x !== undefined && y !== undefined) this.tooltip.show(x, y, lines);
