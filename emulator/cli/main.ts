@@ -29,7 +29,7 @@ program
   .action(async (opts: { port: number }) => {
     const root = fileURLToPath(new URL('./web', import.meta.url));
     const { url } = await servePage(root, opts.port);
-    console.log(`reloaded page at ${url}  (?seed=N&millis=MS&strategy=copy|flip|hybrid&mode=busmaster|classic&clients=N; Ctrl-C stops)`);
+    console.log(`reloaded page at ${url}  (open it in a browser; URL parameters such as ?seed=N&millis=MS&clients=N&paused=1 set the first run, see docs/web.md; Ctrl-C stops)`);
   });
 
 program.addCommand(x86Command());
