@@ -10,8 +10,7 @@ import { WorldNames } from '../../cli/explore/names.js';
 import type { Command, RunConfig, Snapshot } from '../protocol.js';
 import { PacketLog, POINT_SECONDS } from './packets.js';
 import { Recorder } from './recorder.js';
-import { cardView, domainViews, frameDetail, frameMap, ownerNames, sessionViews } from './snapshot.js';
-import { total } from '../../../guest/netdriver/counters.js';
+import { cardView, domainViews, dropsBy, frameDetail, frameMap, ownerNames, sessionViews } from './snapshot.js';
 import type { AttackName } from '../../../guest/hostile/attacks.js';
 
 /** The `reloaded run` line for a config. */
@@ -32,8 +31,6 @@ function withSpares(c: RunConfig): RunConfig {
   const { spare: _, ...rest } = c;
   return { ...rest, joins: byCycle(joins) };
 }
-
-const structuredCopy = (c: RunConfig): RunConfig => JSON.parse(JSON.stringify(c)) as RunConfig;
 
 const byCycle = <T extends { client: number; cycle: number }>(xs: T[]) => xs.sort((a, b) => a.cycle - b.cycle || a.client - b.client);
 
@@ -68,14 +65,11 @@ export class LiveRun {
       ...o,
       ...test,
       onWire: (wire, machine) => {
-        const drops = () => this.run.world.net.clients.map((_, k) => {
-          const c = this.run.sessionsSeen.get(k + 1)?.counters;
-          return c ? total(c.dropped) + total(c.rejected) : 0;
-        });
+        const drops = () => dropsBy(this.run.world.net, this.run.sessionsSeen);
         this.packets = new PacketLog(wire, config.clients, Math.round(POINT_SECONDS * machine.config.cpuHz), drops);
       },
     });
-    // The default (client 1 mid-run) is still to come at cycle 0: spelled out from the run's own list.
+    // The revocations spelled out: the default one (client 1 mid-run), still to come at cycle 0, from the run's own list.
     this.config = { ...config, revokes: config.revokes ? config.revokes.map((r) => ({ ...r })) : [...this.run.pendingRevocations], joins: [...(config.joins ?? [])], hostile: [...(config.hostile ?? [])] };
     this.recorder = new Recorder(this.run.world.net);
     this.names = new WorldNames(this.run.world.net);
@@ -147,7 +141,7 @@ export class LiveRun {
       replay: undefined,
       run: {
         cycle: machine.now, end: this.run.end, cpuHz: machine.config.cpuHz, running, done: this.done,
-        hash: machine.trace.hash(), records: machine.trace.count, command: commandLine(this.config), config: structuredCopy(this.config),
+        hash: machine.trace.hash(), records: machine.trace.count, command: commandLine(this.config), config: structuredClone(this.config),
         violations: [...this.run.violationsSeen].map(([v, c]) => `cycle ${c}: ${v}`),
         delivered: net.view.driver?.counters.delivered ?? 0,
         waiting: [...this.run.waitingToJoin],

@@ -9,12 +9,11 @@ import { ReplayRun, type Culprit } from '../../cli/explore/replay-run.js';
 import { WorldNames } from '../../cli/explore/names.js';
 import type { ReplayPlan } from '../../cli/explore/replay-line.js';
 import { BusMasterBackend } from '../../../guest/netdriver/busmaster.js';
-import { total } from '../../../guest/netdriver/counters.js';
 import type { Session } from '../../../guest/netdriver/session.js';
 import type { CulpritView, FrameDetail, Snapshot } from '../protocol.js';
 import { PacketLog, POINT_SECONDS } from './packets.js';
 import { Recorder } from './recorder.js';
-import { cardView, domainViews, frameDetail, frameMap, ownerNames, sessionViews } from './snapshot.js';
+import { cardView, domainViews, dropsBy, frameDetail, frameMap, ownerNames, sessionViews } from './snapshot.js';
 
 function planWords(p: ReplayPlan): string {
   const bug = p.bug ? `, planted bug ${p.bug}` : ', no planted bug';
@@ -48,11 +47,7 @@ export class ReplayWatch {
     const w = this.replay.world;
     this.recorder = new Recorder(w);
     this.names = new WorldNames(w);
-    const drops = () => w.clients.map((_, k) => {
-      const c = this.sessions.get(k + 1)?.counters;
-      return c ? total(c.dropped) + total(c.rejected) : 0;
-    });
-    this.packets = new PacketLog(w.wire, w.clients.length, Math.round(POINT_SECONDS * w.machine.config.cpuHz), drops);
+    this.packets = new PacketLog(w.wire, w.clients.length, Math.round(POINT_SECONDS * w.machine.config.cpuHz), () => dropsBy(w, this.sessions));
   }
 
   get now(): number {

@@ -141,6 +141,14 @@ export function sessionViews(net: Net, sessions: ReadonlyMap<number, Session>, s
   });
 }
 
+/** Per client, the frames the driver has dropped or rejected for its session so far (the charts' drops). */
+export function dropsBy(net: Net, sessions: ReadonlyMap<number, Session>): number[] {
+  return net.clients.map((_, k) => {
+    const c = sessions.get(k + 1)?.counters;
+    return c ? total(c.dropped) + total(c.rejected) : 0;
+  });
+}
+
 /** The descriptors of one ring as the card would read them (through the IOMMU when it is on). */
 function ring(net: Net, base: number, length: number, head: number): P.DescriptorView[] {
   const { memory, iommu } = net.machine;
