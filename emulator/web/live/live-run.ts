@@ -6,11 +6,8 @@
 
 import { BootRun, cyclesOf, type BootOptions, type BootReport } from '../../cli/scenario/boot.js';
 import { DEFAULT_MACHINE_CONFIG } from '../../machine/config.js';
-import { WorldNames } from '../../cli/explore/names.js';
-import type { Command, RunConfig, Snapshot } from '../protocol.js';
-import { PacketLog, POINT_SECONDS } from './packets.js';
-import { Recorder } from './recorder.js';
-import { cardView, domainViews, dropsBy, frameDetail, frameMap, ownerNames, sessionViews } from './snapshot.js';
+import type { RunConfig, Snapshot } from '../protocol.js';
+import { WorldWatch } from './world-watch.js';
 import type { AttackName } from '../../../guest/hostile/attacks.js';
 
 /** The `reloaded run` line for a config. */
@@ -43,9 +40,7 @@ export function bootOptions(c: RunConfig): BootOptions {
 
 export class LiveRun {
   readonly run: BootRun;
-  private readonly recorder: Recorder;
-  private packets!: PacketLog;
-  private readonly names: WorldNames;
+  private readonly watch: WorldWatch;
   private report: BootReport | undefined;
   /** The cycle of the last afterStride: a revocation due there must not check that stride again. */
   private strideAt = -1;
@@ -61,18 +56,10 @@ export class LiveRun {
   constructor(asked: RunConfig, test: Pick<BootOptions, 'apps' | 'unsafe'> = {}) {
     const config = withSpares(asked);
     const o = bootOptions(config);
-    this.run = new BootRun({
-      ...o,
-      ...test,
-      onWire: (wire, machine) => {
-        const drops = () => dropsBy(this.run.world.net, this.run.sessionsSeen);
-        this.packets = new PacketLog(wire, config.clients, Math.round(POINT_SECONDS * machine.config.cpuHz), drops);
-      },
-    });
+    this.run = new BootRun({ ...o, ...test });
     // The revocations spelled out: the default one (client 1 mid-run), still to come at cycle 0, from the run's own list.
     this.config = { ...config, revokes: config.revokes ? config.revokes.map((r) => ({ ...r })) : [...this.run.pendingRevocations], joins: [...(config.joins ?? [])], hostile: [...(config.hostile ?? [])] };
-    this.recorder = new Recorder(this.run.world.net);
-    this.names = new WorldNames(this.run.world.net);
+    this.watch = new WorldWatch(this.run.world.net, () => this.run.sessionsSeen);
   }
 
   get now(): number {
@@ -91,7 +78,7 @@ export class LiveRun {
       const target = (this.strideEnd ??= this.run.target());
       this.run.machine.runUntil(Math.min(target, goal));
       if (this.now >= target) this.strideDone();
-      this.packets.tick(this.now);
+      this.watch.tick();
     }
     if (this.run.done) this.report = this.run.finish();
   }
@@ -129,34 +116,22 @@ export class LiveRun {
   }
 
   inspect(frame: number) {
-    return frameDetail(this.run.world.net, this.names, frame);
+    return this.watch.inspect(frame);
   }
 
   snapshot(running: boolean): Snapshot {
-    const { world, machine } = this.run;
-    const net = world.net;
-    const { packets, points } = this.packets.take();
     return {
       kind: 'snapshot',
       replay: undefined,
       run: {
-        cycle: machine.now, end: this.run.end, cpuHz: machine.config.cpuHz, running, done: this.done,
-        hash: machine.trace.hash(), records: machine.trace.count, command: commandLine(this.config), config: structuredClone(this.config),
+        ...this.watch.machine(), end: this.run.end, running, done: this.done,
+        command: commandLine(this.config), config: structuredClone(this.config),
         violations: [...this.run.violationsSeen].map(([v, c]) => `cycle ${c}: ${v}`),
-        delivered: net.view.driver?.counters.delivered ?? 0,
         waiting: [...this.run.waitingToJoin],
       },
-      frames: frameMap(net),
-      owners: ownerNames(net),
-      domains: domainViews(net, this.names, world.probes),
-      sessions: sessionViews(net, this.run.sessionsSeen, (client) => this.run.statusOf(client)),
-      card: cardView(net, this.config.mode),
-      spans: this.recorder.take(),
-      packets,
-      points,
+      ...this.watch.views(this.config.mode, { probes: this.run.world.probes, status: (client) => this.run.statusOf(client) }),
       report: this.report,
     };
   }
 }
 
-export type { Command };

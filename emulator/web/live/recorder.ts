@@ -49,7 +49,7 @@ export function domainLane(d: { readonly id: number; readonly name: string }): s
 export class Recorder {
   private pending: Span[] = [];
   /** The open span of each lane key: the last one, which the next access may extend. */
-  private readonly open = new Map<string, Span>();
+  private readonly open = new Map<number | string, Span>();
   dropped = 0;
   private readonly lanes = new Map<Domain, string>();
 
@@ -69,18 +69,24 @@ export class Recorder {
     return out;
   }
 
+  // Every beat and every access comes here, so a beat or access that extends a span builds no
+  // string: a DMA span is keyed by a number (its frame and direction), a CPU span by its lane,
+  // and the words are made only when a span starts.
   private beat(b: DmaBeat): void {
     const frame = b.phys < 0 ? -1 : Math.floor(b.phys / FRAME_SIZE);
+    const key = frame * 2 + (b.write ? 1 : 0);
+    if (this.extended(key, b.cycle, b.length, b.write)) return;
     const what = b.phys < 0 ? `failed (${b.error ?? 'no memory'}) at bus 0x${b.bus.toString(16)}` : `frame ${frame}`;
-    this.extend(`dma|${frame}|${b.write}`, LANE_DMA, b.cycle, b.length, frame, b.write, () => `card ${b.write ? 'writes' : 'reads'} ${what}`);
+    this.start(key, { from: b.cycle, to: b.cycle, lane: LANE_DMA, text: `card ${b.write ? 'writes' : 'reads'} ${what}`, frame, write: b.write, count: 1, bytes: b.length });
   }
 
   private access(a: CpuAccess): void {
     const d = a.thread ? this.net.kernel.state.byThread.get(a.thread) : undefined;
     const lane = a.mode === 'user' && d ? (this.unsafe.laneByName ? d.name : this.laneOf(d)) : LANE_KERNEL;
+    if (this.extended(lane, a.cycle, a.length, a.write)) return;
     const frame = Math.floor(a.phys / FRAME_SIZE);
     const who = a.mode === 'user' ? lane : d ? `kernel, in a system call of ${domainLane(d)}` : 'kernel';
-    this.extend(`cpu|${lane}`, lane, a.cycle, a.length, frame, a.write, () => `${who}: accesses from frame ${frame}`);
+    this.start(lane, { from: a.cycle, to: a.cycle, lane, text: `${who}: accesses from frame ${frame}`, frame, write: a.write, count: 1, bytes: a.length });
   }
 
   /** A domain's lane (domainLane), with the client it is when it is a client's stack domain (stack0 is client 1's). */
@@ -100,17 +106,22 @@ export class Recorder {
     this.push({ from: e.cycle, to: e.cycle, lane, text: `${e.kind} ${e.args.join(' ')}`, frame: -1, write: false, count: 1, bytes: 0 });
   }
 
-  private extend(key: string, lane: string, cycle: number, length: number, frame: number, write: boolean, text: () => string): void {
+  /** Whether the open span under `key` took this beat or access (it follows within MERGE_GAP cycles). */
+  private extended(key: number | string, cycle: number, length: number, write: boolean): boolean {
     const s = this.open.get(key);
-    if (s && cycle - s.to <= MERGE_GAP) {
-      s.to = Math.max(s.to, cycle);
-      s.count++;
-      s.bytes += length;
-      if (write) s.write = true;
-      return;
-    }
+    if (!s || cycle - s.to > MERGE_GAP) return false;
+    s.to = Math.max(s.to, cycle);
+    s.count++;
+    s.bytes += length;
+    if (write) s.write = true;
+    return true;
+  }
+
+  /** A new span under `key`; the one it replaces is done. */
+  private start(key: number | string, span: Span): void {
+    const s = this.open.get(key);
     if (s) this.push(s);
-    this.open.set(key, { from: cycle, to: cycle, lane, text: text(), frame, write, count: 1, bytes: length });
+    this.open.set(key, span);
   }
 
   private push(s: Span): void {

@@ -6,14 +6,11 @@
 // name) for the frame map and the timeline to highlight.
 
 import { ReplayRun, type Culprit } from '../../cli/explore/replay-run.js';
-import { WorldNames } from '../../cli/explore/names.js';
 import type { ReplayPlan } from '../../cli/explore/replay-line.js';
 import { BusMasterBackend } from '../../../guest/netdriver/busmaster.js';
 import type { Session } from '../../../guest/netdriver/session.js';
 import type { CulpritView, FrameDetail, Snapshot } from '../protocol.js';
-import { PacketLog, POINT_SECONDS } from './packets.js';
-import { Recorder } from './recorder.js';
-import { cardView, domainViews, dropsBy, frameDetail, frameMap, ownerNames, sessionViews } from './snapshot.js';
+import { WorldWatch } from './world-watch.js';
 
 function planWords(p: ReplayPlan): string {
   const bug = p.bug ? `, planted bug ${p.bug}` : ', no planted bug';
@@ -37,17 +34,12 @@ function culpritView(c: Culprit): CulpritView {
 
 export class ReplayWatch {
   private readonly replay: ReplayRun;
-  private readonly recorder: Recorder;
-  private readonly packets: PacketLog;
-  private readonly names: WorldNames;
+  private readonly watch: WorldWatch;
   private readonly sessions = new Map<number, Session>();
 
   constructor(private readonly line: string) {
     this.replay = ReplayRun.fromLine(line);
-    const w = this.replay.world;
-    this.recorder = new Recorder(w);
-    this.names = new WorldNames(w);
-    this.packets = new PacketLog(w.wire, w.clients.length, Math.round(POINT_SECONDS * w.machine.config.cpuHz), () => dropsBy(w, this.sessions));
+    this.watch = new WorldWatch(this.replay.world, () => this.sessions);
   }
 
   get now(): number {
@@ -61,7 +53,7 @@ export class ReplayWatch {
   advance(cycles: number): void {
     if (this.replay.done) return;
     this.replay.runTo(Math.min(this.replay.end, this.now + cycles));
-    this.packets.tick(this.now);
+    this.watch.tick();
   }
 
   revoke(): never {
@@ -73,13 +65,12 @@ export class ReplayWatch {
   }
 
   inspect(frame: number): FrameDetail {
-    return frameDetail(this.replay.world, this.names, frame);
+    return this.watch.inspect(frame);
   }
 
   snapshot(running: boolean): Snapshot {
     const w = this.replay.world;
     for (const s of w.view.driver?.sessions ?? []) this.sessions.set(s.badge, s);
-    const { packets, points } = this.packets.take();
     const v = this.replay.violation;
     const c = this.replay.culprit;
     const result = this.replay.result;
@@ -93,20 +84,12 @@ export class ReplayWatch {
         outcome: result && 'outcome' in result ? String(result.outcome) : undefined,
       },
       run: {
-        cycle: w.machine.now, end: this.replay.end, cpuHz: w.machine.config.cpuHz, running, done: this.replay.done,
-        hash: w.machine.trace.hash(), records: w.machine.trace.count, command: this.line.trim(), config: undefined,
+        ...this.watch.machine(), end: this.replay.end, running, done: this.replay.done,
+        command: this.line.trim(), config: undefined,
         violations: v ? v.messages.map((m) => `cycle ${v.cycle}: ${m}`) : [],
-        delivered: w.view.driver?.counters.delivered ?? 0,
         waiting: [],
       },
-      frames: frameMap(w),
-      owners: ownerNames(w),
-      domains: domainViews(w, this.names),
-      sessions: sessionViews(w, this.sessions),
-      card: cardView(w, w.view.driver?.backend instanceof BusMasterBackend ? 'busmaster' : 'classic'),
-      spans: this.recorder.take(),
-      packets,
-      points,
+      ...this.watch.views(w.view.driver?.backend instanceof BusMasterBackend ? 'busmaster' : 'classic'),
       report: undefined,
     };
   }
