@@ -18,6 +18,7 @@ import { describe, expect, it } from 'vitest';
 import '../../emulator/machine/realm-hardened.js';
 import { violations } from '../../emulator/cli/scenario/checks.js';
 import { composeMonolithic, type MonolithicNet } from '../../emulator/cli/scenario/monolithic.js';
+import { destroyMidExchange } from './mid-exchange.js';
 import type { ExerciserStats } from '../../guest/apps/exerciser.js';
 import type { DomainBody, DomainContext, GuestCode } from '../../guest/kernel/api/context.js';
 import {
@@ -140,20 +141,7 @@ describe('a hostile application domain against the monolithic stack server', () 
     const outcomes: (string | undefined)[] = [];
     // Destroy while client 1 waits for the server's reply (the server has its request), a little later each time: in the middle of the server's copy.
     for (let j = 0; j < 4; j++) {
-      const w = composeMonolithic({ mode: 'busmaster', strategy: 'flip', clients: 2, seed: 11, appBody: (i) => (i === 1 ? flooder : undefined) });
-      const m = w.net.machine;
-      while (w.trafficFrom === undefined) m.runUntil(m.now + 100_000);
-      m.runUntil(w.trafficFrom + 0.1 * CPU_HZ);
-      const inExchange = () => w.net.clients[1]!.domain!.wait?.kind === 'reply';
-      while (!inExchange()) m.runUntil(m.now + 50);
-      m.runUntil(m.now + j * 200);
-      const before = structuredClone(w.exercisers[0]!.stats);
-      w.net.kernel.destroy(w.net.clients[1]!.bank);
-      const bad: string[] = [];
-      for (let k = 0; k < 15; k++) {
-        m.runUntil(m.now + 0.01 * CPU_HZ);
-        bad.push(...violations(w.net));
-      }
+      const { w, before, bad } = destroyMidExchange(flooder, { warmSeconds: 0.1, offset: j * 200, checks: 15 });
       expect(bad).toEqual([]);
       expect(['ready', 'waiting', 'running']).toContain(w.net.server!.domain.state);
       expect(w.server.dropped[0]).toBeUndefined();
