@@ -232,6 +232,9 @@ export class BootRun {
    */
   private readonly checker: IncrementalChecks;
   private bankAtReady: { usage: number; pins: number } | undefined;
+  /** The current stride's end, once target() has fixed it; the cycle the last stride ended at. */
+  private strideEnd: number | undefined;
+  private strideAt = -1;
 
   constructor(private readonly o: BootOptions) {
     checkOptions(o);
@@ -253,12 +256,31 @@ export class BootRun {
     return this.machine.now >= this.end;
   }
 
-  /** Where the next stride runs to: the next check, or the next revocation if sooner. */
+  /**
+   * Where the current stride runs to: the next check, or the next revocation or join if
+   * sooner. Fixed when the stride begins (the first call after afterStride), so a caller that
+   * runs the machine part of the way (advance) meets the same stride ends as one that runs to
+   * each end at once; a revocation scheduled into it brings it forward.
+   */
   target(): number {
+    if (this.strideEnd !== undefined) return this.strideEnd;
     let t = Math.min(this.end, this.machine.now + this.stride);
     if (this.pending.length > 0) t = Math.min(t, this.pending[0]!.cycle);
     if (this.pendingJoins.length > 0) t = Math.min(t, this.pendingJoins[0]!.cycle);
-    return t;
+    return (this.strideEnd = t);
+  }
+
+  /**
+   * Run `cycles` more (no further than the end), stride by stride, calling afterStride at
+   * each stride's end as runBootScenario does, however the cycles fall: the page's steps.
+   */
+  advance(cycles: number): void {
+    const goal = Math.min(this.end, this.machine.now + cycles);
+    while (this.machine.now < goal) {
+      const target = this.target();
+      this.machine.runUntil(Math.min(target, goal));
+      if (this.machine.now >= target) this.afterStride();
+    }
   }
 
   /**
@@ -269,13 +291,18 @@ export class BootRun {
   joinNow(client: number): boolean {
     const k = this.pendingJoins.findIndex((j) => j.client === client);
     if (k < 0) return false;
-    this.joinedEarly.set(client, this.machine.now); // before the kernel spends cycles starting it
+    const at = this.machine.now; // before the kernel spends cycles starting it
+    this.joinedEarly.set(client, at);
     this.startJoin(this.pendingJoins.splice(k, 1)[0]!);
+    // A join planned for this cycle ends a stride here: end it (and check) unless one ended here already.
+    if (this.strideAt !== at) this.afterStride();
     return true;
   }
 
   /** After the machine ran to target(): note what changed, revoke what is due, check the invariants. */
   afterStride(): void {
+    this.strideAt = this.machine.now;
+    this.strideEnd = undefined;
     this.observe();
     this.joinDue();
     this.revokeDue();
@@ -300,16 +327,16 @@ export class BootRun {
     const rest = this.pending.filter((p) => p.client !== r.client);
     rest.push({ client: r.client, cycle: r.cycle });
     this.pending.splice(0, this.pending.length, ...rest.sort((a, b) => a.cycle - b.cycle || a.client - b.client));
-  }
-
-  /**
-   * Perform the revocations due now, at a cycle whose stride has already been checked
-   * (afterStride ran here): what afterStride would have done first, had the revocation been
-   * known then, without checking the same stride twice.
-   */
-  revokeDueNow(): void {
-    this.observe();
-    this.revokeDue();
+    if (this.strideEnd !== undefined) this.strideEnd = Math.min(this.strideEnd, r.cycle);
+    if (r.cycle !== this.machine.now) return;
+    // Due now: revoke before anything else runs, as a stride ending here would. If one already
+    // ended here (and was checked), revoke without checking that stride twice.
+    if (this.strideAt === this.machine.now) {
+      this.observe();
+      this.revokeDue();
+    } else {
+      this.afterStride();
+    }
   }
 
   /** Client `client`'s status now, as the report will say it (revoked, hostile, not joined, its session's). */

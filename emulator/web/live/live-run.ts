@@ -42,13 +42,6 @@ export class LiveRun {
   readonly run: BootRun;
   private readonly watch: WorldWatch;
   private report: BootReport | undefined;
-  /** The cycle of the last afterStride: a revocation due there must not check that stride again. */
-  private strideAt = -1;
-  /**
-   * Where the current stride ends, fixed when it begins as runBootScenario fixes it (target()
-   * measures from the cycle the machine is at, which a partial advance has moved on).
-   */
-  private strideEnd: number | undefined;
   /** The run's config with its revocations spelled out (the default one resolved to its cycle). */
   readonly config: RunConfig & { revokes: { client: number; cycle: number }[] };
 
@@ -70,16 +63,11 @@ export class LiveRun {
     return this.report !== undefined;
   }
 
-  /** Run `cycles` more cycles (or to the end), stride by stride as runBootScenario does; the report once the end is reached. */
+  /** Run `cycles` more cycles (or to the end), as runBootScenario runs them (BootRun.advance); the report once the end is reached. */
   advance(cycles: number): void {
     if (this.report) return;
-    const goal = Math.min(this.run.end, this.now + cycles);
-    while (this.now < goal) {
-      const target = (this.strideEnd ??= this.run.target());
-      this.run.machine.runUntil(Math.min(target, goal));
-      if (this.now >= target) this.strideDone();
-      this.watch.tick();
-    }
+    this.run.advance(cycles);
+    this.watch.tick();
     if (this.run.done) this.report = this.run.finish();
   }
 
@@ -87,11 +75,6 @@ export class LiveRun {
   revoke(client: number, cycle = this.now): void {
     this.run.schedule({ client, cycle });
     this.config.revokes = byCycle([...this.config.revokes.filter((r) => r.client !== client), { client, cycle }]);
-    if (this.strideEnd !== undefined) this.strideEnd = Math.min(this.strideEnd, cycle);
-    if (cycle !== this.now) return;
-    // Due now: revoke before anything else runs, as the run would have at a stride ending here.
-    if (this.strideAt === this.now) this.run.revokeDueNow();
-    else this.strideDone();
   }
 
   /**
@@ -105,14 +88,7 @@ export class LiveRun {
     const at = this.now;
     if (!this.run.joinNow(client)) throw new Error(`join: client ${client} could not join`);
     this.config.joins = byCycle([...(this.config.joins ?? []).filter((j) => j.client !== client), { client, cycle: at }]);
-    if (this.strideAt !== this.now) this.strideDone();
     return client;
-  }
-
-  private strideDone(): void {
-    this.run.afterStride();
-    this.strideAt = this.now;
-    this.strideEnd = undefined;
   }
 
   inspect(frame: number) {
